@@ -1,0 +1,242 @@
+//! Account endpoints: register, login, me, and the admin's users and schools.
+
+use actix_web::{HttpResponse, get, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::accounts::service::{
+    self, Account, CreateSchoolRequest, CreateUserRequest, LoginRequest, RegisterRequest, School,
+};
+use crate::app::AppState;
+use crate::auth::{Admin, AnyRole, Authed, Ctx, Role};
+use crate::error::{ApiResult, ProblemBody};
+use crate::http::{Json, Page, PageQuery};
+
+/// A signed-in session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// When the token stops working (RFC 3339).
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    pub account: Account,
+}
+
+async fn token_for(
+    state: &web::Data<AppState>,
+    ctx: &Ctx,
+    user_id: i64,
+    role: Role,
+) -> ApiResult<TokenResponse> {
+    let (access_token, expires_at) = state.jwt.issue(user_id, role, ctx.now)?;
+    let account = state
+        .run(move |conn| service::account(conn, user_id))
+        .await?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer".to_owned(),
+        expires_at,
+        account,
+    })
+}
+
+/// Register an institution account (public).
+#[utoipa::path(
+    tag = "accounts",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, body = TokenResponse),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`email_taken` or `uscc_taken`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "invalid credit code, entity type mismatch, short password"),
+    )
+)]
+#[post("/auth/register")]
+pub async fn register(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    body: Json<RegisterRequest>,
+) -> ApiResult<HttpResponse> {
+    let req = body.into_inner();
+    let c = ctx.clone();
+    let user_id = state
+        .write(move |conn| service::register(conn, &c, &req))
+        .await?;
+    Ok(HttpResponse::Created().json(token_for(&state, &ctx, user_id, Role::Institution).await?))
+}
+
+/// Sign in with e-mail and password; returns a JWT access token.
+#[utoipa::path(
+    tag = "accounts",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json", description = "`invalid_credentials` or `account_disabled`"),
+        (status = 429, body = ProblemBody, content_type = "application/problem+json", description = "too many failed logins; see `Retry-After`"),
+    )
+)]
+#[post("/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    ctx: Ctx,
+    body: Json<LoginRequest>,
+) -> ApiResult<HttpResponse> {
+    let req = body.into_inner();
+    let c = ctx.clone();
+    let (user_id, role) = state
+        .write(move |conn| service::login(conn, &c, &req))
+        .await??;
+    tracing::info!(user_id, "signed in");
+    Ok(HttpResponse::Ok().json(token_for(&state, &ctx, user_id, role).await?))
+}
+
+/// The signed-in account.
+#[utoipa::path(
+    tag = "accounts",
+    responses(
+        (status = 200, body = Account),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/me")]
+pub async fn me(user: Authed<AnyRole>, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let id = user.id;
+    Ok(HttpResponse::Ok().json(state.run(move |conn| service::account(conn, id)).await?))
+}
+
+/// Create a reviewer, school or admin account.
+#[utoipa::path(
+    tag = "admin",
+    request_body = CreateUserRequest,
+    responses(
+        (status = 201, body = Account),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`email_taken`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/admin/users")]
+pub async fn create_user(
+    admin: Authed<Admin>,
+    state: web::Data<AppState>,
+    body: Json<CreateUserRequest>,
+) -> ApiResult<HttpResponse> {
+    let (req, ctx) = (body.into_inner(), admin.ctx.clone());
+    let account = state
+        .write(move |conn| {
+            let id = service::create_user(conn, &ctx, &req)?;
+            service::account(conn, id)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(account))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UsersQuery {
+    pub role: Option<Role>,
+}
+
+/// List accounts.
+#[utoipa::path(
+    tag = "admin",
+    params(UsersQuery, PageQuery),
+    responses((status = 200, body = Page<Account>), (status = 403, body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/admin/users")]
+pub async fn list_users(
+    _admin: Authed<Admin>,
+    state: web::Data<AppState>,
+    filter: web::Query<UsersQuery>,
+    page: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let (role, page) = (filter.role, page.into_inner());
+    let (items, total) = state
+        .run(move |conn| service::list_users(conn, role, page.offset(), page.per_page()))
+        .await?;
+    Ok(HttpResponse::Ok().json(Page::new(items, &page, total)))
+}
+
+/// Disable an account: it can no longer sign in and its tokens are refused.
+#[utoipa::path(
+    tag = "admin",
+    params(("id" = i64, Path, description = "user id")),
+    responses((status = 200, body = Account), (status = 404, body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/admin/users/{id}/disable")]
+pub async fn disable_user(
+    admin: Authed<Admin>,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    set_disabled(admin, state, id.into_inner(), true).await
+}
+
+/// Re-enable a disabled account.
+#[utoipa::path(
+    tag = "admin",
+    params(("id" = i64, Path, description = "user id")),
+    responses((status = 200, body = Account), (status = 404, body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/admin/users/{id}/enable")]
+pub async fn enable_user(
+    admin: Authed<Admin>,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    set_disabled(admin, state, id.into_inner(), false).await
+}
+
+async fn set_disabled(
+    admin: Authed<Admin>,
+    state: web::Data<AppState>,
+    id: i64,
+    disabled: bool,
+) -> ApiResult<HttpResponse> {
+    let ctx = admin.ctx.clone();
+    let account = state
+        .write(move |conn| {
+            service::set_disabled(conn, &ctx, id, disabled)?;
+            service::account(conn, id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(account))
+}
+
+/// Create a school record (school accounts belong to one).
+#[utoipa::path(
+    tag = "admin",
+    request_body = CreateSchoolRequest,
+    responses((status = 201, body = School), (status = 409, body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/admin/schools")]
+pub async fn create_school(
+    admin: Authed<Admin>,
+    state: web::Data<AppState>,
+    body: Json<CreateSchoolRequest>,
+) -> ApiResult<HttpResponse> {
+    let (req, ctx) = (body.into_inner(), admin.ctx.clone());
+    let school = state
+        .write(move |conn| service::create_school(conn, &ctx, &req))
+        .await?;
+    Ok(HttpResponse::Created().json(school))
+}
+
+/// List school records.
+#[utoipa::path(
+    tag = "admin",
+    responses((status = 200, body = Vec<School>)),
+    security(("bearer" = []))
+)]
+#[get("/admin/schools")]
+pub async fn list_schools(
+    _admin: Authed<Admin>,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(state.run(service::list_schools).await?))
+}

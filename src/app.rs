@@ -1,0 +1,46 @@
+//! The state every handler shares, and the one way handlers reach the database: synchronous
+//! service functions run on the blocking pool through [`AppState::run`] / [`AppState::write`].
+
+use std::sync::Arc;
+
+use actix_web::web;
+
+use crate::auth::jwt::JwtKeys;
+use crate::clock::SharedClock;
+use crate::config::Settings;
+use crate::db::{self, DbConn, Pool};
+use crate::error::ApiResult;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: Pool,
+    pub clock: SharedClock,
+    pub settings: Arc<Settings>,
+    pub jwt: Arc<JwtKeys>,
+}
+
+impl AppState {
+    /// Runs a read (or self-managed) database function off the async executor.
+    pub async fn run<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+
+    /// Runs `f` in one write transaction: the change, its audit events and its jobs commit
+    /// together or not at all.
+    pub async fn write<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| db::write_tx(conn, f)).await
+    }
+}

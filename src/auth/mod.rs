@@ -1,0 +1,257 @@
+//! Authentication and authorisation: roles, access tokens, password hashing, login throttling,
+//! and the extractors that guard handlers (`Authed<Admin>`, `Authed<Staff>`, …).
+
+pub mod jwt;
+pub mod password;
+pub mod throttle;
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::ops::Deref;
+use std::pin::Pin;
+
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::audit::Actor;
+use crate::db::schema::users;
+use crate::error::ApiError;
+use crate::http::RequestId;
+
+/// The roles of DESIGN.md §2; "public" is the absence of a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Institution,
+    Reviewer,
+    School,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Institution => "institution",
+            Self::Reviewer => "reviewer",
+            Self::School => "school",
+            Self::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "institution" => Some(Self::Institution),
+            "reviewer" => Some(Self::Reviewer),
+            "school" => Some(Self::School),
+            "admin" => Some(Self::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// Who is making a request, and when (one "now" per request, from the service clock).
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub actor: Actor,
+    pub request_id: Option<String>,
+    pub now: DateTime<Utc>,
+}
+
+impl Ctx {
+    /// The context of work the service does by itself (jobs, start-up).
+    pub fn system(now: DateTime<Utc>) -> Self {
+        Self {
+            actor: Actor::System,
+            request_id: None,
+            now,
+        }
+    }
+}
+
+/// A request without a token (public endpoints) still gets a context.
+impl FromRequest for Ctx {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(match req.app_data::<web::Data<AppState>>() {
+            Some(state) => Ok(Ctx {
+                actor: Actor::Public,
+                request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()),
+                now: state.clock.now(),
+            }),
+            None => Err(ApiError::Internal(anyhow::anyhow!(
+                "application state missing"
+            ))),
+        })
+    }
+}
+
+/// An authenticated, enabled account, loaded from the database on every request so that a
+/// disabled account or a changed role takes effect at once.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct AuthUser {
+    pub id: i64,
+    pub email: String,
+    #[diesel(deserialize_as = String)]
+    pub role: RoleColumn,
+    pub display_name: String,
+    pub institution_id: Option<i64>,
+    pub school_id: Option<i64>,
+    pub disabled_at: Option<chrono::NaiveDateTime>,
+}
+
+/// A role read from its TEXT column (the CHECK constraint guarantees it parses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoleColumn(pub Role);
+
+impl TryFrom<String> for RoleColumn {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Role::parse(&s)
+            .map(RoleColumn)
+            .ok_or_else(|| format!("unknown role `{s}` in users.role"))
+    }
+}
+
+impl AuthUser {
+    pub fn role(&self) -> Role {
+        self.role.0
+    }
+}
+
+/// Which roles a guard admits.
+pub trait Roles {
+    const ALLOWED: &'static [Role];
+}
+
+macro_rules! role_set {
+    ($(#[$doc:meta])* $name:ident => [$($role:ident),+]) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name;
+        impl Roles for $name {
+            const ALLOWED: &'static [Role] = &[$(Role::$role),+];
+        }
+    };
+}
+
+role_set!(/// Administrators only.
+    Admin => [Admin]);
+role_set!(/// Bureau staff: reviewers and administrators.
+    Staff => [Reviewer, Admin]);
+role_set!(/// Reviewers only.
+    Reviewer => [Reviewer]);
+role_set!(/// Institution accounts.
+    InstitutionRole => [Institution]);
+role_set!(/// School accounts.
+    SchoolRole => [School]);
+role_set!(/// Any signed-in account.
+    AnyRole => [Institution, Reviewer, School, Admin]);
+
+/// An extractor that admits only accounts whose role is in `R` (401 without a valid token,
+/// 403 with the wrong role).
+#[derive(Debug)]
+pub struct Authed<R: Roles> {
+    pub user: AuthUser,
+    pub ctx: Ctx,
+    _roles: PhantomData<R>,
+}
+
+impl<R: Roles> Deref for Authed<R> {
+    type Target = AuthUser;
+    fn deref(&self) -> &AuthUser {
+        &self.user
+    }
+}
+
+impl<R: Roles + 'static> FromRequest for Authed<R> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req);
+        let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+        Box::pin(async move {
+            let state = state
+                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
+            let token = token.ok_or_else(|| {
+                ApiError::unauthenticated(
+                    "unauthenticated",
+                    "请先登录（缺少 Bearer 令牌）。",
+                    "Sign in first (no bearer token).",
+                )
+            })?;
+            let now = state.clock.now();
+            let claims = state.jwt.verify(&token, now).map_err(|e| match e {
+                jwt::TokenError::Expired => ApiError::unauthenticated(
+                    "token_expired",
+                    "登录已过期，请重新登录。",
+                    "The token has expired; sign in again.",
+                ),
+                jwt::TokenError::Invalid => ApiError::unauthenticated(
+                    "invalid_token",
+                    "令牌无效。",
+                    "The token is not valid.",
+                ),
+            })?;
+            let user_id: i64 = claims.sub.parse().map_err(|_| {
+                ApiError::unauthenticated("invalid_token", "令牌无效。", "The token is not valid.")
+            })?;
+            let user = state
+                .run(move |conn| {
+                    Ok(users::table
+                        .find(user_id)
+                        .select(AuthUser::as_select())
+                        .first(conn)
+                        .optional()?)
+                })
+                .await?
+                .ok_or_else(|| {
+                    ApiError::unauthenticated(
+                        "invalid_token",
+                        "令牌对应的账号不存在。",
+                        "The token's account does not exist.",
+                    )
+                })?;
+            if user.disabled_at.is_some() {
+                return Err(ApiError::unauthenticated(
+                    "account_disabled",
+                    "该账号已被停用。",
+                    "This account has been disabled.",
+                ));
+            }
+            if !R::ALLOWED.contains(&user.role()) {
+                return Err(ApiError::forbidden());
+            }
+            let ctx = Ctx {
+                actor: Actor::User {
+                    id: user.id,
+                    role: user.role(),
+                },
+                request_id,
+                now,
+            };
+            Ok(Authed {
+                user,
+                ctx,
+                _roles: PhantomData,
+            })
+        })
+    }
+}
+
+fn bearer_token(req: &HttpRequest) -> Option<String> {
+    let header = req.headers().get("authorization")?.to_str().ok()?;
+    let (scheme, token) = header.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+        .filter(|t| !t.is_empty())
+}

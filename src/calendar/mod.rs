@@ -1,0 +1,3 @@
+//! The working-day calendar: the pure arithmetic in [`rules`].
+
+pub mod rules;

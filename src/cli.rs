@@ -1,0 +1,138 @@
+//! The command line: `serve [--demo]`, `migrate`, `create-user`, `verify-audit`.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+
+use crate::auth::{Ctx, Role};
+use crate::config::{Overrides, Settings};
+use crate::{accounts, audit, db, startup};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "provider-registry",
+    version,
+    about = "Registry of third-party institutions for schools' after-school services"
+)]
+pub struct Cli {
+    /// Data directory (documents, generated secrets, SQLite file); overrides REGISTRY_DATA_DIR.
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service and its job worker.
+    Serve {
+        /// Listen address; overrides REGISTRY_BIND.
+        #[arg(long)]
+        bind: Option<SocketAddr>,
+        /// On an empty database, load the demo data and print how to sign in as each role.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create a reviewer, school or admin account; the password is read from standard input.
+    CreateUser {
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "")]
+        name: String,
+        /// For school accounts: the school record's id.
+        #[arg(long)]
+        school_id: Option<i64>,
+    },
+    /// Walk the audit chain; exit status 1 and the first broken event if it was tampered with.
+    VerifyAudit,
+}
+
+impl Cli {
+    pub fn settings(&self) -> anyhow::Result<Settings> {
+        let bind = match &self.command {
+            Command::Serve { bind, .. } => *bind,
+            _ => None,
+        };
+        Settings::from_env(&Overrides {
+            bind,
+            data_dir: self.data_dir.clone(),
+        })
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = cli.settings()?;
+    match cli.command {
+        Command::Serve { demo, .. } => {
+            let bind = settings.bind;
+            let app = startup::Application::build(settings)?;
+            if demo {
+                let state = app.state.clone();
+                actix_web::web::block(move || crate::demo::load(&state)).await??;
+            }
+            tracing::info!(%bind, "serving; API at /api/v1, docs at /docs");
+            app.run_until_stopped().await
+        }
+        Command::Migrate => {
+            let pool = db::build_pool(&settings.database_url, 1)?;
+            let mut conn = pool.get().context("cannot open the database")?;
+            let applied = db::run_migrations(&mut conn)?;
+            println!("applied {applied} migration(s)");
+            Ok(())
+        }
+        Command::CreateUser {
+            role,
+            email,
+            name,
+            school_id,
+        } => {
+            let role = Role::parse(&role)
+                .with_context(|| format!("unknown role `{role}` (reviewer, school, admin)"))?;
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']).to_owned();
+            let state = startup::prepare_state(settings)?;
+            let mut conn = state.pool.get()?;
+            let display_name = if name.is_empty() { email.clone() } else { name };
+            let req = accounts::service::CreateUserRequest {
+                email,
+                password,
+                role,
+                display_name,
+                school_id,
+            };
+            let ctx = Ctx::system(state.clock.now());
+            let id = db::write_tx(&mut conn, |c| accounts::service::create_user(c, &ctx, &req))
+                .map_err(|e| anyhow::anyhow!(describe(&e)))?;
+            println!("created {} account {} (id {id})", role.as_str(), req.email);
+            Ok(())
+        }
+        Command::VerifyAudit => {
+            let pool = db::build_pool(&settings.database_url, 1)?;
+            let mut conn = pool.get().context("cannot open the database")?;
+            let result = audit::verify(&mut conn)?;
+            println!("{}", serde_json::to_string_pretty(&result)?);
+            if !result.ok {
+                bail!("the audit chain is broken");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A service error as one line for the terminal.
+fn describe(err: &crate::error::ApiError) -> String {
+    let problem = err.problem();
+    let mut text = format!("{}: {}", problem.code, problem.detail.en);
+    for e in &problem.errors {
+        text.push_str(&format!("\n  {}: {} ({})", e.field, e.message.en, e.code));
+    }
+    text
+}

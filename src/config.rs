@@ -1,0 +1,208 @@
+//! Settings, read from the environment (command-line flags override the bind address and the
+//! data directory). Every variable the service reads is listed here and in the README:
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `DATABASE_URL` | `sqlite://<data dir>/registry.db` | `sqlite://path` or `postgres://user:pass@host/db` |
+//! | `REGISTRY_DATA_DIR` | `data` | documents, generated secrets, `.eml` files; `--data-dir` |
+//! | `REGISTRY_BIND` | `127.0.0.1:8080` | listen address; `--bind` |
+//! | `REGISTRY_ENV` | `development` | `production` requires `JWT_SECRET` and forbids the test clock |
+//! | `JWT_SECRET` | generated into `<data dir>/jwt-secret` | HS256 key, at least 32 bytes |
+//! | `JWT_TTL_MINUTES` | `480` | lifetime of an access token |
+//! | `REGISTRY_TEST_CLOCK` | unset | `1` enables `PUT /api/v1/admin/clock` (never in production) |
+//! | `REGISTRY_LOG_FORMAT` | `text` | `json` for one JSON object per log line |
+//! | `RUST_LOG` | `info` | log filter (tracing-subscriber syntax) |
+//! | `DB_POOL_SIZE` | `8` | database connections per instance |
+//! | `REGISTRY_HTTP_WORKERS` | number of cores | actix-web worker threads |
+//! | `REGISTRY_JOBS` | `1` | `0` runs no job worker in this instance |
+//! | `JOB_POLL_INTERVAL_MS` | `1000` | how often the job worker looks for due jobs |
+//! | `JSON_BODY_LIMIT_BYTES` | `262144` | largest JSON body accepted |
+//! | `REGISTRY_TRUST_FORWARDED` | unset | `1` takes client IPs from `X-Forwarded-For` (behind a proxy) |
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+use crate::db::DatabaseUrl;
+
+/// Development or production: production refuses unsafe shortcuts at start-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub environment: Environment,
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: DatabaseUrl,
+    /// `None` means: generate one and keep it in the data directory (development only).
+    pub jwt_secret: Option<String>,
+    pub jwt_ttl_minutes: i64,
+    pub test_clock: bool,
+    pub log_format: LogFormat,
+    pub db_pool_size: u32,
+    pub http_workers: usize,
+    pub run_jobs: bool,
+    pub job_poll_interval_ms: u64,
+    pub json_body_limit: usize,
+    pub trust_forwarded: bool,
+}
+
+/// Flags from the command line that take precedence over the environment.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub bind: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Settings {
+    pub fn from_env(overrides: &Overrides) -> anyhow::Result<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok(), overrides)
+    }
+
+    /// Reads settings through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+        overrides: &Overrides,
+    ) -> anyhow::Result<Self> {
+        let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let flag = |name: &str| var(name).is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes"));
+
+        let environment = match var("REGISTRY_ENV").as_deref().map(str::trim) {
+            None | Some("development") | Some("dev") => Environment::Development,
+            Some("production") | Some("prod") => Environment::Production,
+            Some(other) => {
+                bail!("REGISTRY_ENV must be `development` or `production`, not `{other}`")
+            }
+        };
+        let data_dir = overrides
+            .data_dir
+            .clone()
+            .or_else(|| var("REGISTRY_DATA_DIR").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("data"));
+        let bind = match overrides.bind {
+            Some(bind) => bind,
+            None => var("REGISTRY_BIND")
+                .as_deref()
+                .unwrap_or("127.0.0.1:8080")
+                .parse()
+                .context("REGISTRY_BIND must be an address like 127.0.0.1:8080")?,
+        };
+        let database_url = match var("DATABASE_URL") {
+            Some(url) => DatabaseUrl::parse(url.trim()).map_err(anyhow::Error::msg)?,
+            None => DatabaseUrl::Sqlite(data_dir.join("registry.db")),
+        };
+        let jwt_secret = var("JWT_SECRET");
+        let test_clock = flag("REGISTRY_TEST_CLOCK");
+        if environment == Environment::Production {
+            match &jwt_secret {
+                None => bail!("production mode requires JWT_SECRET (at least 32 bytes)"),
+                Some(s) if s.len() < 32 => {
+                    bail!("JWT_SECRET must be at least 32 bytes (it has {})", s.len())
+                }
+                Some(_) => {}
+            }
+            if test_clock {
+                bail!("REGISTRY_TEST_CLOCK cannot be enabled in production mode");
+            }
+        }
+        if let Some(s) = &jwt_secret
+            && s.len() < 32
+        {
+            bail!("JWT_SECRET must be at least 32 bytes (it has {})", s.len());
+        }
+        let log_format = match var("REGISTRY_LOG_FORMAT").as_deref().map(str::trim) {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => bail!("REGISTRY_LOG_FORMAT must be `text` or `json`, not `{other}`"),
+        };
+        let number = |name: &str, default: u64| -> anyhow::Result<u64> {
+            var(name).map_or(Ok(default), |v| {
+                v.trim()
+                    .parse::<u64>()
+                    .with_context(|| format!("{name} must be a whole number"))
+            })
+        };
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Ok(Self {
+            environment,
+            bind,
+            data_dir,
+            database_url,
+            jwt_secret,
+            jwt_ttl_minutes: i64::try_from(number("JWT_TTL_MINUTES", 480)?.clamp(1, 60 * 24 * 30))?,
+            test_clock,
+            log_format,
+            db_pool_size: u32::try_from(number("DB_POOL_SIZE", 8)?.clamp(1, 256))?,
+            http_workers: usize::try_from(
+                number("REGISTRY_HTTP_WORKERS", cores as u64)?.clamp(1, 256),
+            )?,
+            run_jobs: var("REGISTRY_JOBS").is_none_or(|v| v.trim() != "0"),
+            job_poll_interval_ms: number("JOB_POLL_INTERVAL_MS", 1000)?.clamp(10, 60_000),
+            json_body_limit: usize::try_from(number("JSON_BODY_LIMIT_BYTES", 256 * 1024)?)?,
+            trust_forwarded: flag("REGISTRY_TRUST_FORWARDED"),
+        })
+    }
+
+    pub fn data_path(&self, relative: impl AsRef<Path>) -> PathBuf {
+        self.data_dir.join(relative)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> anyhow::Result<Settings> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned(), &Overrides::default())
+    }
+
+    #[test]
+    fn defaults_to_sqlite_in_the_data_dir() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(
+            s.database_url,
+            DatabaseUrl::Sqlite(PathBuf::from("data/registry.db"))
+        );
+        assert_eq!(s.environment, Environment::Development);
+    }
+
+    #[test]
+    fn unknown_database_scheme_is_refused() {
+        let err = settings(&[("DATABASE_URL", "mysql://x")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("sqlite:// or postgres://"), "{err}");
+    }
+
+    #[test]
+    fn production_needs_a_long_secret_and_no_test_clock() {
+        assert!(settings(&[("REGISTRY_ENV", "production")]).is_err());
+        assert!(settings(&[("REGISTRY_ENV", "production"), ("JWT_SECRET", "short")]).is_err());
+        let long = "x".repeat(32);
+        assert!(settings(&[("REGISTRY_ENV", "production"), ("JWT_SECRET", &long)]).is_ok());
+        let err = settings(&[
+            ("REGISTRY_ENV", "production"),
+            ("JWT_SECRET", &long),
+            ("REGISTRY_TEST_CLOCK", "1"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("REGISTRY_TEST_CLOCK"), "{err}");
+    }
+}

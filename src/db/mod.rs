@@ -1,0 +1,258 @@
+//! The database layer: one connection type over SQLite and PostgreSQL, the pool, the embedded
+//! migrations, and the transaction helper every service function goes through.
+//!
+//! The backend is chosen by the scheme of `DATABASE_URL` (`sqlite://…` or `postgres://…`).
+//! Everything the two backends express differently lives in this module as one `match` on the
+//! connection, with a comment saying why.
+
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+/// A connection to either backend. Code above this module only sees `DbConn`.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgres(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Which engine a database URL names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A file path (relative to the working directory, or absolute with `sqlite:///…`).
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// Parses `sqlite://path` or `postgres://…` / `postgresql://…`; anything else is refused.
+    pub fn parse(url: &str) -> Result<Self, String> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(
+                    "DATABASE_URL `sqlite://` needs a file path, e.g. sqlite://data/registry.db"
+                        .into(),
+                );
+            }
+            Ok(Self::Sqlite(PathBuf::from(path)))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(url.to_owned()))
+        } else {
+            Err(format!(
+                "DATABASE_URL must start with sqlite:// or postgres:// (got `{}`)",
+                redact_url(url)
+            ))
+        }
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, Self::Sqlite(_))
+    }
+}
+
+/// Hides the password of a URL so it can be logged.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// An r2d2 manager that picks the backend from the URL and reports the real connection error
+/// (the derived `DbConn::establish` tries each backend in turn and hides why they failed).
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("cannot connect to the database: {0}")]
+    Connection(#[from] ConnectionError),
+    #[error("cannot prepare the connection: {0}")]
+    Setup(#[from] diesel::result::Error),
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConn;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<DbConn, ConnectError> {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())?;
+                // WAL lets readers run beside the one writer; the busy timeout makes a second
+                // writer wait instead of failing at once; foreign keys are off by default.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                )?;
+                Ok(DbConn::Sqlite(conn))
+            }
+            DatabaseUrl::Postgres(url) => {
+                let mut conn = diesel::PgConnection::establish(url)?;
+                conn.batch_execute("SET TIME ZONE 'UTC'")?;
+                Ok(DbConn::Postgres(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnectError> {
+        Ok(conn.batch_execute("SELECT 1")?)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        use diesel::connection::TransactionManager;
+        match conn {
+            DbConn::Postgres(c) => {
+                diesel::connection::AnsiTransactionManager::is_broken_transaction_manager(c)
+            }
+            DbConn::Sqlite(c) => {
+                diesel::connection::AnsiTransactionManager::is_broken_transaction_manager(c)
+            }
+        }
+    }
+}
+
+/// Builds the pool, creating the SQLite file (and its directory) on first use.
+pub fn build_pool(url: &DatabaseUrl, size: u32) -> anyhow::Result<Pool> {
+    if let DatabaseUrl::Sqlite(path) = url {
+        ensure_parent_dir(path)?;
+    }
+    let pool = r2d2::Pool::builder()
+        .max_size(size)
+        .connection_timeout(Duration::from_secs(10))
+        .build(ConnectionManager { url: url.clone() })?;
+    Ok(pool)
+}
+
+fn ensure_parent_dir(path: &Path) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Applies every pending migration of the connection's backend; returns how many ran.
+pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<usize> {
+    let applied = match conn {
+        DbConn::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?
+            .len(),
+        DbConn::Postgres(c) => {
+            // Several instances may start at once on one PostgreSQL: a session lock makes the
+            // second wait for the first instead of racing it through the same DDL.
+            c.batch_execute("SELECT pg_advisory_lock(727001)")?;
+            let result = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len())
+                .map_err(|e| anyhow::anyhow!("migration failed: {e}"));
+            c.batch_execute("SELECT pg_advisory_unlock(727001)")?;
+            result?
+        }
+    };
+    Ok(applied)
+}
+
+/// True when every embedded migration has been applied (used by `/readyz`).
+pub fn migrations_complete(conn: &mut DbConn) -> bool {
+    let pending = match conn {
+        DbConn::Sqlite(c) => c.pending_migrations(SQLITE_MIGRATIONS).map(|p| p.len()),
+        DbConn::Postgres(c) => c.pending_migrations(POSTGRES_MIGRATIONS).map(|p| p.len()),
+    };
+    matches!(pending, Ok(0))
+}
+
+/// Runs `f` in one write transaction and commits only if it returns `Ok`.
+///
+/// On SQLite the transaction starts with `BEGIN IMMEDIATE`: a deferred transaction that reads
+/// and then writes fails with `SQLITE_BUSY` (not covered by the busy timeout) when another
+/// writer committed in between, so every write transaction takes the write lock up front.
+pub fn write_tx<T, E>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConn::Postgres(_) => conn.transaction(f),
+        DbConn::Sqlite(_) => {
+            conn.batch_execute("BEGIN IMMEDIATE")?;
+            let mut guard = RollbackGuard { conn, done: false };
+            let result = f(guard.conn);
+            match result {
+                Ok(value) => {
+                    guard.conn.batch_execute("COMMIT")?;
+                    guard.done = true;
+                    Ok(value)
+                }
+                Err(e) => Err(e), // the guard rolls back
+            }
+        }
+    }
+}
+
+/// Rolls a raw SQLite transaction back if it was neither committed nor rolled back, including
+/// when the closure panics, so the pooled connection never goes back mid-transaction.
+struct RollbackGuard<'a> {
+    conn: &'a mut DbConn,
+    done: bool,
+}
+
+impl Drop for RollbackGuard<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = self.conn.batch_execute("ROLLBACK");
+        }
+    }
+}
+
+/// Now, truncated to PostgreSQL's microsecond precision, as the naive UTC value stored.
+pub fn db_time(t: DateTime<Utc>) -> NaiveDateTime {
+    t.trunc_subsecs(6).naive_utc()
+}
+
+/// A stored naive UTC timestamp back as an instant.
+pub fn from_db_time(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+/// Inserts a row and returns its id, portable over both backends.
+#[macro_export]
+macro_rules! insert_returning_id {
+    ($conn:expr, $table:path, $values:expr) => {{
+        use diesel::prelude::*;
+        diesel::insert_into($table::table)
+            .values($values)
+            .returning($table::id)
+            .get_result::<i64>($conn)
+    }};
+}
+
+/// True when the error is a unique-constraint violation on either backend.
+pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
+    matches!(
+        err,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}

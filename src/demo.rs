@@ -1,0 +1,82 @@
+//! Demo data for `serve --demo`: on an empty database, one account per role, printed with
+//! their passwords so anyone can try the service at once.
+
+use diesel::prelude::*;
+
+use crate::accounts::service::{self, CreateSchoolRequest, CreateUserRequest, RegisterRequest};
+use crate::app::AppState;
+use crate::auth::{Ctx, Role};
+use crate::credentials::uscc::EntityType;
+use crate::db::{self, schema::users};
+
+/// The password of every demo account.
+pub const DEMO_PASSWORD: &str = "demo-password-2026";
+
+pub fn load(state: &AppState) -> anyhow::Result<()> {
+    let mut conn = state.pool.get()?;
+    let existing: i64 = users::table.count().get_result(&mut conn)?;
+    if existing > 0 {
+        println!("demo: the database already has accounts; demo data not loaded");
+        return Ok(());
+    }
+    let ctx = Ctx::system(state.clock.now());
+    db::write_tx(&mut conn, |c| -> crate::error::ApiResult<()> {
+        let school = service::create_school(
+            c,
+            &ctx,
+            &CreateSchoolRequest {
+                name: "南宁市青秀区示范小学".into(),
+                code: "2145010001".into(),
+                district: "青秀区".into(),
+            },
+        )?;
+        for (email, role, name, school_id) in [
+            ("admin@demo.local", Role::Admin, "系统管理员", None),
+            ("reviewer@demo.local", Role::Reviewer, "审核员 李老师", None),
+            (
+                "school@demo.local",
+                Role::School,
+                "示范小学 教务处",
+                Some(school.id),
+            ),
+        ] {
+            service::create_user(
+                c,
+                &ctx,
+                &CreateUserRequest {
+                    email: email.into(),
+                    password: DEMO_PASSWORD.into(),
+                    role,
+                    display_name: name.into(),
+                    school_id,
+                },
+            )?;
+        }
+        service::register(
+            c,
+            &ctx,
+            &RegisterRequest {
+                email: "institution@demo.local".into(),
+                password: DEMO_PASSWORD.into(),
+                display_name: "王经理".into(),
+                institution_name: "南宁市青少年体育培训中心".into(),
+                uscc: "52450100MJ9000002T".into(),
+                entity_type: EntityType::PrivateNonEnterpriseUnit,
+            },
+        )?;
+        Ok(())
+    })
+    .map_err(|e| anyhow::anyhow!("cannot load demo data: {}", e.problem().detail.en))?;
+    println!(
+        "demo data loaded; sign in with POST /api/v1/auth/login using password `{DEMO_PASSWORD}` and:"
+    );
+    for (role, email) in [
+        ("admin", "admin@demo.local"),
+        ("reviewer", "reviewer@demo.local"),
+        ("school", "school@demo.local"),
+        ("institution", "institution@demo.local"),
+    ] {
+        println!("  {role:<12} {email}");
+    }
+    Ok(())
+}

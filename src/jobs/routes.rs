@@ -1,0 +1,109 @@
+//! Admin endpoints of the job queue: list jobs (dead ones in particular) and retry a dead job.
+
+use actix_web::{HttpResponse, get, post, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::app::AppState;
+use crate::audit;
+use crate::auth::{Admin, Authed};
+use crate::error::{ApiError, ApiResult, ProblemBody};
+use crate::http::{Page, PageQuery};
+use crate::jobs::{self, JobView};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct JobsQuery {
+    /// `pending`, `running`, `done` or `dead`.
+    pub state: Option<String>,
+}
+
+/// List jobs, newest first (e.g. `?state=dead`).
+#[utoipa::path(
+    tag = "admin",
+    params(JobsQuery, PageQuery),
+    responses(
+        (status = 200, body = Page<JobView>),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/admin/jobs")]
+pub async fn list_jobs(
+    _admin: Authed<Admin>,
+    state: web::Data<AppState>,
+    filter: web::Query<JobsQuery>,
+    page: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let wanted = filter.into_inner().state;
+    if let Some(s) = &wanted
+        && ![jobs::PENDING, jobs::RUNNING, jobs::DONE, jobs::DEAD].contains(&s.as_str())
+    {
+        return Err(ApiError::validation(vec![crate::error::FieldIssue::new(
+            "state",
+            "invalid_value",
+            crate::error::Msg::new(
+                "状态须为 pending、running、done 或 dead。",
+                "state must be pending, running, done or dead.",
+            ),
+        )]));
+    }
+    let page = page.into_inner();
+    let (items, total) = state
+        .run(move |conn| {
+            Ok(jobs::list(
+                conn,
+                wanted.as_deref(),
+                page.offset(),
+                page.per_page(),
+            )?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Page::new(items, &page, total)))
+}
+
+/// Put a dead job back in the queue.
+#[utoipa::path(
+    tag = "admin",
+    params(("id" = i64, Path, description = "job id")),
+    responses(
+        (status = 204, description = "queued again"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "the job is not dead"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/admin/jobs/{id}/retry")]
+pub async fn retry_job(
+    admin: Authed<Admin>,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let ctx = admin.ctx.clone();
+    state
+        .write(move |conn| {
+            if !jobs::retry_dead(conn, id, ctx.now)? {
+                use diesel::prelude::*;
+                let exists: i64 = crate::db::schema::jobs::table
+                    .find(id)
+                    .count()
+                    .get_result(conn)?;
+                return Err(if exists == 0 {
+                    ApiError::not_found("任务", "job")
+                } else {
+                    ApiError::conflict(
+                        "job_not_dead",
+                        "只有失败终止（dead）的任务可以重试。",
+                        "Only dead jobs can be retried.",
+                    )
+                });
+            }
+            audit::record(conn, &ctx, "job.retried", "job", id, serde_json::json!({}))?;
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

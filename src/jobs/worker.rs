@@ -1,0 +1,259 @@
+//! The worker: claims due jobs with a lease and runs them.
+//!
+//! Claiming is a conditional UPDATE (`… WHERE id = ? AND <still claimable>`): of several
+//! workers racing for a job, exactly one changes the row. A transactional job's effects and
+//! its `done` mark commit together, and the mark is conditional on still holding the lease,
+//! so even a worker whose lease expired cannot apply a job a second time.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use crate::db::schema::{job_runs, jobs};
+use crate::db::{self, DbConn, db_time};
+use crate::jobs::registry::{Handler, JobEnv, JobError, JobInfo, Registry};
+use crate::jobs::{DEAD, DONE, PENDING, RUNNING, backoff};
+
+/// How long a claim lasts before another worker may take the job over.
+pub const LEASE_SECONDS: i64 = 300;
+const BATCH: i64 = 20;
+
+pub struct Worker {
+    pub id: String,
+    env: JobEnv,
+    registry: Arc<Registry>,
+}
+
+#[derive(Debug, Queryable)]
+struct Claimed {
+    id: i64,
+    kind: String,
+    payload: String,
+    attempts: i32,
+    max_attempts: i32,
+}
+
+enum Outcome {
+    Done,
+    Retry(String),
+    Dead(String),
+    /// Another worker owns the job now; nothing was applied.
+    LeaseLost,
+}
+
+impl Worker {
+    pub fn new(id: impl Into<String>, env: JobEnv, registry: Arc<Registry>) -> Self {
+        Self {
+            id: id.into(),
+            env,
+            registry,
+        }
+    }
+
+    /// Claims and runs the jobs due now; returns how many ran.
+    pub fn run_due(&self) -> anyhow::Result<usize> {
+        let mut conn = self.env.pool.get()?;
+        let now = self.env.clock.now();
+        let mut ran = 0;
+        for id in due_ids(&mut conn, now)? {
+            if let Some(job) = self.claim(&mut conn, id, now)? {
+                self.execute(&mut conn, job)?;
+                ran += 1;
+            }
+        }
+        Ok(ran)
+    }
+
+    /// Runs due jobs until none is left (jobs may enqueue further due jobs).
+    pub fn run_until_idle(&self) -> anyhow::Result<usize> {
+        let mut total = 0;
+        loop {
+            let ran = self.run_due()?;
+            if ran == 0 {
+                return Ok(total);
+            }
+            total += ran;
+        }
+    }
+
+    fn claim(
+        &self,
+        conn: &mut DbConn,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> QueryResult<Option<Claimed>> {
+        let changed = diesel::update(jobs::table.find(id).filter(claimable(now)))
+            .set((
+                jobs::state.eq(RUNNING),
+                jobs::locked_by.eq(&self.id),
+                jobs::locked_until.eq(db_time(now + chrono::Duration::seconds(LEASE_SECONDS))),
+                jobs::attempts.eq(jobs::attempts + 1),
+                jobs::updated_at.eq(db_time(now)),
+            ))
+            .execute(conn)?;
+        if changed == 0 {
+            return Ok(None);
+        }
+        jobs::table
+            .find(id)
+            .select((
+                jobs::id,
+                jobs::kind,
+                jobs::payload,
+                jobs::attempts,
+                jobs::max_attempts,
+            ))
+            .first(conn)
+            .optional()
+    }
+
+    fn execute(&self, conn: &mut DbConn, job: Claimed) -> anyhow::Result<()> {
+        let started = self.env.clock.now();
+        let info = JobInfo {
+            id: job.id,
+            kind: job.kind.clone(),
+            attempt: job.attempts,
+            now: started,
+        };
+        let payload: serde_json::Value =
+            serde_json::from_str(&job.payload).unwrap_or(serde_json::Value::Null);
+        let outcome = match self.registry.get(&job.kind) {
+            None => Outcome::Dead(format!("no handler for job kind `{}`", job.kind)),
+            Some(Handler::Transactional(handler)) => {
+                let result = db::write_tx(conn, |c| -> Result<Outcome, TxAbort> {
+                    handler(c, &info, &payload).map_err(TxAbort::Job)?;
+                    if self.finish(c, &job, DONE, None, started)? {
+                        Ok(Outcome::Done)
+                    } else {
+                        Err(TxAbort::LeaseLost)
+                    }
+                });
+                match result {
+                    Ok(outcome) => outcome,
+                    Err(TxAbort::LeaseLost) => Outcome::LeaseLost,
+                    Err(TxAbort::Job(e)) => failure(&job, e),
+                    Err(TxAbort::Db(e)) => failure(&job, JobError::Retry(e.into())),
+                }
+            }
+            Some(Handler::External(handler)) => match handler(&self.env, &info, &payload) {
+                Ok(()) => {
+                    db::write_tx(conn, |c| self.finish(c, &job, DONE, None, started))?;
+                    Outcome::Done
+                }
+                Err(e) => failure(&job, e),
+            },
+        };
+        match outcome {
+            Outcome::Done | Outcome::LeaseLost => {}
+            Outcome::Retry(error) => {
+                tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, %error, "job failed; will retry");
+                db::write_tx(conn, |c| {
+                    self.finish(c, &job, PENDING, Some(&error), started)
+                })?;
+            }
+            Outcome::Dead(error) => {
+                tracing::error!(job = job.id, kind = %job.kind, attempt = job.attempts, %error, "job is dead");
+                db::write_tx(conn, |c| self.finish(c, &job, DEAD, Some(&error), started))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves a job we hold to its next state and records the run; false if we lost the lease.
+    fn finish(
+        &self,
+        conn: &mut DbConn,
+        job: &Claimed,
+        state: &str,
+        error: Option<&str>,
+        started: DateTime<Utc>,
+    ) -> QueryResult<bool> {
+        let now = self.env.clock.now();
+        let run_at = if state == PENDING {
+            now + backoff(job.attempts)
+        } else {
+            now
+        };
+        let changed = diesel::update(
+            jobs::table
+                .find(job.id)
+                .filter(jobs::state.eq(RUNNING))
+                .filter(jobs::locked_by.eq(&self.id))
+                .filter(jobs::attempts.eq(job.attempts)),
+        )
+        .set((
+            jobs::state.eq(state),
+            jobs::run_at.eq(db_time(run_at)),
+            jobs::locked_by.eq(None::<String>),
+            jobs::locked_until.eq(None::<chrono::NaiveDateTime>),
+            jobs::last_error.eq(error),
+            jobs::updated_at.eq(db_time(now)),
+        ))
+        .execute(conn)?;
+        if changed == 0 {
+            return Ok(false);
+        }
+        let outcome = match state {
+            DONE => "done",
+            PENDING => "retry",
+            _ => "dead",
+        };
+        diesel::insert_into(job_runs::table)
+            .values((
+                job_runs::job_id.eq(job.id),
+                job_runs::worker.eq(&self.id),
+                job_runs::attempt.eq(job.attempts),
+                job_runs::started_at.eq(db_time(started)),
+                job_runs::finished_at.eq(db_time(now)),
+                job_runs::outcome.eq(outcome),
+                job_runs::error.eq(error),
+            ))
+            .execute(conn)?;
+        Ok(true)
+    }
+}
+
+enum TxAbort {
+    Job(JobError),
+    LeaseLost,
+    Db(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for TxAbort {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Db(e)
+    }
+}
+
+fn failure(job: &Claimed, err: JobError) -> Outcome {
+    match err {
+        JobError::Permanent(e) => Outcome::Dead(format!("{e:#}")),
+        JobError::Retry(e) if job.attempts >= job.max_attempts => Outcome::Dead(format!("{e:#}")),
+        JobError::Retry(e) => Outcome::Retry(format!("{e:#}")),
+    }
+}
+
+/// Pending jobs whose time has come, and running jobs whose lease has expired.
+fn claimable(
+    now: DateTime<Utc>,
+) -> Box<dyn BoxableExpression<jobs::table, db::MultiBackend, SqlType = diesel::sql_types::Bool>> {
+    let now = db_time(now);
+    Box::new(
+        jobs::state
+            .eq(PENDING)
+            .and(jobs::run_at.le(now))
+            .or(jobs::state
+                .eq(RUNNING)
+                .and(jobs::locked_until.lt(now).assume_not_null())),
+    )
+}
+
+fn due_ids(conn: &mut DbConn, now: DateTime<Utc>) -> QueryResult<Vec<i64>> {
+    jobs::table
+        .filter(claimable(now))
+        .order((jobs::run_at.asc(), jobs::id.asc()))
+        .limit(BATCH)
+        .select(jobs::id)
+        .load(conn)
+}

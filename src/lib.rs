@@ -1,0 +1,29 @@
+//! Provider Registry — the whitelist of third-party institutions admitted to schools'
+//! after-school services (课后服务第三方机构备选库).
+//!
+//! Map of the crate (see the README's ARCHITECTURE section):
+//! - shared core: [`config`], [`clock`], [`error`], [`http`], [`db`], [`app`], [`startup`],
+//!   [`cli`], [`telemetry`], [`openapi`], [`ops`];
+//! - cross-cutting services: [`auth`], [`audit`], [`jobs`];
+//! - reference rules: [`calendar`], [`credentials`];
+//! - capabilities: [`accounts`];
+//! - [`demo`] data for `serve --demo`.
+
+pub mod accounts;
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod calendar;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod credentials;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod jobs;
+pub mod openapi;
+pub mod ops;
+pub mod startup;
+pub mod telemetry;

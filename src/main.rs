@@ -1,0 +1,18 @@
+//! `provider-registry`: parse the command line, set up logging, run.
+
+use clap::Parser;
+use provider_registry::cli::{self, Cli};
+use provider_registry::telemetry;
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    telemetry::init();
+    let result = actix_web::rt::System::new().block_on(cli::run(cli));
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! The OpenAPI document (`GET /api/v1/openapi.json`, Swagger UI at `/docs`).
+//! Every endpoint is listed here; `tests/openapi.rs` snapshots the whole document.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::{accounts, audit, jobs, ops};
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        accounts::routes::register,
+        accounts::routes::login,
+        accounts::routes::me,
+        accounts::routes::create_user,
+        accounts::routes::list_users,
+        accounts::routes::disable_user,
+        accounts::routes::enable_user,
+        accounts::routes::create_school,
+        accounts::routes::list_schools,
+        audit::routes::list_audit,
+        audit::routes::verify_audit,
+        jobs::routes::list_jobs,
+        jobs::routes::retry_job,
+        ops::routes::set_clock,
+    ),
+    components(schemas(crate::error::ProblemBody, crate::error::FieldErrorBody))
+)]
+struct ApiV1;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Provider Registry",
+        description = "课后服务第三方机构备选库 — the registry of third-party institutions admitted to schools' after-school services. Errors are RFC 9457 `application/problem+json` with a stable `code`; messages are Chinese unless `Accept-Language: en`.",
+    ),
+    paths(ops::routes::healthz, ops::routes::readyz, ops::routes::metrics),
+    nest((path = "/api/v1", api = ApiV1)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "accounts", description = "registration, login, the signed-in account"),
+        (name = "admin", description = "accounts, schools, jobs and the test clock"),
+        (name = "audit", description = "the hash-chained audit trail"),
+        (name = "ops", description = "health, readiness and metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The document as served.
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}

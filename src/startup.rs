@@ -1,0 +1,229 @@
+//! Builds the application — routes, shared state, middleware, the job worker — for `serve`
+//! and for the integration tests, which start exactly this on a fresh database.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::app::AppState;
+use crate::auth::jwt::{JwtKeys, load_or_create_secret};
+use crate::clock::{SettableClock, SharedClock, SystemClock};
+use crate::config::Settings;
+use crate::error::{ApiError, Msg};
+use crate::http::json::JsonLimit;
+use crate::jobs::registry::{JobEnv, Registry};
+use crate::jobs::{scheduler, worker::Worker};
+use crate::ops::metrics::Metrics;
+use crate::{accounts, audit, db, jobs, ops};
+
+/// Everything `serve` needs, ready to run.
+pub struct Application {
+    server: Server,
+    port: u16,
+    pub state: AppState,
+    pub registry: Arc<Registry>,
+}
+
+impl Application {
+    /// Prepares storage (pool, migrations, reference data) and binds the listener.
+    pub fn build(settings: Settings) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.bind)
+            .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let state = prepare_state(settings)?;
+        Self::with_listener(state, listener)
+    }
+
+    pub fn with_listener(state: AppState, listener: TcpListener) -> anyhow::Result<Self> {
+        let port = listener.local_addr()?.port();
+        let registry = Registry::standard().into_shared();
+        let metrics = web::Data::new(Metrics::default());
+        let data = web::Data::new(state.clone());
+        let json_limit = web::Data::new(JsonLimit(state.settings.json_body_limit));
+        let test_clock = state.clock.settable().is_some();
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(Compress::default())
+                .wrap(from_fn(crate::http::middleware::observe))
+                .app_data(data.clone())
+                .app_data(metrics.clone())
+                .app_data(json_limit.clone())
+                .app_data(query_config())
+                .app_data(path_config())
+                .configure(|cfg| routes(cfg, test_clock))
+                .default_service(web::to(not_found))
+        })
+        .workers(state.settings.http_workers)
+        .shutdown_timeout(10)
+        .listen(listener)?
+        .run();
+        Ok(Self {
+            server,
+            port,
+            state,
+            registry,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until stopped, with the job worker and scheduler running beside the server.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        if self.state.settings.run_jobs {
+            spawn_worker(self.state.clone(), self.registry.clone());
+        }
+        self.server.await?;
+        Ok(())
+    }
+
+    /// Serves without a job worker (tests run jobs themselves, deterministically).
+    pub fn into_server(self) -> Server {
+        self.server
+    }
+}
+
+/// Opens the database, applies migrations, loads reference data, and makes the shared state.
+pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
+    let pool = db::build_pool(&settings.database_url, settings.db_pool_size)?;
+    {
+        let mut conn = pool.get().context("cannot open the database")?;
+        let applied = db::run_migrations(&mut conn)?;
+        if applied > 0 {
+            tracing::info!(applied, "applied database migrations");
+        }
+    }
+    let secret = load_or_create_secret(settings.jwt_secret.as_deref(), &settings.data_dir)?;
+    let jwt = Arc::new(JwtKeys::new(&secret, settings.jwt_ttl_minutes));
+    let clock: SharedClock = if settings.test_clock {
+        tracing::warn!("REGISTRY_TEST_CLOCK is on: admins can set the service clock");
+        Arc::new(SettableClock::default())
+    } else {
+        Arc::new(SystemClock)
+    };
+    Ok(AppState {
+        pool,
+        clock,
+        settings: Arc::new(settings),
+        jwt,
+    })
+}
+
+fn routes(cfg: &mut web::ServiceConfig, test_clock: bool) {
+    cfg.service(ops::routes::healthz)
+        .service(ops::routes::readyz)
+        .service(ops::routes::metrics)
+        .service(
+            SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", crate::openapi::document()),
+        )
+        .service(web::redirect("/docs", "/docs/"));
+    cfg.service({
+        let mut api = web::scope("/api/v1")
+            .service(accounts::routes::register)
+            .service(accounts::routes::login)
+            .service(accounts::routes::me)
+            .service(accounts::routes::create_user)
+            .service(accounts::routes::list_users)
+            .service(accounts::routes::disable_user)
+            .service(accounts::routes::enable_user)
+            .service(accounts::routes::create_school)
+            .service(accounts::routes::list_schools)
+            .service(audit::routes::list_audit)
+            .service(audit::routes::verify_audit)
+            .service(jobs::routes::list_jobs)
+            .service(jobs::routes::retry_job);
+        if test_clock {
+            // Without REGISTRY_TEST_CLOCK the route does not exist at all (404).
+            api = api.service(ops::routes::set_clock);
+        }
+        api
+    });
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::new(
+        actix_web::http::StatusCode::NOT_FOUND,
+        "not_found",
+        Msg::new("请求的地址不存在。", "No such resource."),
+    ))
+}
+
+fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _| {
+        let detail = err.to_string();
+        ApiError::bad_request(
+            "invalid_query",
+            "查询参数格式错误。",
+            "A query parameter is malformed.",
+        )
+        .with_errors(vec![crate::error::FieldIssue::new(
+            "query",
+            "invalid_value",
+            Msg::new(format!("查询参数无效：{detail}"), detail),
+        )])
+        .into()
+    })
+}
+
+fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err, _| {
+        let detail = err.to_string();
+        ApiError::bad_request(
+            "invalid_path",
+            "路径参数格式错误。",
+            "A path parameter is malformed.",
+        )
+        .with_errors(vec![crate::error::FieldIssue::new(
+            "path",
+            "invalid_value",
+            Msg::new(format!("路径参数无效：{detail}"), detail),
+        )])
+        .into()
+    })
+}
+
+/// The worker loop: every poll interval, enqueue periodic jobs and run the due ones.
+fn spawn_worker(state: AppState, registry: Arc<Registry>) {
+    let worker_id = format!("{}-{}", hostname(), std::process::id());
+    let env = JobEnv {
+        pool: state.pool.clone(),
+        clock: state.clock.clone(),
+    };
+    let worker = Worker::new(worker_id, env, registry);
+    let interval = Duration::from_millis(state.settings.job_poll_interval_ms);
+    let periodic = scheduler::standard();
+    std::thread::Builder::new()
+        .name("job-worker".into())
+        .spawn(move || {
+            loop {
+                let tick = state
+                    .pool
+                    .get()
+                    .map_err(anyhow::Error::from)
+                    .and_then(|mut conn| {
+                        db::write_tx(&mut conn, |c| {
+                            scheduler::tick(c, &periodic, state.clock.now())
+                        })
+                        .map_err(anyhow::Error::from)
+                    });
+                if let Err(e) = tick.and_then(|_| worker.run_until_idle()) {
+                    tracing::error!(error = ?e, "job worker tick failed");
+                }
+                std::thread::sleep(interval);
+            }
+        })
+        .map(|_| ())
+        .unwrap_or_else(|e| tracing::error!(error = %e, "cannot start the job worker"));
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "worker".to_owned())
+}

@@ -1,0 +1,291 @@
+//! The integration-test harness: starts the real application on a fresh database — a temp
+//! SQLite file by default, a new PostgreSQL database when `TEST_DATABASE_URL` is set — and
+//! talks HTTP to it. Jobs do not run in the background: `run_pending_jobs` runs them, and the
+//! settable clock (`set_clock`) drives every time-dependent rule.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use diesel::connection::SimpleConnection;
+use provider_registry::app::AppState;
+use provider_registry::auth::{Ctx, Role};
+use provider_registry::config::{Overrides, Settings};
+use provider_registry::jobs::registry::{JobEnv, Registry};
+use provider_registry::jobs::worker::Worker;
+use provider_registry::{accounts, db, startup};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde_json::{Value, json};
+
+pub const PASSWORD: &str = "test-password-123";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    pub registry: Arc<Registry>,
+    pub database_url: String,
+    pub dir: tempfile::TempDir,
+    tokens: std::sync::Mutex<HashMap<Role, String>>,
+}
+
+/// A fresh database URL: a file in `dir`, or a new database on the test PostgreSQL server.
+pub fn fresh_database_url(dir: &std::path::Path) -> String {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(server) if !server.is_empty() => {
+            let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+            let pool = db::build_pool(&db::DatabaseUrl::parse(&server).unwrap(), 1).unwrap();
+            let mut conn = pool.get().unwrap();
+            conn.batch_execute(&format!("CREATE DATABASE {name}"))
+                .unwrap();
+            let (prefix, _) = server.rsplit_once('/').unwrap();
+            format!("{prefix}/{name}")
+        }
+        _ => format!("sqlite://{}", dir.join("registry.db").display()),
+    }
+}
+
+pub fn is_postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty())
+}
+
+/// Settings for a test instance, with extra environment variables.
+pub fn test_settings(
+    dir: &std::path::Path,
+    database_url: &str,
+    extra: &[(&str, &str)],
+) -> Settings {
+    let mut vars: HashMap<String, String> = [
+        ("DATABASE_URL", database_url),
+        ("REGISTRY_TEST_CLOCK", "1"),
+        ("REGISTRY_JOBS", "0"),
+        ("DB_POOL_SIZE", "4"),
+        ("REGISTRY_HTTP_WORKERS", "1"),
+        ("REGISTRY_BIND", "127.0.0.1:0"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    for (k, v) in extra {
+        vars.insert((*k).to_owned(), (*v).to_owned());
+    }
+    Settings::from_lookup(
+        |k| vars.get(k).cloned(),
+        &Overrides {
+            bind: None,
+            data_dir: Some(dir.to_path_buf()),
+        },
+    )
+    .unwrap()
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(&[]).await
+    }
+
+    pub async fn spawn_with(extra: &[(&str, &str)]) -> Self {
+        provider_registry::telemetry::init();
+        let dir = tempfile::tempdir().unwrap();
+        let database_url = fresh_database_url(dir.path());
+        let settings = test_settings(dir.path(), &database_url, extra);
+        let state = tokio::task::spawn_blocking(move || startup::prepare_state(settings))
+            .await
+            .unwrap()
+            .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let app = startup::Application::with_listener(state.clone(), listener).unwrap();
+        let port = app.port();
+        let registry = app.registry.clone();
+        tokio::spawn(app.into_server());
+        TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            state,
+            registry,
+            database_url,
+            dir,
+            tokens: Default::default(),
+        }
+    }
+
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client
+            .request(method, format!("{}{}", self.base, path))
+    }
+
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.request(Method::GET, path)
+    }
+
+    pub fn post(&self, path: &str) -> RequestBuilder {
+        self.request(Method::POST, path)
+    }
+
+    pub fn put(&self, path: &str) -> RequestBuilder {
+        self.request(Method::PUT, path)
+    }
+
+    /// Creates (once) an account of the role and returns its bearer token.
+    pub async fn token(&self, role: Role) -> String {
+        if let Some(t) = self.tokens.lock().unwrap().get(&role) {
+            return t.clone();
+        }
+        let email = format!("{}@test.local", role.as_str());
+        if role == Role::Institution {
+            self.register_institution(&email, "测试培训中心", "91450103MA5L123454")
+                .await;
+        } else {
+            let state = self.state.clone();
+            let email2 = email.clone();
+            tokio::task::spawn_blocking(move || {
+                let mut conn = state.pool.get().unwrap();
+                let ctx = Ctx::system(state.clock.now());
+                db::write_tx(&mut conn, |c| {
+                    let school_id = if role == Role::School {
+                        Some(
+                            accounts::service::create_school(
+                                c,
+                                &ctx,
+                                &accounts::service::CreateSchoolRequest {
+                                    name: "测试小学".into(),
+                                    code: format!("S{}", uuid::Uuid::new_v4().simple()),
+                                    district: "青秀区".into(),
+                                },
+                            )?
+                            .id,
+                        )
+                    } else {
+                        None
+                    };
+                    accounts::service::create_user(
+                        c,
+                        &ctx,
+                        &accounts::service::CreateUserRequest {
+                            email: email2,
+                            password: PASSWORD.into(),
+                            role,
+                            display_name: format!("test {}", role.as_str()),
+                            school_id,
+                        },
+                    )
+                })
+                .unwrap();
+            })
+            .await
+            .unwrap();
+        }
+        let token = self.login(&email, PASSWORD).await;
+        self.tokens.lock().unwrap().insert(role, token.clone());
+        token
+    }
+
+    /// Registers an institution through the API; returns the response body.
+    pub async fn register_institution(&self, email: &str, name: &str, uscc: &str) -> Value {
+        let res = self
+            .post("/api/v1/auth/register")
+            .json(&json!({
+                "email": email, "password": PASSWORD, "display_name": "联系人",
+                "institution_name": name, "uscc": uscc, "entity_type": "enterprise",
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::CREATED,
+            "{}",
+            res.text().await.unwrap()
+        );
+        res.json().await.unwrap()
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let res = self
+            .post("/api/v1/auth/login")
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "login failed: {}",
+            res.text().await.unwrap()
+        );
+        let body: Value = res.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// A request with the bearer token of a role.
+    pub async fn as_role(&self, role: Role, method: Method, path: &str) -> RequestBuilder {
+        let token = self.token(role).await;
+        self.request(method, path).bearer_auth(token)
+    }
+
+    /// Sets the service clock (through the admin API).
+    pub async fn set_clock(&self, now: &str) {
+        let now: DateTime<Utc> = DateTime::parse_from_rfc3339(now)
+            .unwrap()
+            .with_timezone(&Utc);
+        let res = self
+            .as_role(Role::Admin, Method::PUT, "/api/v1/admin/clock")
+            .await
+            .json(&json!({"now": now}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "{}",
+            res.text().await.unwrap()
+        );
+    }
+
+    /// Runs every job that is due now (as the service's worker would), until none is left.
+    pub async fn run_pending_jobs(&self) -> usize {
+        let env = JobEnv {
+            pool: self.state.pool.clone(),
+            clock: self.state.clock.clone(),
+        };
+        let worker = Worker::new("test-worker", env, self.registry.clone());
+        tokio::task::spawn_blocking(move || worker.run_until_idle().unwrap())
+            .await
+            .unwrap()
+    }
+
+    /// Runs raw SQL against the app's database (to play an attacker or set up a state).
+    pub async fn sql(&self, statement: &str) {
+        let pool = self.state.pool.clone();
+        let statement = statement.to_owned();
+        tokio::task::spawn_blocking(move || pool.get().unwrap().batch_execute(&statement).unwrap())
+            .await
+            .unwrap();
+    }
+}
+
+/// Asserts a problem+json response and returns its body.
+pub async fn assert_problem(res: Response, status: StatusCode, code: &str) -> Value {
+    let got = res.status();
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let text = res.text().await.unwrap();
+    assert_eq!(got, status, "body: {text}");
+    assert_eq!(content_type, "application/problem+json", "body: {text}");
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body["code"], code, "body: {text}");
+    assert_eq!(body["status"], status.as_u16());
+    assert!(body["type"].as_str().unwrap().ends_with(code));
+    assert!(!body["title"].as_str().unwrap().is_empty());
+    assert!(!body["detail"].as_str().unwrap().is_empty());
+    body
+}
