@@ -18,6 +18,7 @@
 //! | `JOB_POLL_INTERVAL_MS` | `1000` | how often the job worker looks for due jobs |
 //! | `JSON_BODY_LIMIT_BYTES` | `262144` | largest JSON body accepted |
 //! | `REGISTRY_TRUST_FORWARDED` | unset | `1` takes client IPs from `X-Forwarded-For` (behind a proxy) |
+//! | `REGISTRY_REGION` | `4501` | the bureau's administrative-division prefix (GB/T 2260; 4501 = Nanning); codes registered elsewhere are flagged |
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -56,6 +57,8 @@ pub struct Settings {
     pub job_poll_interval_ms: u64,
     pub json_body_limit: usize,
     pub trust_forwarded: bool,
+    /// The bureau's region: a GB/T 2260 prefix (2, 4 or 6 digits).
+    pub region_prefix: String,
 }
 
 /// Flags from the command line that take precedence over the environment.
@@ -151,12 +154,23 @@ impl Settings {
             job_poll_interval_ms: number("JOB_POLL_INTERVAL_MS", 1000)?.clamp(10, 60_000),
             json_body_limit: usize::try_from(number("JSON_BODY_LIMIT_BYTES", 256 * 1024)?)?,
             trust_forwarded: flag("REGISTRY_TRUST_FORWARDED"),
+            region_prefix: region_prefix(var("REGISTRY_REGION"))?,
         })
     }
 
     pub fn data_path(&self, relative: impl AsRef<Path>) -> PathBuf {
         self.data_dir.join(relative)
     }
+}
+
+fn region_prefix(value: Option<String>) -> anyhow::Result<String> {
+    let prefix = value.map_or_else(|| "4501".to_owned(), |v| v.trim().to_owned());
+    if !(matches!(prefix.len(), 2 | 4 | 6) && prefix.bytes().all(|b| b.is_ascii_digit())) {
+        bail!(
+            "REGISTRY_REGION must be 2, 4 or 6 digits of a GB/T 2260 code (e.g. 4501), not `{prefix}`"
+        );
+    }
+    Ok(prefix)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! - shared core: [`config`], [`clock`], [`error`], [`http`], [`db`], [`app`], [`startup`],
 //!   [`cli`], [`telemetry`], [`openapi`], [`ops`];
 //! - cross-cutting services: [`auth`], [`audit`], [`jobs`];
-//! - reference rules: [`calendar`], [`credentials`];
+//! - reference rules: [`calendar`], [`catalogue`], [`credentials`];
 //! - capabilities: [`accounts`];
 //! - [`demo`] data for `serve --demo`.
 
@@ -14,6 +14,7 @@ pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod catalogue;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{accounts, audit, jobs, ops};
+use crate::{accounts, audit, calendar, catalogue, credentials, jobs, ops};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,6 +23,12 @@ use crate::{accounts, audit, jobs, ops};
         jobs::routes::list_jobs,
         jobs::routes::retry_job,
         ops::routes::set_clock,
+        calendar::routes::list_years,
+        calendar::routes::get_year,
+        calendar::routes::put_year,
+        calendar::routes::working_days,
+        catalogue::routes::categories,
+        credentials::routes::check_uscc,
     ),
     components(schemas(crate::error::ProblemBody, crate::error::FieldErrorBody))
 )]
@@ -41,6 +47,8 @@ struct ApiV1;
         (name = "accounts", description = "registration, login, the signed-in account"),
         (name = "admin", description = "accounts, schools, jobs and the test clock"),
         (name = "audit", description = "the hash-chained audit trail"),
+        (name = "calendar", description = "working days: statutory holidays and make-up working days"),
+        (name = "reference", description = "activity catalogue and identifier checks"),
         (name = "ops", description = "health, readiness and metrics"),
     )
 )]

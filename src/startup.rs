@@ -20,7 +20,7 @@ use crate::http::json::JsonLimit;
 use crate::jobs::registry::{JobEnv, Registry};
 use crate::jobs::{scheduler, worker::Worker};
 use crate::ops::metrics::Metrics;
-use crate::{accounts, audit, db, jobs, ops};
+use crate::{accounts, audit, calendar, catalogue, credentials, db, jobs, ops};
 
 /// Everything `serve` needs, ready to run.
 pub struct Application {
@@ -91,6 +91,12 @@ impl Application {
 
 /// Opens the database, applies migrations, loads reference data, and makes the shared state.
 pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
+    let clock: SharedClock = if settings.test_clock {
+        tracing::warn!("REGISTRY_TEST_CLOCK is on: admins can set the service clock");
+        Arc::new(SettableClock::default())
+    } else {
+        Arc::new(SystemClock)
+    };
     let pool = db::build_pool(&settings.database_url, settings.db_pool_size)?;
     {
         let mut conn = pool.get().context("cannot open the database")?;
@@ -98,15 +104,14 @@ pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
         if applied > 0 {
             tracing::info!(applied, "applied database migrations");
         }
+        let ctx = crate::auth::Ctx::system(clock.now());
+        let loaded = db::write_tx(&mut conn, |c| calendar::store::load_fixtures(c, &ctx))?;
+        if loaded > 0 {
+            tracing::info!(loaded, "loaded the shipped working-day calendars");
+        }
     }
     let secret = load_or_create_secret(settings.jwt_secret.as_deref(), &settings.data_dir)?;
     let jwt = Arc::new(JwtKeys::new(&secret, settings.jwt_ttl_minutes));
-    let clock: SharedClock = if settings.test_clock {
-        tracing::warn!("REGISTRY_TEST_CLOCK is on: admins can set the service clock");
-        Arc::new(SettableClock::default())
-    } else {
-        Arc::new(SystemClock)
-    };
     Ok(AppState {
         pool,
         clock,
@@ -137,7 +142,13 @@ fn routes(cfg: &mut web::ServiceConfig, test_clock: bool) {
             .service(audit::routes::list_audit)
             .service(audit::routes::verify_audit)
             .service(jobs::routes::list_jobs)
-            .service(jobs::routes::retry_job);
+            .service(jobs::routes::retry_job)
+            .service(calendar::routes::list_years)
+            .service(calendar::routes::working_days)
+            .service(calendar::routes::get_year)
+            .service(calendar::routes::put_year)
+            .service(catalogue::routes::categories)
+            .service(credentials::routes::check_uscc);
         if test_clock {
             // Without REGISTRY_TEST_CLOCK the route does not exist at all (404).
             api = api.service(ops::routes::set_clock);

@@ -10,6 +10,7 @@
 pub mod certificates;
 pub mod identity;
 pub mod regions;
+pub mod routes;
 pub mod uscc;
 
 pub use certificates::{

@@ -101,6 +101,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    calendar_years (year) {
+        year -> Integer,
+        version -> Integer,
+        source -> Text,
+        data -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> institutions (institution_id));
 diesel::joinable!(users -> schools (school_id));
 diesel::joinable!(job_runs -> jobs (job_id));
@@ -114,4 +124,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_head,
     jobs,
     job_runs,
+    calendar_years,
 );

@@ -1,0 +1,115 @@
+//! Public calendar endpoints and the admin's replacement of a year.
+
+use actix_web::{HttpResponse, get, put, web};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::app::AppState;
+use crate::auth::{Admin, Authed};
+use crate::calendar::rules::{CalendarError, WorkingDayCount, YearCalendarInput};
+use crate::calendar::store::{self, StoredYear};
+use crate::error::{ApiError, ApiResult, ProblemBody};
+use crate::http::Json;
+
+/// A calendar failure as a problem (422, naming the missing year).
+pub fn calendar_problem(err: CalendarError) -> ApiError {
+    let extra = match err {
+        CalendarError::YearMissing(year) => serde_json::json!({ "year": year }),
+        CalendarError::CountOutOfRange(n) => serde_json::json!({ "count": n }),
+    };
+    ApiError::rule(err.code(), err.message_zh(), err.message_en()).with_extra(extra)
+}
+
+/// The years loaded, with their versions.
+#[utoipa::path(tag = "calendar", responses((status = 200, body = Vec<StoredYear>)))]
+#[get("/calendar")]
+pub async fn list_years(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(state.run(store::all).await?))
+}
+
+/// A year's statutory holidays and make-up working days, with its version.
+#[utoipa::path(
+    tag = "calendar",
+    params(("year" = i32, Path, description = "calendar year")),
+    responses((status = 200, body = StoredYear), (status = 404, body = ProblemBody, content_type = "application/problem+json"))
+)]
+#[get("/calendar/{year:\\d+}")]
+pub async fn get_year(state: web::Data<AppState>, year: web::Path<i32>) -> ApiResult<HttpResponse> {
+    let year = year.into_inner();
+    let stored = state.run(move |conn| store::get(conn, year)).await?;
+    let stored = stored.ok_or_else(|| {
+        ApiError::not_found(
+            &format!("{year} 年的工作日历"),
+            &format!("calendar of {year}"),
+        )
+    })?;
+    Ok(HttpResponse::Ok().json(stored))
+}
+
+/// Replace (or add) a year from the State Council notice; bumps its version.
+#[utoipa::path(
+    tag = "calendar",
+    params(("year" = i32, Path, description = "calendar year")),
+    request_body = YearCalendarInput,
+    responses(
+        (status = 200, body = StoredYear),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "every problem of the calendar, by field"),
+    ),
+    security(("bearer" = []))
+)]
+#[put("/calendar/{year:\\d+}")]
+pub async fn put_year(
+    admin: Authed<Admin>,
+    state: web::Data<AppState>,
+    year: web::Path<i32>,
+    body: Json<YearCalendarInput>,
+) -> ApiResult<HttpResponse> {
+    let (year, input, ctx) = (year.into_inner(), body.into_inner(), admin.ctx.clone());
+    let stored = state
+        .write(move |conn| store::replace(conn, &ctx, year, &input))
+        .await?;
+    Ok(HttpResponse::Ok().json(stored))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WorkingDaysQuery {
+    /// The date counting starts from (`YYYY-MM-DD`); day 1 if it is a working day.
+    pub from: NaiveDate,
+    /// N, 1–366.
+    pub count: u32,
+}
+
+/// The Nth working day counting `from` as day 1 when it is a working day (otherwise the first
+/// working day after it), explained day by day, with the calendar versions used.
+#[utoipa::path(
+    tag = "calendar",
+    params(WorkingDaysQuery),
+    responses(
+        (status = 200, body = WorkingDayCount),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`calendar_year_missing` (naming the year) or `count_out_of_range`"),
+    )
+)]
+#[get("/calendar/working-days")]
+pub async fn working_days(
+    state: web::Data<AppState>,
+    query: web::Query<WorkingDaysQuery>,
+) -> ApiResult<HttpResponse> {
+    let WorkingDaysQuery { from, count } = query.into_inner();
+    let calendar = state.run(store::calendar).await?;
+    let result = calendar
+        .nth_working_day(from, count)
+        .map_err(calendar_problem)?;
+    Ok(HttpResponse::Ok().json(result))
+}
+
+/// The body's rules need the year of the path, so they run in [`YearCalendarInput::validate`]
+/// (reporting every problem with its JSON path) rather than in the extractor.
+impl validator::Validate for YearCalendarInput {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        Ok(())
+    }
+}

@@ -1,0 +1,14 @@
+//! `GET /categories`.
+
+use actix_web::{HttpResponse, get, http::header};
+
+use crate::catalogue::Catalogue;
+
+/// The activity catalogue: categories with their items, and the academic subjects refused.
+#[utoipa::path(tag = "reference", responses((status = 200, body = Catalogue)))]
+#[get("/categories")]
+pub async fn categories() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .json(Catalogue::get())
+}
