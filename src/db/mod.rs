@@ -98,11 +98,12 @@ impl ManageConnection for ConnectionManager {
         match &self.url {
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())?;
-                // WAL lets readers run beside the one writer; the busy timeout makes a second
-                // writer wait instead of failing at once; foreign keys are off by default.
+                // The busy timeout comes first: switching a new file to WAL takes a lock that the
+                // pool's other connections, opening at the same moment, must wait for. WAL lets
+                // readers run beside the one writer; foreign keys are off by default in SQLite.
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                 )?;
                 Ok(DbConn::Sqlite(conn))
             }
