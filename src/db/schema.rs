@@ -19,6 +19,18 @@ diesel::table! {
         entity_type -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        registration_kind -> Nullable<Text>,
+        registration_number -> Nullable<Text>,
+        issuing_authority -> Nullable<Text>,
+        authority_level -> Nullable<Text>,
+        registered_address -> Nullable<Text>,
+        district -> Nullable<Text>,
+        legal_rep_name -> Nullable<Text>,
+        legal_rep_id_kind -> Nullable<Text>,
+        legal_rep_id_number -> Nullable<Text>,
+        contact_person -> Nullable<Text>,
+        contact_mobile -> Nullable<Text>,
+        contact_email -> Nullable<Text>,
     }
 }
 
@@ -111,6 +123,93 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    documents (id) {
+        id -> BigInt,
+        institution_id -> Nullable<BigInt>,
+        uploaded_by -> Nullable<BigInt>,
+        kind -> Text,
+        filename -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        text_status -> Nullable<Text>,
+        page_count -> Nullable<Integer>,
+        pages -> Nullable<Text>,
+        extraction_detail -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    teachers (id) {
+        id -> BigInt,
+        institution_id -> BigInt,
+        name -> Text,
+        id_kind -> Text,
+        id_number -> Text,
+        credentials -> Text,
+        specialities -> Text,
+        criminal_check_date -> Nullable<Date>,
+        criminal_check_result -> Nullable<Text>,
+        criminal_check_issuer -> Nullable<Text>,
+        removed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    inspections (id) {
+        id -> BigInt,
+        institution_id -> BigInt,
+        year -> Integer,
+        result -> Text,
+        authority -> Text,
+        document_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    rounds (id) {
+        id -> BigInt,
+        name -> Text,
+        opens_at -> Timestamp,
+        closes_at -> Timestamp,
+        pool_valid_from -> Date,
+        pool_valid_until -> Date,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    applications (id) {
+        id -> BigInt,
+        institution_id -> BigInt,
+        round_id -> BigInt,
+        status -> Text,
+        proposed_items -> Text,
+        approved_items -> Nullable<Text>,
+        service_plan -> Text,
+        teacher_ids -> Text,
+        document_ids -> Text,
+        pledge_signed -> Bool,
+        findings -> Nullable<Text>,
+        decision_note -> Nullable<Text>,
+        return_deadline -> Nullable<Date>,
+        submitted_at -> Nullable<Timestamp>,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(teachers -> institutions (institution_id));
+diesel::joinable!(inspections -> institutions (institution_id));
+diesel::joinable!(applications -> institutions (institution_id));
+diesel::joinable!(applications -> rounds (round_id));
 diesel::joinable!(users -> institutions (institution_id));
 diesel::joinable!(users -> schools (school_id));
 diesel::joinable!(job_runs -> jobs (job_id));
@@ -125,4 +224,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     jobs,
     job_runs,
     calendar_years,
+    documents,
+    teachers,
+    inspections,
+    rounds,
+    applications,
 );

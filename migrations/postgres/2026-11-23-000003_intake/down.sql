@@ -1,0 +1,17 @@
+DROP TABLE applications;
+DROP TABLE rounds;
+DROP TABLE inspections;
+DROP TABLE teachers;
+DROP TABLE documents;
+ALTER TABLE institutions DROP COLUMN contact_email;
+ALTER TABLE institutions DROP COLUMN contact_mobile;
+ALTER TABLE institutions DROP COLUMN contact_person;
+ALTER TABLE institutions DROP COLUMN legal_rep_id_number;
+ALTER TABLE institutions DROP COLUMN legal_rep_id_kind;
+ALTER TABLE institutions DROP COLUMN legal_rep_name;
+ALTER TABLE institutions DROP COLUMN district;
+ALTER TABLE institutions DROP COLUMN registered_address;
+ALTER TABLE institutions DROP COLUMN authority_level;
+ALTER TABLE institutions DROP COLUMN issuing_authority;
+ALTER TABLE institutions DROP COLUMN registration_number;
+ALTER TABLE institutions DROP COLUMN registration_kind;
