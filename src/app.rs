@@ -17,6 +17,8 @@ pub struct AppState {
     pub clock: SharedClock,
     pub settings: Arc<Settings>,
     pub jwt: Arc<JwtKeys>,
+    /// Isolated PDF text extraction (bounded concurrency shared by all requests).
+    pub pdf: crate::documents::pdf::PdfExtractor,
 }
 
 impl AppState {

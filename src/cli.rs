@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 
 use crate::auth::{Ctx, Role};
 use crate::config::{Overrides, Settings};
-use crate::{accounts, audit, db, startup};
+use crate::{accounts, audit, db, documents, startup};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -52,9 +52,22 @@ pub enum Command {
     },
     /// Walk the audit chain; exit status 1 and the first broken event if it was tampered with.
     VerifyAudit,
+    /// Internal: extract a PDF's text under resource limits and print it as JSON. The service
+    /// runs this in a child process of its own (see `documents::pdf`); `main` dispatches it
+    /// before logging or a runtime start.
+    #[command(name = "extract-pdf-text", hide = true)]
+    ExtractPdfText { path: PathBuf },
 }
 
 impl Cli {
+    /// The PDF to extract when this process is a PDF extraction child.
+    pub fn pdf_child(&self) -> Option<&std::path::Path> {
+        match &self.command {
+            Command::ExtractPdfText { path } => Some(path),
+            _ => None,
+        }
+    }
+
     pub fn settings(&self) -> anyhow::Result<Settings> {
         let bind = match &self.command {
             Command::Serve { bind, .. } => *bind,
@@ -68,6 +81,13 @@ impl Cli {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Some(path) = cli.pdf_child() {
+        // Normally dispatched by `main` before this point; kept working when called directly.
+        if documents::pdf::child_main(path) != std::process::ExitCode::SUCCESS {
+            bail!("PDF text extraction failed");
+        }
+        return Ok(());
+    }
     let settings = cli.settings()?;
     match cli.command {
         Command::Serve { demo, .. } => {
@@ -114,6 +134,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("created {} account {} (id {id})", role.as_str(), req.email);
             Ok(())
         }
+        // Returned above, before the settings are read.
+        Command::ExtractPdfText { .. } => Ok(()),
         Command::VerifyAudit => {
             let pool = db::build_pool(&settings.database_url, 1)?;
             let mut conn = pool.get().context("cannot open the database")?;

@@ -18,6 +18,12 @@
 //! | `JOB_POLL_INTERVAL_MS` | `1000` | how often the job worker looks for due jobs |
 //! | `JSON_BODY_LIMIT_BYTES` | `262144` | largest JSON body accepted |
 //! | `REGISTRY_TRUST_FORWARDED` | unset | `1` takes client IPs from `X-Forwarded-For` (behind a proxy) |
+//! | `UPLOAD_MAX_BYTES` | `20971520` | largest uploaded document (413 past it) |
+//! | `PDF_MEMORY_MB` | `512` | address-space limit of a PDF text extraction child |
+//! | `PDF_CPU_SECONDS` | `20` | CPU limit of an extraction child |
+//! | `PDF_WALL_SECONDS` | `30` | wall-clock limit; the child is killed past it |
+//! | `PDF_MAX_CONCURRENT` | `2` | extractions running at once per instance |
+//! | `PDF_EXTRACTOR_PROGRAM` | this executable | the binary run as extraction child (tests point it at the built binary) |
 //! | `REGISTRY_REGION` | `4501` | the bureau's administrative-division prefix (GB/T 2260; 4501 = Nanning); codes registered elsewhere are flagged |
 
 use std::net::SocketAddr;
@@ -59,6 +65,9 @@ pub struct Settings {
     pub trust_forwarded: bool,
     /// The bureau's region: a GB/T 2260 prefix (2, 4 or 6 digits).
     pub region_prefix: String,
+    pub upload_max_bytes: u64,
+    pub pdf_limits: crate::documents::pdf::Limits,
+    pub pdf_program: Option<PathBuf>,
 }
 
 /// Flags from the command line that take precedence over the environment.
@@ -155,6 +164,14 @@ impl Settings {
             json_body_limit: usize::try_from(number("JSON_BODY_LIMIT_BYTES", 256 * 1024)?)?,
             trust_forwarded: flag("REGISTRY_TRUST_FORWARDED"),
             region_prefix: region_prefix(var("REGISTRY_REGION"))?,
+            upload_max_bytes: number("UPLOAD_MAX_BYTES", 20 * 1024 * 1024)?.max(1024),
+            pdf_limits: crate::documents::pdf::Limits {
+                memory_bytes: number("PDF_MEMORY_MB", 512)?.clamp(64, 16 * 1024) * 1024 * 1024,
+                cpu_seconds: number("PDF_CPU_SECONDS", 20)?.clamp(1, 600),
+                wall: std::time::Duration::from_secs(number("PDF_WALL_SECONDS", 30)?.clamp(1, 600)),
+                max_concurrent: usize::try_from(number("PDF_MAX_CONCURRENT", 2)?.clamp(1, 64))?,
+            },
+            pdf_program: var("PDF_EXTRACTOR_PROGRAM").map(PathBuf::from),
         })
     }
 

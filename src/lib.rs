@@ -11,6 +11,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
@@ -21,10 +22,12 @@ pub mod config;
 pub mod credentials;
 pub mod db;
 pub mod demo;
+pub mod documents;
 pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod openapi;
 pub mod ops;
+pub mod rounds;
 pub mod startup;
 pub mod telemetry;

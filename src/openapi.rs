@@ -4,7 +4,9 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{accounts, audit, calendar, catalogue, credentials, jobs, ops};
+use crate::{
+    accounts, applications, audit, calendar, catalogue, credentials, documents, jobs, ops, rounds,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -29,6 +31,19 @@ use crate::{accounts, audit, calendar, catalogue, credentials, jobs, ops};
         calendar::routes::working_days,
         catalogue::routes::categories,
         credentials::routes::check_uscc,
+        rounds::routes::create_round,
+        rounds::routes::list_rounds,
+        documents::routes::upload,
+        documents::routes::metadata,
+        documents::routes::content,
+        documents::routes::document_text,
+        applications::routes::create,
+        applications::routes::list,
+        applications::routes::get,
+        applications::routes::update,
+        applications::routes::submit,
+        applications::routes::withdraw,
+        applications::routes::history,
     ),
     components(schemas(crate::error::ProblemBody, crate::error::FieldErrorBody))
 )]
@@ -49,6 +64,9 @@ struct ApiV1;
         (name = "audit", description = "the hash-chained audit trail"),
         (name = "calendar", description = "working days: statutory holidays and make-up working days"),
         (name = "reference", description = "activity catalogue and identifier checks"),
+        (name = "rounds", description = "selection rounds: application window and pool validity"),
+        (name = "documents", description = "uploads, content-addressed storage, isolated PDF text"),
+        (name = "applications", description = "drafts, submission checks, withdrawal, history"),
         (name = "ops", description = "health, readiness and metrics"),
     )
 )]

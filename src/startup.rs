@@ -15,12 +15,16 @@ use crate::app::AppState;
 use crate::auth::jwt::{JwtKeys, load_or_create_secret};
 use crate::clock::{SettableClock, SharedClock, SystemClock};
 use crate::config::Settings;
+use crate::documents::pdf::PdfExtractor;
 use crate::error::{ApiError, Msg};
 use crate::http::json::JsonLimit;
 use crate::jobs::registry::{JobEnv, Registry};
 use crate::jobs::{scheduler, worker::Worker};
 use crate::ops::metrics::Metrics;
-use crate::{accounts, audit, calendar, catalogue, credentials, db, jobs, ops};
+use crate::{
+    accounts, applications, audit, calendar, catalogue, credentials, db, documents, jobs, ops,
+    rounds,
+};
 
 /// Everything `serve` needs, ready to run.
 pub struct Application {
@@ -112,11 +116,17 @@ pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
     }
     let secret = load_or_create_secret(settings.jwt_secret.as_deref(), &settings.data_dir)?;
     let jwt = Arc::new(JwtKeys::new(&secret, settings.jwt_ttl_minutes));
+    let pdf = match &settings.pdf_program {
+        Some(program) => PdfExtractor::with_program(program, settings.pdf_limits.clone()),
+        None => PdfExtractor::new(settings.pdf_limits.clone())
+            .context("cannot locate this executable for PDF extraction")?,
+    };
     Ok(AppState {
         pool,
         clock,
         settings: Arc::new(settings),
         jwt,
+        pdf,
     })
 }
 
@@ -148,7 +158,20 @@ fn routes(cfg: &mut web::ServiceConfig, test_clock: bool) {
             .service(calendar::routes::get_year)
             .service(calendar::routes::put_year)
             .service(catalogue::routes::categories)
-            .service(credentials::routes::check_uscc);
+            .service(credentials::routes::check_uscc)
+            .service(rounds::routes::create_round)
+            .service(rounds::routes::list_rounds)
+            .service(documents::routes::upload)
+            .service(documents::routes::metadata)
+            .service(documents::routes::content)
+            .service(documents::routes::document_text)
+            .service(applications::routes::create)
+            .service(applications::routes::list)
+            .service(applications::routes::get)
+            .service(applications::routes::update)
+            .service(applications::routes::submit)
+            .service(applications::routes::withdraw)
+            .service(applications::routes::history);
         if test_clock {
             // Without REGISTRY_TEST_CLOCK the route does not exist at all (404).
             api = api.service(ops::routes::set_clock);

@@ -64,6 +64,11 @@ pub fn test_settings(
         ("DB_POOL_SIZE", "4"),
         ("REGISTRY_HTTP_WORKERS", "1"),
         ("REGISTRY_BIND", "127.0.0.1:0"),
+        // The test binary is not the service: the PDF extraction child is the built binary.
+        (
+            "PDF_EXTRACTOR_PROGRAM",
+            env!("CARGO_BIN_EXE_provider-registry"),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -191,7 +196,11 @@ impl TestApp {
             .post("/api/v1/auth/register")
             .json(&json!({
                 "email": email, "password": PASSWORD, "display_name": "联系人",
-                "institution_name": name, "uscc": uscc, "entity_type": "enterprise",
+                "institution_name": name, "uscc": uscc, "entity_type": match &uscc[..2] {
+                    "52" => "private_non_enterprise_unit",
+                    "51" => "social_organisation",
+                    _ => "enterprise",
+                },
             }))
             .send()
             .await
@@ -288,4 +297,87 @@ pub async fn assert_problem(res: Response, status: StatusCode, code: &str) -> Va
     assert!(!body["title"].as_str().unwrap().is_empty());
     assert!(!body["detail"].as_str().unwrap().is_empty());
     body
+}
+
+/// A file of `fixtures/`.
+pub fn fixture(path: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(path),
+    )
+    .unwrap()
+}
+
+impl TestApp {
+    /// Uploads a document as the given token's institution.
+    pub async fn upload(
+        &self,
+        token: &str,
+        kind: &str,
+        filename: &str,
+        bytes: Vec<u8>,
+    ) -> Response {
+        let form = reqwest::multipart::Form::new()
+            .text("kind", kind.to_owned())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned()),
+            );
+        self.post("/api/v1/documents")
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Creates a selection round open now (by the service clock) as admin; returns its id.
+    pub async fn open_round(&self) -> i64 {
+        let now = self.state.clock.now();
+        let body = json!({
+            "name": "2026年课后服务第三方机构遴选",
+            "opens_at": now - chrono::Duration::days(1),
+            "closes_at": now + chrono::Duration::days(30),
+            "pool_valid_from": "2026-09-01",
+            "pool_valid_until": "2028-08-31",
+        });
+        let res = self
+            .as_role(Role::Admin, Method::POST, "/api/v1/rounds")
+            .await
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::CREATED,
+            "{}",
+            res.text().await.unwrap()
+        );
+        res.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Scalar {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    value: i64,
+}
+
+impl TestApp {
+    /// One integer from the database (`SELECT … AS value`), to find what a test set up.
+    pub async fn sql_i64(&self, query: &str) -> i64 {
+        use diesel::RunQueryDsl;
+        let pool = self.state.pool.clone();
+        let query = query.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let rows: Vec<Scalar> = diesel::sql_query(query)
+                .load(&mut pool.get().unwrap())
+                .unwrap();
+            rows[0].value
+        })
+        .await
+        .unwrap()
+    }
 }

@@ -1,0 +1,182 @@
+//! Application endpoints: drafts, submission, withdrawal, lists and history.
+
+use actix_web::{HttpResponse, get, post, put, web};
+
+use crate::app::AppState;
+use crate::applications::service::{
+    self, Application, ApplicationContent, ListFilter, NewApplication,
+};
+use crate::audit::AuditEvent;
+use crate::auth::{AnyRole, Authed, InstitutionRole, Role};
+use crate::error::{ApiError, ApiResult, ProblemBody};
+use crate::http::{Json, Page, PageQuery};
+
+/// Create a draft application for an open selection round.
+#[utoipa::path(
+    tag = "applications",
+    request_body = NewApplication,
+    responses(
+        (status = 201, body = Application),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "no such round"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`round_closed`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`academic_subject_forbidden`, `unknown_category`, `unknown_teacher`, `unknown_document`"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/applications")]
+pub async fn create(
+    user: Authed<InstitutionRole>,
+    state: web::Data<AppState>,
+    body: Json<NewApplication>,
+) -> ApiResult<HttpResponse> {
+    let (req, u, ctx) = (body.into_inner(), user.user.clone(), user.ctx.clone());
+    let app = state
+        .write(move |conn| service::create(conn, &u, &ctx, &req))
+        .await?;
+    Ok(HttpResponse::Created().json(app))
+}
+
+/// Applications: an institution's own, or all (reviewers and admins) with filters.
+#[utoipa::path(
+    tag = "applications",
+    params(ListFilter, PageQuery),
+    responses((status = 200, body = Page<Application>), (status = 403, body = ProblemBody, content_type = "application/problem+json"), (status = 422, body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/applications")]
+pub async fn list(
+    user: Authed<AnyRole>,
+    state: web::Data<AppState>,
+    filter: web::Query<ListFilter>,
+    page: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    if user.role() == Role::School {
+        return Err(ApiError::forbidden());
+    }
+    let (u, filter, page) = (user.user.clone(), filter.into_inner(), page.into_inner());
+    let (items, total) = state
+        .run(move |conn| service::list(conn, &u, &filter, page.offset(), page.per_page()))
+        .await?;
+    Ok(HttpResponse::Ok().json(Page::new(items, &page, total)))
+}
+
+/// One application (its owner, or bureau staff).
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = i64, Path, description = "application id")),
+    responses((status = 200, body = Application), (status = 404, body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/applications/{id}")]
+pub async fn get(
+    user: Authed<AnyRole>,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let (u, id) = (user.user.clone(), id.into_inner());
+    Ok(HttpResponse::Ok().json(state.run(move |conn| service::get(conn, &u, id)).await?))
+}
+
+/// Edit a draft or returned application (replaces its content).
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = i64, Path, description = "application id")),
+    request_body = ApplicationContent,
+    responses(
+        (status = 200, body = Application),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`application_not_editable`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[put("/applications/{id}")]
+pub async fn update(
+    user: Authed<InstitutionRole>,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Json<ApplicationContent>,
+) -> ApiResult<HttpResponse> {
+    let (u, ctx, id, c) = (
+        user.user.clone(),
+        user.ctx.clone(),
+        id.into_inner(),
+        body.into_inner(),
+    );
+    Ok(HttpResponse::Ok().json(
+        state
+            .write(move |conn| service::update(conn, &u, &ctx, id, &c))
+            .await?,
+    ))
+}
+
+/// Submit: runs every check. 422 `submission_blocked` lists all blocking findings (each with
+/// code, field and rule, in `errors` and `extra.blocking`); 200 returns the application with
+/// the warnings for the reviewer.
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = i64, Path, description = "application id")),
+    responses(
+        (status = 200, body = Application),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`submission_blocked`"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/applications/{id}/submit")]
+pub async fn submit(
+    user: Authed<InstitutionRole>,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let (u, ctx, id) = (user.user.clone(), user.ctx.clone(), id.into_inner());
+    let region = state.settings.region_prefix.clone();
+    Ok(HttpResponse::Ok().json(
+        state
+            .write(move |conn| service::submit(conn, &u, &ctx, id, &region))
+            .await?,
+    ))
+}
+
+/// Withdraw an application before a decision.
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = i64, Path, description = "application id")),
+    responses((status = 200, body = Application), (status = 404, body = ProblemBody, content_type = "application/problem+json"), (status = 409, body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/applications/{id}/withdraw")]
+pub async fn withdraw(
+    user: Authed<InstitutionRole>,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let (u, ctx, id) = (user.user.clone(), user.ctx.clone(), id.into_inner());
+    Ok(HttpResponse::Ok().json(
+        state
+            .write(move |conn| service::withdraw(conn, &u, &ctx, id))
+            .await?,
+    ))
+}
+
+/// The application's full history (its audit events, oldest first).
+#[utoipa::path(
+    tag = "applications",
+    params(("id" = i64, Path, description = "application id")),
+    responses((status = 200, body = Vec<AuditEvent>), (status = 404, body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/applications/{id}/history")]
+pub async fn history(
+    user: Authed<AnyRole>,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let (u, id) = (user.user.clone(), id.into_inner());
+    Ok(HttpResponse::Ok().json(
+        state
+            .run(move |conn| service::history(conn, &u, id))
+            .await?,
+    ))
+}

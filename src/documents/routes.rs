@@ -1,0 +1,366 @@
+//! `POST /documents` (multipart upload), `GET /documents/{id}`, `/content`, `/text`.
+
+use actix_multipart::Multipart;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use futures_util::TryStreamExt;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::auth::{AnyRole, Authed, InstitutionRole};
+use crate::documents::pdf::PageText;
+use crate::documents::store::{self, Document, DocumentKind, Incoming, NewDocument};
+use crate::error::{ApiError, ApiResult, FieldIssue, Msg, ProblemBody};
+
+/// The multipart form of an upload (documentation only).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// What the file is: `registration_certificate`, `uscc_certificate`, `legal_rep_id`,
+    /// `teacher_certificate`, `criminal_record_check`, `inspection_record`, `service_plan`,
+    /// `integrity_pledge`, `merged_pdf`, …
+    kind: DocumentKind,
+    /// The file: PDF, JPEG or PNG (recognised by content).
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// Upload a document (multipart: `kind`, then `file`). PDFs have their text extracted in an
+/// isolated process; encrypted or unreadable PDFs are refused.
+#[utoipa::path(
+    tag = "documents",
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, body = Document),
+        (status = 413, body = ProblemBody, content_type = "application/problem+json", description = "`file_too_large`"),
+        (status = 415, body = ProblemBody, content_type = "application/problem+json", description = "`unsupported_file_type` (not PDF/JPEG/PNG) or not multipart"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`pdf_encrypted`, `pdf_unreadable`, missing `kind` or `file`"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/documents")]
+pub async fn upload(
+    user: Authed<InstitutionRole>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let limit = state.settings.upload_max_bytes;
+    if req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|n| n > limit + 64 * 1024)
+    {
+        return Err(store::too_large(limit));
+    }
+    let received = receive(&state, &req, payload, limit).await;
+    let (kind, filename, incoming) = match received {
+        Ok(parts) => parts,
+        Err((temp, err)) => {
+            if let Some(temp) = temp {
+                let _ = std::fs::remove_file(temp);
+            }
+            return Err(err);
+        }
+    };
+    let (temp, sha256, size, head) = incoming
+        .finish()
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let cleanup = |e: ApiError| {
+        let _ = std::fs::remove_file(&temp);
+        e
+    };
+    let Some(content_type) = store::sniff(&head) else {
+        return Err(cleanup(ApiError::new(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_file_type",
+            Msg::new(
+                "只接受 PDF、JPEG 或 PNG 文件（按文件内容识别）。",
+                "Only PDF, JPEG or PNG files are accepted (recognised by content).",
+            ),
+        )));
+    };
+    let extraction = if content_type == "application/pdf" {
+        let sha = sha256.clone();
+        let known = state
+            .run(move |conn| store::known_extraction(conn, &sha))
+            .await
+            .map_err(cleanup)?;
+        let extraction = match known {
+            Some(e) => e,
+            None => {
+                let (extractor, path) = (state.pdf.clone(), temp.clone());
+                web::block(move || extractor.extract(&path))
+                    .await
+                    .map_err(|e| cleanup(e.into()))?
+            }
+        };
+        if let Some(refusal) = store::refusal(extraction.status, extraction.detail.as_deref()) {
+            tracing::info!(status = extraction.status.as_str(), detail = ?extraction.detail, "PDF refused");
+            return Err(cleanup(refusal));
+        }
+        Some(extraction)
+    } else {
+        None
+    };
+    let data_dir = state.settings.data_dir.clone();
+    let sha = sha256.clone();
+    web::block(move || store::persist(&data_dir, &temp, &sha))
+        .await?
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let ctx = user.ctx.clone();
+    let new = NewDocument {
+        institution_id: user.institution_id,
+        uploaded_by: Some(user.id),
+        kind,
+        filename,
+        content_type,
+        size_bytes: i64::try_from(size).unwrap_or(i64::MAX),
+        sha256,
+        extraction,
+    };
+    let doc = state
+        .write(move |conn| store::insert(conn, &ctx, &new))
+        .await?;
+    Ok(HttpResponse::Created().json(doc))
+}
+
+type Received = (DocumentKind, String, Incoming);
+
+/// Reads the form: a `kind` field and a `file` field, the file streamed to disk.
+async fn receive(
+    state: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: u64,
+) -> Result<Received, (Option<std::path::PathBuf>, ApiError)> {
+    let mut form = Multipart::new(req.headers(), payload.into_inner());
+    let mut kind: Option<DocumentKind> = None;
+    let mut file: Option<(String, Incoming)> = None;
+    let temp_of = |file: &Option<(String, Incoming)>| file.as_ref().map(|(_, i)| i.temp.clone());
+    loop {
+        let field = match form.try_next().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) => return Err((temp_of(&file), multipart_error(&e))),
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        match name.as_str() {
+            "kind" => {
+                let bytes = read_small(field).await.map_err(|e| (temp_of(&file), e))?;
+                let text = String::from_utf8_lossy(&bytes).to_string();
+                kind = Some(DocumentKind::parse(&text).ok_or_else(|| {
+                    (
+                        temp_of(&file),
+                        ApiError::validation(vec![FieldIssue::new(
+                            "kind",
+                            "unknown_document_kind",
+                            Msg::new(
+                                format!("未知的材料类型“{}”。", text.trim()),
+                                format!("Unknown document kind “{}”.", text.trim()),
+                            ),
+                        )]),
+                    )
+                })?);
+            }
+            "file" if file.is_none() => {
+                let filename = field
+                    .content_disposition()
+                    .and_then(|cd| cd.get_filename().map(sanitize_filename))
+                    .unwrap_or_else(|| "upload".to_owned());
+                let mut incoming = Incoming::create(&state.settings.data_dir, limit)
+                    .map_err(|e| (None, ApiError::Internal(e.into())))?;
+                let mut field = field;
+                loop {
+                    let chunk = match field.try_next().await {
+                        Ok(Some(chunk)) => chunk,
+                        Ok(None) => break,
+                        Err(e) => return Err((Some(incoming.temp.clone()), multipart_error(&e))),
+                    };
+                    match incoming.push(&chunk) {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            return Err((Some(incoming.temp.clone()), store::too_large(limit)));
+                        }
+                        Err(e) => {
+                            return Err((
+                                Some(incoming.temp.clone()),
+                                ApiError::Internal(e.into()),
+                            ));
+                        }
+                    }
+                }
+                file = Some((filename, incoming));
+            }
+            _ => {
+                // Unknown or repeated fields are drained and ignored, within a small bound.
+                read_small(field).await.map_err(|e| (temp_of(&file), e))?;
+            }
+        }
+    }
+    let mut missing = Vec::new();
+    if kind.is_none() {
+        missing.push(FieldIssue::new(
+            "kind",
+            "missing_field",
+            Msg::new("缺少材料类型 kind。", "The form has no `kind` field."),
+        ));
+    }
+    if file.is_none() {
+        missing.push(FieldIssue::new(
+            "file",
+            "missing_field",
+            Msg::new("缺少文件 file。", "The form has no `file` field."),
+        ));
+    }
+    match (kind, file) {
+        (Some(kind), Some((filename, incoming))) => Ok((kind, filename, incoming)),
+        (_, file) => Err((temp_of(&file), ApiError::validation(missing))),
+    }
+}
+
+async fn read_small(mut field: actix_multipart::Field) -> Result<Vec<u8>, ApiError> {
+    let mut out = Vec::new();
+    while let Some(chunk) = field.try_next().await.map_err(|e| multipart_error(&e))? {
+        out.extend_from_slice(&chunk);
+        if out.len() > 4096 {
+            return Err(ApiError::bad_request(
+                "form_field_too_large",
+                "表单字段过长。",
+                "A form field is too long.",
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn multipart_error(err: &actix_multipart::MultipartError) -> ApiError {
+    use actix_multipart::MultipartError as E;
+    match err {
+        E::ContentTypeMissing
+        | E::ContentTypeParse
+        | E::ContentTypeIncompatible
+        | E::BoundaryMissing => ApiError::new(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            Msg::new(
+                "上传须使用 multipart/form-data。",
+                "Uploads must be multipart/form-data.",
+            ),
+        ),
+        _ => ApiError::bad_request(
+            "malformed_multipart",
+            "上传的表单格式错误。",
+            "The multipart form is malformed.",
+        ),
+    }
+}
+
+/// Keeps a display name: the last path component, without control characters, at most 200
+/// characters.
+fn sanitize_filename(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let clean: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
+    if clean.trim().is_empty() {
+        "upload".to_owned()
+    } else {
+        clean
+    }
+}
+
+/// A document's metadata, including its text-extraction status.
+#[utoipa::path(
+    tag = "documents",
+    params(("id" = i64, Path, description = "document id")),
+    responses((status = 200, body = Document), (status = 404, body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/documents/{id}")]
+pub async fn metadata(
+    user: Authed<AnyRole>,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let (id, u) = (id.into_inner(), user.user.clone());
+    Ok(HttpResponse::Ok().json(state.run(move |conn| store::readable(conn, &u, id)).await?))
+}
+
+/// Download a document (owner and bureau staff only).
+#[utoipa::path(
+    tag = "documents",
+    params(("id" = i64, Path, description = "document id")),
+    responses((status = 200, description = "the file", content_type = "application/octet-stream"), (status = 404, body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/documents/{id}/content")]
+pub async fn content(
+    user: Authed<AnyRole>,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let (id, u) = (id.into_inner(), user.user.clone());
+    let data_dir = state.settings.data_dir.clone();
+    let (doc, bytes) = state
+        .run(move |conn| {
+            let doc = store::readable(conn, &u, id)?;
+            let bytes = store::content(&data_dir, &doc)?;
+            Ok((doc, bytes))
+        })
+        .await?;
+    let disposition = format!(
+        "attachment; filename=\"document-{}\"; filename*=UTF-8''{}",
+        doc.id,
+        percent_encode(&doc.filename)
+    );
+    Ok(HttpResponse::Ok()
+        .content_type(doc.content_type.as_str())
+        .insert_header((header::CONTENT_DISPOSITION, disposition))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(bytes))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocumentText {
+    pub document: Document,
+    pub pages: Vec<PageText>,
+}
+
+/// The extracted, normalised text of a PDF, page by page (what reviewers compare).
+#[utoipa::path(
+    tag = "documents",
+    params(("id" = i64, Path, description = "document id")),
+    responses((status = 200, body = DocumentText), (status = 404, body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/documents/{id}/text")]
+pub async fn document_text(
+    user: Authed<AnyRole>,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let (id, u) = (id.into_inner(), user.user.clone());
+    let body = state
+        .run(move |conn| {
+            let document = store::readable(conn, &u, id)?;
+            let pages = store::pages(conn, &u, id)?;
+            Ok(DocumentText { document, pages })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// RFC 8187 encoding of a file name for `filename*`.
+fn percent_encode(name: &str) -> String {
+    name.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

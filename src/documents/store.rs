@@ -1,0 +1,457 @@
+//! Document records and their content-addressed files.
+//!
+//! Files live at `<data dir>/documents/<first two hex digits>/<sha256>`: identical uploads
+//! share one file, and a file's name proves its content.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use crate::audit::{self, UtcTime};
+use crate::auth::{AuthUser, Ctx, Role};
+use crate::db::schema::documents;
+use crate::db::{DbConn, db_time};
+use crate::documents::pdf::{Extraction, PageText, Status as TextStatus};
+use crate::error::{ApiError, ApiResult, Msg};
+
+/// The kinds of document (DESIGN.md §1.2 and the later workflow steps).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    RegistrationCertificate,
+    UsccCertificate,
+    LegalRepId,
+    TeacherCertificate,
+    CriminalRecordCheck,
+    InspectionRecord,
+    ServicePlan,
+    IntegrityPledge,
+    /// The one merged PDF of all materials, "XXX机构申报课后服务备选库材料" (notice §六).
+    MergedPdf,
+    ObjectionEvidence,
+    ExitEvidence,
+    StatementOfDefence,
+    Other,
+}
+
+impl DocumentKind {
+    pub const ALL: [Self; 13] = [
+        Self::RegistrationCertificate,
+        Self::UsccCertificate,
+        Self::LegalRepId,
+        Self::TeacherCertificate,
+        Self::CriminalRecordCheck,
+        Self::InspectionRecord,
+        Self::ServicePlan,
+        Self::IntegrityPledge,
+        Self::MergedPdf,
+        Self::ObjectionEvidence,
+        Self::ExitEvidence,
+        Self::StatementOfDefence,
+        Self::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RegistrationCertificate => "registration_certificate",
+            Self::UsccCertificate => "uscc_certificate",
+            Self::LegalRepId => "legal_rep_id",
+            Self::TeacherCertificate => "teacher_certificate",
+            Self::CriminalRecordCheck => "criminal_record_check",
+            Self::InspectionRecord => "inspection_record",
+            Self::ServicePlan => "service_plan",
+            Self::IntegrityPledge => "integrity_pledge",
+            Self::MergedPdf => "merged_pdf",
+            Self::ObjectionEvidence => "objection_evidence",
+            Self::ExitEvidence => "exit_evidence",
+            Self::StatementOfDefence => "statement_of_defence",
+            Self::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s.trim())
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::RegistrationCertificate => "登记证书",
+            Self::UsccCertificate => "统一社会信用代码证书",
+            Self::LegalRepId => "法定代表人身份证件",
+            Self::TeacherCertificate => "教师资质证书",
+            Self::CriminalRecordCheck => "违法犯罪记录查询证明",
+            Self::InspectionRecord => "年检记录",
+            Self::ServicePlan => "服务方案",
+            Self::IntegrityPledge => "诚信承诺书",
+            Self::MergedPdf => "申报材料合并 PDF",
+            Self::ObjectionEvidence => "异议证据",
+            Self::ExitEvidence => "退出证据",
+            Self::StatementOfDefence => "陈述申辩材料",
+            Self::Other => "其他材料",
+        }
+    }
+}
+
+/// The file types accepted, recognised by their first bytes (never by name or header).
+pub fn sniff(head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
+        Some("image/png")
+    } else if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if head.windows(5).take(1024).any(|w| w == b"%PDF-") {
+        // PDF readers accept the header anywhere in the first 1024 bytes (ISO 32000 §7.5.2
+        // implementation note), and some producers prepend bytes.
+        Some("application/pdf")
+    } else {
+        None
+    }
+}
+
+/// A file being received: written to a temporary file while its hash and size are computed.
+pub struct Incoming {
+    pub temp: PathBuf,
+    file: std::fs::File,
+    hasher: Sha256,
+    pub size: u64,
+    pub head: Vec<u8>,
+    limit: u64,
+}
+
+impl Incoming {
+    pub fn create(data_dir: &Path, limit: u64) -> std::io::Result<Self> {
+        let dir = data_dir.join("tmp");
+        std::fs::create_dir_all(&dir)?;
+        let temp = dir.join(format!("upload-{}", uuid::Uuid::new_v4().simple()));
+        let file = std::fs::File::create(&temp)?;
+        Ok(Self {
+            temp,
+            file,
+            hasher: Sha256::new(),
+            size: 0,
+            head: Vec::new(),
+            limit,
+        })
+    }
+
+    /// Appends a chunk; `Ok(false)` once the size cap is passed (nothing more is written).
+    pub fn push(&mut self, chunk: &[u8]) -> std::io::Result<bool> {
+        self.size += chunk.len() as u64;
+        if self.size > self.limit {
+            return Ok(false);
+        }
+        if self.head.len() < 1024 {
+            let take = (1024 - self.head.len()).min(chunk.len());
+            self.head.extend_from_slice(&chunk[..take]);
+        }
+        self.hasher.update(chunk);
+        self.file.write_all(chunk)?;
+        Ok(true)
+    }
+
+    /// Flushes and returns the hex SHA-256.
+    pub fn finish(mut self) -> std::io::Result<(PathBuf, String, u64, Vec<u8>)> {
+        self.file.flush()?;
+        self.file.sync_all()?;
+        Ok((
+            self.temp,
+            hex::encode(self.hasher.finalize()),
+            self.size,
+            self.head,
+        ))
+    }
+}
+
+/// Where the content with this hash is stored.
+pub fn content_path(data_dir: &Path, sha256: &str) -> PathBuf {
+    data_dir
+        .join("documents")
+        .join(&sha256[..2.min(sha256.len())])
+        .join(sha256)
+}
+
+/// Moves a received file to its content address (keeping an identical existing one).
+pub fn persist(data_dir: &Path, temp: &Path, sha256: &str) -> std::io::Result<PathBuf> {
+    let path = content_path(data_dir, sha256);
+    if path.exists() {
+        std::fs::remove_file(temp)?;
+    } else {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::rename(temp, &path)?;
+    }
+    Ok(path)
+}
+
+/// A document's metadata as shown to its owner and to reviewers.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Document {
+    pub id: i64,
+    pub institution_id: Option<i64>,
+    pub kind: DocumentKind,
+    pub filename: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    /// For PDFs: `ok`, `partial` (some pages unreadable) or `no_text` (a scan: manual
+    /// verification needed). Encrypted and unreadable PDFs are refused at upload.
+    pub text_status: Option<TextStatus>,
+    pub page_count: Option<i32>,
+    /// Which extractor read the text, or why pages could not be read.
+    pub extraction_detail: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: UtcTime,
+}
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = documents)]
+struct Row {
+    id: i64,
+    institution_id: Option<i64>,
+    kind: String,
+    filename: String,
+    content_type: String,
+    size_bytes: i64,
+    sha256: String,
+    text_status: Option<String>,
+    page_count: Option<i32>,
+    extraction_detail: Option<String>,
+    created_at: NaiveDateTime,
+}
+
+impl Row {
+    fn into_document(self) -> Document {
+        let text_status = self
+            .text_status
+            .as_deref()
+            .and_then(|s| serde_json::from_value(serde_json::Value::String(s.to_owned())).ok());
+        Document {
+            id: self.id,
+            institution_id: self.institution_id,
+            kind: DocumentKind::parse(&self.kind).unwrap_or(DocumentKind::Other),
+            filename: self.filename,
+            content_type: self.content_type,
+            size_bytes: self.size_bytes,
+            sha256: self.sha256,
+            text_status,
+            page_count: self.page_count,
+            extraction_detail: self.extraction_detail,
+            created_at: self.created_at.into(),
+        }
+    }
+}
+
+/// What is recorded for a received, accepted file.
+pub struct NewDocument {
+    pub institution_id: Option<i64>,
+    pub uploaded_by: Option<i64>,
+    pub kind: DocumentKind,
+    pub filename: String,
+    pub content_type: &'static str,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub extraction: Option<Extraction>,
+}
+
+pub fn insert(conn: &mut DbConn, ctx: &Ctx, doc: &NewDocument) -> ApiResult<Document> {
+    let (status, page_count, pages, detail) = match &doc.extraction {
+        Some(e) => (
+            Some(e.status.as_str()),
+            Some(i32::try_from(e.page_count).unwrap_or(i32::MAX)),
+            Some(serde_json::to_string(&e.pages).unwrap_or_default()),
+            e.detail.clone(),
+        ),
+        None => (None, None, None, None),
+    };
+    let id: i64 = diesel::insert_into(documents::table)
+        .values((
+            documents::institution_id.eq(doc.institution_id),
+            documents::uploaded_by.eq(doc.uploaded_by),
+            documents::kind.eq(doc.kind.as_str()),
+            documents::filename.eq(&doc.filename),
+            documents::content_type.eq(doc.content_type),
+            documents::size_bytes.eq(doc.size_bytes),
+            documents::sha256.eq(&doc.sha256),
+            documents::text_status.eq(status),
+            documents::page_count.eq(page_count),
+            documents::pages.eq(pages),
+            documents::extraction_detail.eq(detail),
+            documents::created_at.eq(db_time(ctx.now)),
+        ))
+        .returning(documents::id)
+        .get_result(conn)?;
+    audit::record(
+        conn,
+        ctx,
+        "document.uploaded",
+        "document",
+        id,
+        serde_json::json!({
+            "kind": doc.kind.as_str(), "sha256": doc.sha256, "size_bytes": doc.size_bytes,
+            "content_type": doc.content_type, "text_status": status, "institution_id": doc.institution_id,
+        }),
+    )?;
+    get(conn, id)
+}
+
+fn get(conn: &mut DbConn, id: i64) -> ApiResult<Document> {
+    documents::table
+        .find(id)
+        .select(Row::as_select())
+        .first(conn)
+        .optional()?
+        .map(Row::into_document)
+        .ok_or_else(not_found)
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("文件", "document")
+}
+
+/// A document the user may read: the owning institution's, or any for bureau staff. Another
+/// institution's document is "not found" (its existence is not disclosed).
+pub fn readable(conn: &mut DbConn, user: &AuthUser, id: i64) -> ApiResult<Document> {
+    let doc = get(conn, id)?;
+    let allowed = match user.role() {
+        Role::Reviewer | Role::Admin => true,
+        Role::Institution => {
+            doc.institution_id.is_some() && doc.institution_id == user.institution_id
+        }
+        Role::School => false,
+    };
+    if allowed { Ok(doc) } else { Err(not_found()) }
+}
+
+/// The extracted text of a readable PDF, page by page.
+pub fn pages(conn: &mut DbConn, user: &AuthUser, id: i64) -> ApiResult<Vec<PageText>> {
+    readable(conn, user, id)?;
+    let pages: Option<String> = documents::table
+        .find(id)
+        .select(documents::pages)
+        .first(conn)?;
+    Ok(pages
+        .and_then(|p| serde_json::from_str(&p).ok())
+        .unwrap_or_default())
+}
+
+/// A stored extraction of identical content, so the same bytes are never extracted twice.
+pub fn known_extraction(conn: &mut DbConn, sha256: &str) -> ApiResult<Option<Extraction>> {
+    type Stored = (Option<String>, Option<i32>, Option<String>, Option<String>);
+    let row: Option<Stored> = documents::table
+        .filter(documents::sha256.eq(sha256))
+        .filter(documents::text_status.is_not_null())
+        .select((
+            documents::text_status,
+            documents::page_count,
+            documents::pages,
+            documents::extraction_detail,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row.and_then(|(status, page_count, pages, detail)| {
+        Some(Extraction {
+            status: serde_json::from_value(serde_json::Value::String(status?)).ok()?,
+            page_count: u32::try_from(page_count?).ok()?,
+            pages: serde_json::from_str(&pages?).ok()?,
+            detail,
+        })
+    }))
+}
+
+/// Documents of an institution by id, for the checks of an application.
+pub fn of_institution(
+    conn: &mut DbConn,
+    institution_id: i64,
+    ids: &[i64],
+) -> ApiResult<Vec<Document>> {
+    Ok(documents::table
+        .filter(documents::institution_id.eq(institution_id))
+        .filter(documents::id.eq_any(ids))
+        .select(Row::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Row::into_document)
+        .collect())
+}
+
+/// The extracted pages of one document (no access check: for the service's own checks).
+pub fn pages_of(conn: &mut DbConn, id: i64) -> ApiResult<Vec<PageText>> {
+    let pages: Option<String> = documents::table
+        .find(id)
+        .select(documents::pages)
+        .first(conn)?;
+    Ok(pages
+        .and_then(|p| serde_json::from_str(&p).ok())
+        .unwrap_or_default())
+}
+
+/// Refusals of an upload, as problems.
+pub fn refusal(status: TextStatus, detail: Option<&str>) -> Option<ApiError> {
+    match status {
+        TextStatus::Encrypted => Some(ApiError::rule(
+            "pdf_encrypted",
+            "该 PDF 设置了打开密码，无法审核。请上传未加密的 PDF。",
+            "The PDF needs a password to open; upload it without encryption.",
+        )),
+        TextStatus::Unreadable => Some(
+            ApiError::rule(
+                "pdf_unreadable",
+                "文件不是有效的 PDF 或已损坏，无法读取。请重新导出后上传。",
+                "The file is not a valid PDF or is damaged; export it again and upload it.",
+            )
+            .with_extra(serde_json::json!({ "detail": detail })),
+        ),
+        TextStatus::Ok | TextStatus::Partial | TextStatus::NoText => None,
+    }
+}
+
+/// Reads a stored file's bytes.
+pub fn content(data_dir: &Path, doc: &Document) -> ApiResult<Vec<u8>> {
+    std::fs::read(content_path(data_dir, &doc.sha256))
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("document {} file missing: {e}", doc.id)))
+}
+
+pub fn too_large(limit: u64) -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+        "file_too_large",
+        Msg::new(
+            format!("文件超过 {} MB 上限。", limit / (1024 * 1024)),
+            format!(
+                "The file exceeds the limit of {} MB.",
+                limit / (1024 * 1024)
+            ),
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types_are_sniffed_from_the_bytes() {
+        assert_eq!(sniff(b"%PDF-1.7\n"), Some("application/pdf"));
+        assert_eq!(sniff(b"\r\n%PDF-1.4"), Some("application/pdf"));
+        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), Some("image/jpeg"));
+        assert_eq!(
+            sniff(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0]),
+            Some("image/png")
+        );
+        assert_eq!(sniff(b"GIF89a"), None);
+        assert_eq!(sniff(b"PK\x03\x04 docx"), None);
+        assert_eq!(sniff(b""), None);
+    }
+
+    #[test]
+    fn kinds_round_trip() {
+        for k in DocumentKind::ALL {
+            assert_eq!(DocumentKind::parse(k.as_str()), Some(k));
+        }
+    }
+}
