@@ -52,6 +52,18 @@ pub fn load(state: &AppState) -> anyhow::Result<()> {
                 },
             )?;
         }
+        let today = crate::clock::beijing_date(ctx.now);
+        crate::rounds::create(
+            c,
+            &ctx,
+            &crate::rounds::NewRound {
+                name: "课后服务第三方机构遴选（演示批次）".into(),
+                opens_at: ctx.now - chrono::Duration::days(1),
+                closes_at: ctx.now + chrono::Duration::days(60),
+                pool_valid_from: today,
+                pool_valid_until: today + chrono::Duration::days(730),
+            },
+        )?;
         service::register(
             c,
             &ctx,
