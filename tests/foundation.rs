@@ -772,3 +772,69 @@ async fn the_docs_and_the_openapi_document_are_served() {
     let res = app.get("/docs/swagger-ui-bundle.js").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn internal_errors_are_a_generic_500_problem_without_the_cause() {
+    let app = TestApp::spawn().await;
+    let admin = app.token(Role::Admin).await;
+    // Break the database under the service: the query fails inside.
+    app.sql(if common::is_postgres() {
+        "DROP TABLE schools CASCADE"
+    } else {
+        "DROP TABLE schools"
+    })
+    .await;
+    let res = app
+        .get("/api/v1/admin/schools")
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    let body = assert_problem(res, StatusCode::INTERNAL_SERVER_ERROR, "internal_error").await;
+    let text = body.to_string();
+    assert!(
+        !text.contains("schools") && !text.to_lowercase().contains("no such table"),
+        "{text}"
+    );
+    assert!(body["request_id"].as_str().is_some());
+}
+
+#[tokio::test]
+async fn the_cli_creates_an_account_with_the_password_from_stdin() {
+    use std::io::Write;
+    let app = TestApp::spawn().await;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_provider-registry"))
+        .args([
+            "create-user",
+            "--role",
+            "reviewer",
+            "--email",
+            "cli@example.cn",
+            "--name",
+            "命令行审核员",
+        ])
+        .env("DATABASE_URL", &app.database_url)
+        .env("REGISTRY_DATA_DIR", app.dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .unwrap();
+    assert!(child.wait_with_output().unwrap().status.success());
+    let token = app.login("cli@example.cn", PASSWORD).await;
+    let me: Value = app
+        .get("/api/v1/me")
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["role"], "reviewer");
+}
