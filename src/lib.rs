@@ -6,7 +6,7 @@
 //!   [`cli`], [`telemetry`], [`openapi`], [`ops`];
 //! - cross-cutting services: [`auth`], [`audit`], [`jobs`];
 //! - reference rules: [`calendar`], [`catalogue`], [`credentials`];
-//! - capabilities: [`accounts`];
+//! - capabilities: [`accounts`], [`institutions`], [`rounds`], [`documents`], [`applications`];
 //! - [`demo`] data for `serve --demo`.
 
 pub mod accounts;
@@ -25,6 +25,7 @@ pub mod demo;
 pub mod documents;
 pub mod error;
 pub mod http;
+pub mod institutions;
 pub mod jobs;
 pub mod openapi;
 pub mod ops;

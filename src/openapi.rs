@@ -5,7 +5,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    accounts, applications, audit, calendar, catalogue, credentials, documents, jobs, ops, rounds,
+    accounts, applications, audit, calendar, catalogue, credentials, documents, institutions, jobs,
+    ops, rounds,
 };
 
 #[derive(OpenApi)]
@@ -44,6 +45,21 @@ use crate::{
         applications::routes::submit,
         applications::routes::withdraw,
         applications::routes::history,
+        institutions::routes::get_profile,
+        institutions::routes::update_profile,
+        institutions::routes::list_teachers,
+        institutions::routes::create_teacher,
+        institutions::routes::get_teacher,
+        institutions::routes::update_teacher,
+        institutions::routes::remove_teacher,
+        institutions::routes::list_inspections,
+        institutions::routes::create_inspection,
+        institutions::routes::update_inspection,
+        institutions::routes::delete_inspection,
+        institutions::routes::staff_profile,
+        institutions::routes::staff_teachers,
+        institutions::routes::staff_inspections,
+        institutions::routes::reveal,
     ),
     components(schemas(crate::error::ProblemBody, crate::error::FieldErrorBody))
 )]
@@ -66,6 +82,7 @@ struct ApiV1;
         (name = "reference", description = "activity catalogue and identifier checks"),
         (name = "rounds", description = "selection rounds: application window and pool validity"),
         (name = "documents", description = "uploads, content-addressed storage, isolated PDF text"),
+        (name = "institutions", description = "profile, teacher roster, annual inspections; identity numbers masked, reviewer reveal audited"),
         (name = "applications", description = "drafts, submission checks, withdrawal, history"),
         (name = "ops", description = "health, readiness and metrics"),
     )

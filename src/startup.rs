@@ -22,8 +22,8 @@ use crate::jobs::registry::{JobEnv, Registry};
 use crate::jobs::{scheduler, worker::Worker};
 use crate::ops::metrics::Metrics;
 use crate::{
-    accounts, applications, audit, calendar, catalogue, credentials, db, documents, jobs, ops,
-    rounds,
+    accounts, applications, audit, calendar, catalogue, credentials, db, documents, institutions,
+    jobs, ops, rounds,
 };
 
 /// Everything `serve` needs, ready to run.
@@ -171,7 +171,22 @@ fn routes(cfg: &mut web::ServiceConfig, test_clock: bool) {
             .service(applications::routes::update)
             .service(applications::routes::submit)
             .service(applications::routes::withdraw)
-            .service(applications::routes::history);
+            .service(applications::routes::history)
+            .service(institutions::routes::get_profile)
+            .service(institutions::routes::update_profile)
+            .service(institutions::routes::list_teachers)
+            .service(institutions::routes::create_teacher)
+            .service(institutions::routes::get_teacher)
+            .service(institutions::routes::update_teacher)
+            .service(institutions::routes::remove_teacher)
+            .service(institutions::routes::list_inspections)
+            .service(institutions::routes::create_inspection)
+            .service(institutions::routes::update_inspection)
+            .service(institutions::routes::delete_inspection)
+            .service(institutions::routes::staff_profile)
+            .service(institutions::routes::staff_teachers)
+            .service(institutions::routes::staff_inspections)
+            .service(institutions::routes::reveal);
         if test_clock {
             // Without REGISTRY_TEST_CLOCK the route does not exist at all (404).
             api = api.service(ops::routes::set_clock);

@@ -1,0 +1,439 @@
+//! Institution data endpoints: `/institutions/me…` for the signed-in institution (profile,
+//! teacher roster, annual inspections), read-only `/institutions/{id}…` for bureau staff, and
+//! `POST /institutions/{id}/reveal` for a reviewer. Identity numbers are masked in every
+//! response but the reveal's.
+//!
+//! The staff paths only match numeric ids (`{id:\d+}`), so they never shadow `/institutions/me`
+//! or other literal paths under `/institutions`.
+
+use actix_web::{HttpResponse, delete, get, post, put, web};
+
+use crate::app::AppState;
+use crate::auth::{AuthUser, Authed, InstitutionRole, Reviewer, Staff};
+use crate::clock::beijing_date;
+use crate::error::{ApiError, ApiResult, ProblemBody};
+use crate::http::Json;
+use crate::institutions::service::{
+    self, Inspection, InspectionInput, Profile, ProfileUpdate, RevealRequest, RevealedId, Teacher,
+    TeacherInput,
+};
+
+/// The institution an institution account belongs to (every one has one: registration
+/// creates both together).
+fn own_institution(user: &AuthUser) -> ApiResult<i64> {
+    user.institution_id.ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!(
+            "institution account {} has no institution",
+            user.id
+        ))
+    })
+}
+
+/// The signed-in institution's profile (identity number masked).
+#[utoipa::path(
+    tag = "institutions",
+    responses(
+        (status = 200, body = Profile),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "not an institution account"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/institutions/me")]
+pub async fn get_profile(
+    user: Authed<InstitutionRole>,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let (id, today) = (own_institution(&user)?, beijing_date(user.ctx.now));
+    let profile = state
+        .run(move |conn| service::profile(conn, id, today))
+        .await?;
+    Ok(HttpResponse::Ok().json(profile))
+}
+
+/// Replace the editable profile fields (registration certificate, legal representative,
+/// contact); every field error is reported at once.
+#[utoipa::path(
+    tag = "institutions",
+    request_body = ProfileUpdate,
+    responses(
+        (status = 200, body = Profile),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed` (e.g. `registration_kind_mismatch`, `invalid_mobile`, `bad_check_character`) or `invalid_body`"),
+    ),
+    security(("bearer" = []))
+)]
+#[put("/institutions/me")]
+pub async fn update_profile(
+    user: Authed<InstitutionRole>,
+    state: web::Data<AppState>,
+    body: Json<ProfileUpdate>,
+) -> ApiResult<HttpResponse> {
+    let (id, ctx, req) = (own_institution(&user)?, user.ctx.clone(), body.into_inner());
+    let profile = state
+        .write(move |conn| service::update_profile(conn, &ctx, id, &req))
+        .await?;
+    Ok(HttpResponse::Ok().json(profile))
+}
+
+/// The institution's current teacher roster (removed teachers are not listed).
+#[utoipa::path(
+    tag = "institutions",
+    responses(
+        (status = 200, body = Vec<Teacher>),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/institutions/me/teachers")]
+pub async fn list_teachers(
+    user: Authed<InstitutionRole>,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let (id, today) = (own_institution(&user)?, beijing_date(user.ctx.now));
+    let teachers = state
+        .run(move |conn| service::active_teachers(conn, id, today))
+        .await?;
+    Ok(HttpResponse::Ok().json(teachers))
+}
+
+/// Add a teacher to the roster.
+#[utoipa::path(
+    tag = "institutions",
+    request_body = TeacherInput,
+    responses(
+        (status = 201, body = Teacher),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: identity number, `credentials[i].…`, `specialities[i]` (`academic_subject_forbidden`, `unknown_category`), criminal check"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/institutions/me/teachers")]
+pub async fn create_teacher(
+    user: Authed<InstitutionRole>,
+    state: web::Data<AppState>,
+    body: Json<TeacherInput>,
+) -> ApiResult<HttpResponse> {
+    let (id, ctx, req) = (own_institution(&user)?, user.ctx.clone(), body.into_inner());
+    let teacher = state
+        .write(move |conn| service::create_teacher(conn, &ctx, id, &req))
+        .await?;
+    Ok(HttpResponse::Created().json(teacher))
+}
+
+/// One teacher of the roster.
+#[utoipa::path(
+    tag = "institutions",
+    params(("id" = i64, Path, description = "teacher id")),
+    responses(
+        (status = 200, body = Teacher),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "no such teacher on this institution's roster"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/institutions/me/teachers/{id}")]
+pub async fn get_teacher(
+    user: Authed<InstitutionRole>,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let (id, today, teacher_id) = (
+        own_institution(&user)?,
+        beijing_date(user.ctx.now),
+        path.into_inner(),
+    );
+    let teacher = state
+        .run(move |conn| service::teacher(conn, id, teacher_id, today))
+        .await?;
+    Ok(HttpResponse::Ok().json(teacher))
+}
+
+/// Replace a teacher's data (leave `identity.number` out to keep the stored number).
+#[utoipa::path(
+    tag = "institutions",
+    params(("id" = i64, Path, description = "teacher id")),
+    request_body = TeacherInput,
+    responses(
+        (status = 200, body = Teacher),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[put("/institutions/me/teachers/{id}")]
+pub async fn update_teacher(
+    user: Authed<InstitutionRole>,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: Json<TeacherInput>,
+) -> ApiResult<HttpResponse> {
+    let (id, ctx, teacher_id, req) = (
+        own_institution(&user)?,
+        user.ctx.clone(),
+        path.into_inner(),
+        body.into_inner(),
+    );
+    let teacher = state
+        .write(move |conn| service::update_teacher(conn, &ctx, id, teacher_id, &req))
+        .await?;
+    Ok(HttpResponse::Ok().json(teacher))
+}
+
+/// Take a teacher off the roster (kept for history, no longer listed).
+#[utoipa::path(
+    tag = "institutions",
+    params(("id" = i64, Path, description = "teacher id")),
+    responses(
+        (status = 204, description = "removed"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/institutions/me/teachers/{id}")]
+pub async fn remove_teacher(
+    user: Authed<InstitutionRole>,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let (id, ctx, teacher_id) = (own_institution(&user)?, user.ctx.clone(), path.into_inner());
+    state
+        .write(move |conn| service::remove_teacher(conn, &ctx, id, teacher_id))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The institution's annual inspection records, newest year first.
+#[utoipa::path(
+    tag = "institutions",
+    responses(
+        (status = 200, body = Vec<Inspection>),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/institutions/me/inspections")]
+pub async fn list_inspections(
+    user: Authed<InstitutionRole>,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let id = own_institution(&user)?;
+    let inspections = state
+        .run(move |conn| service::inspections(conn, id))
+        .await?;
+    Ok(HttpResponse::Ok().json(inspections))
+}
+
+/// Record a year's annual inspection (one record per year).
+#[utoipa::path(
+    tag = "institutions",
+    request_body = InspectionInput,
+    responses(
+        (status = 201, body = Inspection),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`inspection_year_exists`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed` (`year_out_of_range`) or `invalid_document`"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/institutions/me/inspections")]
+pub async fn create_inspection(
+    user: Authed<InstitutionRole>,
+    state: web::Data<AppState>,
+    body: Json<InspectionInput>,
+) -> ApiResult<HttpResponse> {
+    let (id, ctx, req) = (own_institution(&user)?, user.ctx.clone(), body.into_inner());
+    let inspection = state
+        .write(move |conn| service::create_inspection(conn, &ctx, id, &req))
+        .await?;
+    Ok(HttpResponse::Created().json(inspection))
+}
+
+/// Replace a year's inspection record.
+#[utoipa::path(
+    tag = "institutions",
+    params(("id" = i64, Path, description = "inspection record id")),
+    request_body = InspectionInput,
+    responses(
+        (status = 200, body = Inspection),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`inspection_year_exists`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[put("/institutions/me/inspections/{id}")]
+pub async fn update_inspection(
+    user: Authed<InstitutionRole>,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: Json<InspectionInput>,
+) -> ApiResult<HttpResponse> {
+    let (id, ctx, inspection_id, req) = (
+        own_institution(&user)?,
+        user.ctx.clone(),
+        path.into_inner(),
+        body.into_inner(),
+    );
+    let inspection = state
+        .write(move |conn| service::update_inspection(conn, &ctx, id, inspection_id, &req))
+        .await?;
+    Ok(HttpResponse::Ok().json(inspection))
+}
+
+/// Delete a year's inspection record.
+#[utoipa::path(
+    tag = "institutions",
+    params(("id" = i64, Path, description = "inspection record id")),
+    responses(
+        (status = 204, description = "deleted"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/institutions/me/inspections/{id}")]
+pub async fn delete_inspection(
+    user: Authed<InstitutionRole>,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let (id, ctx, inspection_id) = (own_institution(&user)?, user.ctx.clone(), path.into_inner());
+    state
+        .write(move |conn| service::delete_inspection(conn, &ctx, id, inspection_id))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// An institution's profile, for bureau staff (identity number masked).
+#[utoipa::path(
+    tag = "institutions",
+    params(("id" = i64, Path, description = "institution id")),
+    responses(
+        (status = 200, body = Profile),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "not a reviewer or admin"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/institutions/{id:\\d+}")]
+pub async fn staff_profile(
+    staff: Authed<Staff>,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let (id, today) = (path.into_inner(), beijing_date(staff.ctx.now));
+    let profile = state
+        .run(move |conn| service::profile(conn, id, today))
+        .await?;
+    Ok(HttpResponse::Ok().json(profile))
+}
+
+/// An institution's current teacher roster, for bureau staff (identity numbers masked).
+#[utoipa::path(
+    tag = "institutions",
+    params(("id" = i64, Path, description = "institution id")),
+    responses(
+        (status = 200, body = Vec<Teacher>),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/institutions/{id:\\d+}/teachers")]
+pub async fn staff_teachers(
+    staff: Authed<Staff>,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let (id, today) = (path.into_inner(), beijing_date(staff.ctx.now));
+    let teachers = state
+        .run(move |conn| {
+            service::ensure_exists(conn, id)?;
+            service::active_teachers(conn, id, today)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(teachers))
+}
+
+/// An institution's annual inspection records, for bureau staff.
+#[utoipa::path(
+    tag = "institutions",
+    params(("id" = i64, Path, description = "institution id")),
+    responses(
+        (status = 200, body = Vec<Inspection>),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/institutions/{id:\\d+}/inspections")]
+pub async fn staff_inspections(
+    _staff: Authed<Staff>,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let inspections = state
+        .run(move |conn| {
+            service::ensure_exists(conn, id)?;
+            service::inspections(conn, id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(inspections))
+}
+
+/// Reveal one full identity number to a reviewer: the legal representative's or a teacher's.
+/// Audited as `pii.revealed`.
+#[utoipa::path(
+    tag = "institutions",
+    params(("id" = i64, Path, description = "institution id")),
+    request_body = RevealRequest,
+    responses(
+        (status = 200, body = RevealedId),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "reviewers only"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "no such institution, teacher, or no legal representative on record"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/institutions/{id:\\d+}/reveal")]
+pub async fn reveal(
+    reviewer: Authed<Reviewer>,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: Json<RevealRequest>,
+) -> ApiResult<HttpResponse> {
+    let (id, ctx, req) = (path.into_inner(), reviewer.ctx.clone(), body.into_inner());
+    let (subject, teacher_id) = (req.subject(), req.teacher_id());
+    let revealed = state
+        .write(move |conn| service::reveal(conn, &ctx, id, &req))
+        .await?;
+    // Logged once committed; the subject only, never the number.
+    tracing::info!(
+        institution_id = id,
+        subject,
+        teacher_id,
+        "identity number revealed to a reviewer"
+    );
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(revealed))
+}
