@@ -12,40 +12,72 @@ use serde_json::{Value, json};
 const NAME: &str = "南宁市青少年体育培训中心";
 const USCC: &str = "52450100MJ9000002T";
 
-/// An institution whose profile, roster and inspections are complete (set up directly in the
-/// database; `tests/institutions.rs` covers those endpoints). Returns its token.
+/// An institution that registered and completed its profile, roster and inspections through
+/// the API (the walk from registration to an application). Returns its token.
 async fn complete_institution(app: &TestApp) -> String {
     app.register_institution("centre@example.cn", NAME, USCC)
         .await;
     let token = app.login("centre@example.cn", common::PASSWORD).await;
-    let me: Value = app
-        .get("/api/v1/me")
+    let profile = json!({
+        "registration_kind": "private_non_enterprise_certificate",
+        "registration_number": "民证字第450100001号",
+        "issuing_authority": "南宁市民政局",
+        "authority_level": "city",
+        "registered_address": "南宁市青秀区民族大道1号",
+        "district": "青秀区",
+        "legal_rep_name": "张三",
+        "legal_rep_id": {"kind": "resident_id", "number": "450103198503120026"},
+        "contact_person": "王经理",
+        "contact_mobile": "13800771234",
+        "contact_email": "centre@example.cn",
+    });
+    let res = app
+        .put("/api/v1/institutions/me")
         .bearer_auth(&token)
+        .json(&profile)
         .send()
         .await
-        .unwrap()
-        .json()
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let teacher = json!({
+        "name": "李老师",
+        "identity": {"kind": "resident_id", "number": "45010219900715003X"},
+        "credentials": [{"kind": "teacher_qualification", "number": "20154500212345678", "issuer": "南宁市教育局", "issued_on": "2015-07-01"}],
+        "specialities": ["sports.basketball"],
+        "criminal_check": {"date": "2026-01-10", "result": "clean", "issuer": "南宁市公安局青秀分局"},
+    });
+    let res = app
+        .post("/api/v1/institutions/me/teachers")
+        .bearer_auth(&token)
+        .json(&teacher)
+        .send()
         .await
         .unwrap();
-    let id = me["institution"]["id"].as_i64().unwrap();
-    app.sql(&format!(
-        "UPDATE institutions SET registration_kind = 'private_non_enterprise_certificate', registration_number = '民证字第450100001号', \
-         issuing_authority = '南宁市民政局', authority_level = 'city', registered_address = '南宁市青秀区民族大道1号', district = '青秀区', \
-         legal_rep_name = '张三', legal_rep_id_kind = 'resident_id', legal_rep_id_number = '450103198503120026', \
-         contact_person = '王经理', contact_mobile = '13800771234', contact_email = 'centre@example.cn' WHERE id = {id}"
-    ))
-    .await;
-    let credentials = json!([{"kind": "teacher_qualification", "number": "20154500212345678", "issuer": "南宁市教育局", "issued_on": "2015-07-01", "expires_on": null, "level": null}]).to_string();
-    app.sql(&format!(
-        "INSERT INTO teachers (institution_id, name, id_kind, id_number, credentials, specialities, criminal_check_date, criminal_check_result, criminal_check_issuer, created_at, updated_at) \
-         VALUES ({id}, '李老师', 'resident_id', '45010219900715003X', '{credentials}', '[\"sports.basketball\"]', '2026-01-10', 'clean', '南宁市公安局青秀分局', '2026-01-10 00:00:00', '2026-01-10 00:00:00')"
-    ))
-    .await;
-    for (year, result) in [(2024, "passed"), (2025, "passed")] {
-        app.sql(&format!(
-            "INSERT INTO inspections (institution_id, year, result, authority, created_at, updated_at) VALUES ({id}, {year}, '{result}', '南宁市民政局', '2026-01-10 00:00:00', '2026-01-10 00:00:00')"
-        ))
-        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::CREATED,
+        "{}",
+        res.text().await.unwrap()
+    );
+    for year in [2024, 2025] {
+        let res = app
+            .post("/api/v1/institutions/me/inspections")
+            .bearer_auth(&token)
+            .json(&json!({"year": year, "result": "passed", "authority": "南宁市民政局"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::CREATED,
+            "{}",
+            res.text().await.unwrap()
+        );
     }
     token
 }
