@@ -609,3 +609,254 @@ fn check_teachers(f: &Facts, b: &mut Vec<Finding>, w: &mut Vec<Finding>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(text: &str) -> PageText {
+        PageText {
+            number: 1,
+            text: text.to_owned(),
+            extractor: Some("pdf-extract".into()),
+            error: None,
+        }
+    }
+
+    /// Facts that pass every check without a warning; each case below breaks one thing.
+    fn passing() -> Facts {
+        let today = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        let credential: CredentialInput = serde_json::from_value(serde_json::json!({
+            "kind": "teacher_qualification", "number": "20154500212345678", "issuer": "南宁市教育局", "issued_on": "2015-07-01"
+        }))
+        .unwrap();
+        let mut documents: Vec<DocumentFacts> = REQUIRED_KINDS
+            .iter()
+            .enumerate()
+            .map(|(i, k)| DocumentFacts {
+                id: i as i64,
+                kind: *k,
+                filename: "x.pdf".into(),
+                text_status: Some(TextStatus::Ok),
+            })
+            .collect();
+        documents.push(DocumentFacts {
+            id: 99,
+            kind: DocumentKind::MergedPdf,
+            filename: "中心申报课后服务备选库材料.pdf".into(),
+            text_status: Some(TextStatus::Ok),
+        });
+        Facts {
+            today,
+            round_open: true,
+            other_live_application: false,
+            profile: ProfileFacts {
+                name: "南宁市青少年体育培训中心".into(),
+                uscc: "52450100MJ9000002T".into(),
+                entity_type: "private_non_enterprise_unit".into(),
+                registration_kind: Some("private_non_enterprise_certificate".into()),
+                registration_number: Some("1".into()),
+                issuing_authority: Some("南宁市民政局".into()),
+                authority_level: Some("city".into()),
+                registered_address: Some("南宁市".into()),
+                district: Some("青秀区".into()),
+                legal_rep_name: Some("张三".into()),
+                legal_rep_id_kind: Some("resident_id".into()),
+                legal_rep_id_number: Some("450103198503120026".into()),
+                contact_person: Some("王".into()),
+                contact_mobile: Some("13800771234".into()),
+            },
+            proposed_items: vec!["sports.basketball".into()],
+            service_plan: "篮球".into(),
+            pledge_signed: true,
+            teachers: vec![TeacherFacts {
+                id: 1,
+                name: "李老师".into(),
+                id_kind: "resident_id".into(),
+                id_number: "45010219900715003X".into(),
+                credentials: vec![credential],
+                specialities: vec!["sports.basketball".into()],
+                criminal_check_date: Some(NaiveDate::from_ymd_opt(2026, 1, 10).unwrap()),
+                criminal_check_result: Some("clean".into()),
+                on_other_roster: false,
+            }],
+            unknown_teacher_ids: vec![],
+            documents,
+            merged_pdf_pages: vec![page(
+                "南宁市青少年体育培训中心 52450100MJ9000002T 教师资格证 2015 4500 2123 45678",
+            )],
+            inspections: vec![(2024, "passed".into()), (2025, "passed".into())],
+            criminal_check_max_age_days: 180,
+            region_prefix: "4501".into(),
+        }
+    }
+
+    fn codes(f: &Facts) -> (Vec<String>, Vec<String>) {
+        let o = evaluate(f);
+        (
+            o.blocking.into_iter().map(|x| x.code).collect(),
+            o.warnings.into_iter().map(|x| x.code).collect(),
+        )
+    }
+
+    #[test]
+    fn complete_facts_pass_without_findings() {
+        assert_eq!(codes(&passing()), (vec![], vec![]));
+    }
+
+    type Change = fn(&mut Facts);
+
+    /// One row per blocking finding: the change that triggers it.
+    #[test]
+    fn each_blocking_finding() {
+        let cases: Vec<(&str, Change)> = vec![
+            ("round_closed", |f| f.round_open = false),
+            ("duplicate_application", |f| f.other_live_application = true),
+            ("invalid_uscc", |f| {
+                f.profile.uscc = "52450100MJ9000002A".into()
+            }),
+            ("entity_type_mismatch", |f| {
+                f.profile.entity_type = "enterprise".into()
+            }),
+            ("profile_incomplete", |f| f.profile.district = None),
+            ("invalid_legal_rep_id", |f| {
+                f.profile.legal_rep_id_number = Some("450103198503120027".into())
+            }),
+            ("no_items", |f| f.proposed_items.clear()),
+            ("academic_subject_forbidden", |f| {
+                f.proposed_items.push("academic.mathematics".into())
+            }),
+            ("unknown_category", |f| {
+                f.proposed_items.push("sports.quidditch".into())
+            }),
+            ("service_plan_missing", |f| f.service_plan = " ".into()),
+            ("pledge_not_signed", |f| f.pledge_signed = false),
+            ("document_missing", |f| {
+                f.documents.retain(|d| d.kind != DocumentKind::ServicePlan)
+            }),
+            ("merged_pdf_missing", |f| {
+                f.documents.retain(|d| d.kind != DocumentKind::MergedPdf)
+            }),
+            ("annual_inspection_insufficient", |f| {
+                f.inspections[1].1 = "failed".into()
+            }),
+            ("annual_inspection_insufficient", |f| {
+                f.inspections[1].1 = "missed".into()
+            }),
+            ("annual_inspection_insufficient", |f| {
+                f.inspections = vec![(2022, "passed".into()), (2023, "passed".into())]
+            }),
+            ("annual_inspection_insufficient", |f| {
+                f.inspections = vec![(2023, "passed".into()), (2025, "passed".into())]
+            }),
+            ("annual_inspection_insufficient", |f| {
+                f.inspections.truncate(1)
+            }),
+            ("no_teachers", |f| f.teachers.clear()),
+            ("unknown_teacher", |f| f.unknown_teacher_ids.push(7)),
+            ("invalid_teacher_id", |f| {
+                f.teachers[0].id_number = "45010219900715003Y".into()
+            }),
+            ("teacher_without_credential", |f| {
+                f.teachers[0].credentials.clear()
+            }),
+            ("credential_expired", |f| {
+                f.teachers[0].credentials[0].expires_on = NaiveDate::from_ymd_opt(2026, 1, 1)
+            }),
+            ("sports_instructor_level_too_low", |f| {
+                f.teachers[0].credentials[0] = serde_json::from_value(serde_json::json!({
+                    "kind": "social_sports_instructor", "number": "TY1", "issuer": "体育局", "issued_on": "2020-01-01", "level": "third"
+                }))
+                .unwrap();
+            }),
+            ("criminal_record_check_missing", |f| {
+                f.teachers[0].criminal_check_date = None
+            }),
+            ("criminal_record_not_clean", |f| {
+                f.teachers[0].criminal_check_result = Some("record_found".into())
+            }),
+            ("criminal_record_check_outdated", |f| {
+                f.teachers[0].criminal_check_date = NaiveDate::from_ymd_opt(2025, 9, 1)
+            }),
+        ];
+        for (code, change) in cases {
+            let mut f = passing();
+            change(&mut f);
+            let (blocking, _) = codes(&f);
+            assert!(
+                blocking.iter().any(|c| c == code),
+                "{code}: got {blocking:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn inspections_ending_two_years_back_are_enough() {
+        let mut f = passing();
+        f.inspections = vec![
+            (2023, "passed".into()),
+            (2024, "passed".into()),
+            (2022, "failed".into()),
+        ];
+        assert!(codes(&f).0.is_empty());
+    }
+
+    /// One row per warning: the change that triggers it (none of them blocks).
+    #[test]
+    fn each_warning() {
+        let cases: Vec<(&str, Change)> = vec![
+            ("merged_pdf_no_text", |f| {
+                f.documents.last_mut().unwrap().text_status = Some(TextStatus::NoText)
+            }),
+            ("merged_pdf_partial", |f| {
+                f.documents.last_mut().unwrap().text_status = Some(TextStatus::Partial);
+                f.merged_pdf_pages.push(PageText {
+                    number: 2,
+                    text: String::new(),
+                    extractor: None,
+                    error: Some("x".into()),
+                });
+            }),
+            ("merged_pdf_name", |f| {
+                f.documents.last_mut().unwrap().filename = "materials.pdf".into()
+            }),
+            ("uscc_not_in_pdf", |f| {
+                f.merged_pdf_pages = vec![page("南宁市青少年体育培训中心 20154500212345678")]
+            }),
+            ("name_not_in_pdf", |f| {
+                f.merged_pdf_pages = vec![page("52450100MJ9000002T 20154500212345678")]
+            }),
+            ("certificate_not_in_pdf", |f| {
+                f.merged_pdf_pages = vec![page("南宁市青少年体育培训中心 52450100MJ9000002T")]
+            }),
+            ("region_outside_bureau", |f| f.region_prefix = "3501".into()),
+            ("item_not_covered", |f| {
+                f.proposed_items.push("arts.dance".into())
+            }),
+            ("teacher_on_other_roster", |f| {
+                f.teachers[0].on_other_roster = true
+            }),
+            ("identity_needs_manual_check", |f| {
+                f.profile.legal_rep_id_kind = Some("passport".into());
+                f.profile.legal_rep_id_number = Some("E12345678".into());
+            }),
+            ("heritage_inheritor_exemption", |f| {
+                let heritage: CredentialInput = serde_json::from_value(serde_json::json!({
+                    "kind": "heritage_inheritor", "number": "桂文旅发〔2019〕12号", "issuer": "广西壮族自治区文化和旅游厅", "issued_on": "2019-06-01", "level": "provincial"
+                }))
+                .unwrap();
+                f.teachers[0].credentials.push(heritage);
+            }),
+        ];
+        for (code, change) in cases {
+            let mut f = passing();
+            change(&mut f);
+            let (blocking, warnings) = codes(&f);
+            assert!(
+                warnings.iter().any(|c| c == code),
+                "{code}: got {warnings:?}"
+            );
+            assert!(blocking.is_empty(), "{code} must not block: {blocking:?}");
+        }
+    }
+}
