@@ -330,13 +330,7 @@ pub fn readable(conn: &mut DbConn, user: &AuthUser, id: i64) -> ApiResult<Docume
 /// The extracted text of a readable PDF, page by page.
 pub fn pages(conn: &mut DbConn, user: &AuthUser, id: i64) -> ApiResult<Vec<PageText>> {
     readable(conn, user, id)?;
-    let pages: Option<String> = documents::table
-        .find(id)
-        .select(documents::pages)
-        .first(conn)?;
-    Ok(pages
-        .and_then(|p| serde_json::from_str(&p).ok())
-        .unwrap_or_default())
+    pages_of(conn, id)
 }
 
 /// A stored extraction of identical content, so the same bytes are never extracted twice.
