@@ -15,10 +15,11 @@ use crate::audit::{self, UtcTime};
 use crate::auth::{AuthUser, Ctx, Role};
 use crate::catalogue::Catalogue;
 use crate::clock::beijing_date;
-use crate::db::schema::{applications, documents, inspections, institutions, teachers};
+use crate::db::schema::{applications, documents, institutions, teachers};
 use crate::db::{DbConn, db_time, is_unique_violation};
 use crate::documents::store as docs;
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
+use crate::institutions::service as institutions_service;
 
 /// How old a teacher's criminal-record check may be at submission (days).
 pub const CRIMINAL_CHECK_MAX_AGE_DAYS: i64 = 180;
@@ -443,112 +444,59 @@ fn facts(conn: &mut DbConn, row: &Row, ctx: &Ctx, region_prefix: &str) -> ApiRes
         )
         .count()
         .get_result(conn)?;
-    type P = (
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    );
-    let p: P = institutions::table
-        .find(row.institution_id)
-        .select((
-            institutions::name,
-            institutions::uscc,
-            institutions::entity_type,
-            institutions::registration_kind,
-            institutions::registration_number,
-            institutions::issuing_authority,
-            institutions::authority_level,
-            institutions::registered_address,
-            institutions::district,
-            institutions::legal_rep_name,
-            institutions::legal_rep_id_kind,
-            institutions::legal_rep_id_number,
-            institutions::contact_person,
-            institutions::contact_mobile,
-        ))
-        .first(conn)?;
+    // The institution's data comes through its own capability's functions.
+    let p = institutions_service::profile(conn, row.institution_id, today)?;
     let profile = ProfileFacts {
-        name: p.0,
-        uscc: p.1,
-        entity_type: p.2,
-        registration_kind: p.3,
-        registration_number: p.4,
-        issuing_authority: p.5,
-        authority_level: p.6,
-        registered_address: p.7,
-        district: p.8,
-        legal_rep_name: p.9,
-        legal_rep_id_kind: p.10,
-        legal_rep_id_number: p.11,
-        contact_person: p.12,
-        contact_mobile: p.13,
+        name: p.name,
+        uscc: p.uscc,
+        entity_type: p.entity_type.as_str().to_owned(),
+        registration_kind: p.registration_kind.map(|k| k.as_str().to_owned()),
+        registration_number: p.registration_number,
+        issuing_authority: p.issuing_authority,
+        authority_level: p.authority_level.map(|l| l.as_str().to_owned()),
+        registered_address: p.registered_address,
+        district: p.district,
+        legal_rep_name: p.legal_rep_name,
+        legal_rep_id_kind: p
+            .legal_rep_id
+            .as_ref()
+            .map(|id| id.kind().as_str().to_owned()),
+        legal_rep_id_number: p
+            .legal_rep_id
+            .as_ref()
+            .map(|id| id.expose_number().to_owned()),
+        contact_person: p.contact_person,
+        contact_mobile: p.contact_mobile,
     };
     let teacher_ids: Vec<i64> = json_list(&row.teacher_ids);
-    type T = (
-        i64,
-        String,
-        String,
-        String,
-        String,
-        String,
-        Option<NaiveDate>,
-        Option<String>,
-    );
-    let rows: Vec<T> = teachers::table
-        .filter(teachers::institution_id.eq(row.institution_id))
-        .filter(teachers::removed_at.is_null())
-        .filter(teachers::id.eq_any(&teacher_ids))
-        .select((
-            teachers::id,
-            teachers::name,
-            teachers::id_kind,
-            teachers::id_number,
-            teachers::credentials,
-            teachers::specialities,
-            teachers::criminal_check_date,
-            teachers::criminal_check_result,
-        ))
-        .load(conn)?;
-    let numbers: Vec<&str> = rows.iter().map(|r| r.3.as_str()).collect();
-    let elsewhere: Vec<String> = teachers::table
-        .filter(teachers::institution_id.ne(row.institution_id))
-        .filter(teachers::removed_at.is_null())
-        .filter(teachers::id_number.eq_any(&numbers))
-        .select(teachers::id_number)
-        .load(conn)?;
+    let roster: Vec<institutions_service::Teacher> =
+        institutions_service::active_teachers(conn, row.institution_id, today)?
+            .into_iter()
+            .filter(|t| teacher_ids.contains(&t.id))
+            .collect();
+    let elsewhere =
+        institutions_service::teachers_on_other_rosters(conn, row.institution_id, &roster)?;
     let unknown_teacher_ids = teacher_ids
         .iter()
         .copied()
-        .filter(|id| !rows.iter().any(|r| r.0 == *id))
+        .filter(|id| !roster.iter().any(|t| t.id == *id))
         .collect();
-    let teachers = rows
+    let teachers = roster
         .into_iter()
-        .map(
-            |(id, name, id_kind, id_number, credentials, specialities, date, result)| {
-                TeacherFacts {
-                    on_other_roster: elsewhere.contains(&id_number),
-                    id,
-                    name,
-                    id_kind,
-                    id_number,
-                    credentials: json_list(&credentials),
-                    specialities: json_list(&specialities),
-                    criminal_check_date: date,
-                    criminal_check_result: result,
-                }
-            },
-        )
+        .map(|t| TeacherFacts {
+            on_other_roster: elsewhere.contains(&t.id),
+            id: t.id,
+            id_kind: t.identity.kind().as_str().to_owned(),
+            id_number: t.identity.expose_number().to_owned(),
+            credentials: t.credentials.into_iter().map(|c| c.stored).collect(),
+            specialities: t.specialities.into_iter().map(|s| s.code).collect(),
+            criminal_check_date: t.criminal_check.as_ref().map(|c| c.date),
+            criminal_check_result: t
+                .criminal_check
+                .as_ref()
+                .map(|c| c.result.as_str().to_owned()),
+            name: t.name,
+        })
         .collect();
     let document_ids: Vec<i64> = json_list(&row.document_ids);
     let documents = docs::of_institution(conn, row.institution_id, &document_ids)?;
@@ -559,10 +507,10 @@ fn facts(conn: &mut DbConn, row: &Row, ctx: &Ctx, region_prefix: &str) -> ApiRes
         Some(d) => docs::pages_of(conn, d.id)?,
         None => Vec::new(),
     };
-    let inspections: Vec<(i32, String)> = inspections::table
-        .filter(inspections::institution_id.eq(row.institution_id))
-        .select((inspections::year, inspections::result))
-        .load(conn)?;
+    let inspections = institutions_service::inspections(conn, row.institution_id)?
+        .into_iter()
+        .map(|i| (i.year, i.result.as_str().to_owned()))
+        .collect();
     Ok(Facts {
         today,
         round_open: round.open_now,

@@ -66,8 +66,9 @@ pub async fn upload(
             return Err(err);
         }
     };
-    let (temp, sha256, size, head) = incoming
-        .finish()
+    // `finish` syncs the file to disk: off the async worker, like every other blocking step.
+    let (temp, sha256, size, head) = web::block(move || incoming.finish())
+        .await?
         .map_err(|e| ApiError::Internal(e.into()))?;
     let cleanup = |e: ApiError| {
         let _ = std::fs::remove_file(&temp);
