@@ -203,6 +203,177 @@ diesel::table! {
         decided_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        notice_id -> Nullable<BigInt>,
+        decided_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    decisions (id) {
+        id -> BigInt,
+        application_id -> BigInt,
+        reviewer_id -> BigInt,
+        kind -> Text,
+        approved_items -> Nullable<Text>,
+        reasons -> Text,
+        deadline -> Nullable<Date>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notices (id) {
+        id -> BigInt,
+        title -> Text,
+        round_id -> BigInt,
+        published_by -> Nullable<BigInt>,
+        publication_date -> Date,
+        starts_on -> Date,
+        ends_on -> Date,
+        closes_at -> Timestamp,
+        calendar_versions -> Text,
+        explanation -> Text,
+        window_history -> Text,
+        status -> Text,
+        closed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    objections (id) {
+        id -> BigInt,
+        notice_id -> BigInt,
+        application_id -> BigInt,
+        objector_name -> Text,
+        objector_mobile -> Text,
+        objector_email -> Nullable<Text>,
+        grounds -> Text,
+        evidence_document_id -> Nullable<BigInt>,
+        client_ip -> Text,
+        status -> Text,
+        resolution_reasons -> Nullable<Text>,
+        resolved_by -> Nullable<BigInt>,
+        resolved_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pool_entries (id) {
+        id -> BigInt,
+        institution_id -> BigInt,
+        application_id -> BigInt,
+        round_id -> BigInt,
+        notice_id -> Nullable<BigInt>,
+        items -> Text,
+        status -> Text,
+        valid_from -> Date,
+        valid_until -> Date,
+        admitted_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        end_reason -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pool_items (entry_id, code) {
+        entry_id -> BigInt,
+        code -> Text,
+        category -> Text,
+    }
+}
+
+diesel::table! {
+    contracts (id) {
+        id -> BigInt,
+        school_id -> BigInt,
+        institution_id -> BigInt,
+        pool_entry_id -> BigInt,
+        items -> Text,
+        starts_on -> Date,
+        ends_on -> Date,
+        status -> Text,
+        ended_on -> Nullable<Date>,
+        end_reason -> Nullable<Text>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    evaluations (id) {
+        id -> BigInt,
+        contract_id -> BigInt,
+        institution_id -> BigInt,
+        term -> Text,
+        quality -> Integer,
+        safety -> Integer,
+        punctuality -> Integer,
+        comment -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    exit_cases (id) {
+        id -> BigInt,
+        institution_id -> BigInt,
+        status -> Text,
+        opened_by -> Text,
+        statement_due -> Date,
+        statement -> Nullable<Text>,
+        statement_document_ids -> Nullable<Text>,
+        statement_filed_at -> Nullable<Timestamp>,
+        decision_reasons -> Nullable<Text>,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    exit_grounds (id) {
+        id -> BigInt,
+        case_id -> BigInt,
+        ground -> Text,
+        source -> Text,
+        contract_id -> Nullable<BigInt>,
+        statement -> Text,
+        document_ids -> Text,
+        reported_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bans (id) {
+        id -> BigInt,
+        institution_id -> BigInt,
+        uscc -> Text,
+        institution_name -> Text,
+        exit_case_id -> Nullable<BigInt>,
+        grounds -> Text,
+        starts_on -> Date,
+        ends_on -> Date,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    blacklist_entries (id) {
+        id -> BigInt,
+        source -> Text,
+        uscc -> Text,
+        name -> Text,
+        listed_on -> Date,
+        reason -> Text,
+        imported_at -> Timestamp,
     }
 }
 
@@ -213,6 +384,16 @@ diesel::joinable!(applications -> rounds (round_id));
 diesel::joinable!(users -> institutions (institution_id));
 diesel::joinable!(users -> schools (school_id));
 diesel::joinable!(job_runs -> jobs (job_id));
+diesel::joinable!(decisions -> applications (application_id));
+diesel::joinable!(notices -> rounds (round_id));
+diesel::joinable!(objections -> notices (notice_id));
+diesel::joinable!(pool_entries -> institutions (institution_id));
+diesel::joinable!(pool_items -> pool_entries (entry_id));
+diesel::joinable!(contracts -> schools (school_id));
+diesel::joinable!(contracts -> pool_entries (pool_entry_id));
+diesel::joinable!(evaluations -> contracts (contract_id));
+diesel::joinable!(exit_cases -> institutions (institution_id));
+diesel::joinable!(exit_grounds -> exit_cases (case_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     schools,
@@ -229,4 +410,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     inspections,
     rounds,
     applications,
+    decisions,
+    notices,
+    objections,
+    pool_entries,
+    pool_items,
+    contracts,
+    evaluations,
+    exit_cases,
+    exit_grounds,
+    bans,
+    blacklist_entries,
 );

@@ -1,0 +1,14 @@
+DROP TABLE blacklist_entries;
+DROP TABLE bans;
+DROP TABLE exit_grounds;
+DROP TABLE exit_cases;
+DROP TABLE evaluations;
+DROP TABLE contracts;
+DROP TABLE pool_items;
+DROP TABLE pool_entries;
+DROP TABLE objections;
+DROP INDEX applications_notice;
+ALTER TABLE applications DROP COLUMN decided_by;
+ALTER TABLE applications DROP COLUMN notice_id;
+DROP TABLE notices;
+DROP TABLE decisions;
