@@ -538,3 +538,28 @@ async fn reviewers_list_all_applications_with_filters() {
         .unwrap();
     assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
 }
+
+#[tokio::test]
+async fn institutions_set_up_through_the_api_submit_independently() {
+    let app = TestApp::spawn().await;
+    app.set_clock("2026-03-02T10:00:00+08:00").await;
+    let round = app.open_round().await;
+    let (first, a) = common::flow::submitted(&app, 1, round, &["sports.basketball"]).await;
+    let (second, b) = common::flow::submitted(&app, 2, round, &["arts.calligraphy"]).await;
+    assert_ne!(first.institution_id, second.institution_id);
+    assert_ne!(a, b);
+    let list: Value = app
+        .as_role(
+            Role::Reviewer,
+            Method::GET,
+            "/api/v1/applications?status=submitted",
+        )
+        .await
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 2, "{list}");
+}

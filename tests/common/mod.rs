@@ -4,6 +4,8 @@
 //! settable clock (`set_clock`) drives every time-dependent rule.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod flow;
+
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::sync::Arc;
