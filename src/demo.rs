@@ -3,10 +3,11 @@
 
 use diesel::prelude::*;
 
-use crate::accounts::service::{self, CreateSchoolRequest, CreateUserRequest, RegisterRequest};
+mod story;
+
+use crate::accounts::service::{self, CreateSchoolRequest, CreateUserRequest};
 use crate::app::AppState;
 use crate::auth::{Ctx, Role};
-use crate::credentials::uscc::EntityType;
 use crate::db::{self, schema::users};
 
 /// The password of every demo account.
@@ -53,7 +54,7 @@ pub fn load(state: &AppState) -> anyhow::Result<()> {
             )?;
         }
         let today = crate::clock::beijing_date(ctx.now);
-        crate::rounds::create(
+        let round = crate::rounds::create(
             c,
             &ctx,
             &crate::rounds::NewRound {
@@ -64,21 +65,24 @@ pub fn load(state: &AppState) -> anyhow::Result<()> {
                 pool_valid_until: today + chrono::Duration::days(730),
             },
         )?;
-        service::register(
-            c,
-            &ctx,
-            &RegisterRequest {
-                email: "institution@demo.local".into(),
-                password: DEMO_PASSWORD.into(),
-                display_name: "王经理".into(),
-                institution_name: "南宁市青少年体育培训中心".into(),
-                uscc: "52450100MJ9000002T".into(),
-                entity_type: EntityType::PrivateNonEnterpriseUnit,
-            },
-        )?;
+        for persona in story::PERSONAS.iter().enumerate() {
+            story::build(c, state, &ctx, round.id, persona, DEMO_PASSWORD)?;
+        }
         Ok(())
     })
-    .map_err(|e| anyhow::anyhow!("cannot load demo data: {}", e.problem().detail.en))?;
+    .map_err(|e| {
+        let problem = e.problem();
+        let findings: Vec<String> = problem
+            .errors
+            .iter()
+            .map(|issue| format!("{} ({})", issue.code, issue.field))
+            .collect();
+        anyhow::anyhow!(
+            "cannot load demo data: {} {}",
+            problem.detail.en,
+            findings.join(", ")
+        )
+    })?;
     println!(
         "demo data loaded; sign in with POST /api/v1/auth/login using password `{DEMO_PASSWORD}` and:"
     );

@@ -145,6 +145,14 @@ impl Uscc {
     }
 
     /// The normalised 18-character code.
+    /// Appends the GB 32100 check character to the first 17 characters of a code (for demo and
+    /// test data); `None` when `body` is not 17 characters of the code's alphabet.
+    pub fn complete(body: &str) -> Option<String> {
+        let values: Option<Vec<u32>> = body.chars().map(value_of).collect();
+        let values = values.filter(|v| v.len() == LEN - 1)?;
+        Some(format!("{body}{}", check_character(&values)))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.code
     }
@@ -991,6 +999,11 @@ mod tests {
             chars[position] = char::from(replacement);
             let altered: String = chars.into_iter().collect();
             prop_assert!(Uscc::parse(&altered).is_err(), "{code} -> {altered}");
+        }
+
+        #[test]
+        fn completing_the_first_17_characters_gives_the_code_back(code in valid_code()) {
+            prop_assert_eq!(Uscc::complete(&code[..LEN - 1]), Some(code.clone()));
         }
 
         #[test]
