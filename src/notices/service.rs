@@ -395,11 +395,17 @@ fn view(conn: &mut DbConn, row: Row, now: DateTime<Utc>) -> ApiResult<Notice> {
     })
 }
 
-/// Objections are accepted from the start of the first day through `closes_at`.
+/// Objections are accepted from the start of the first day through the whole last second
+/// `closes_at` (23:59:59.999… Beijing time): the window is over from the next midnight.
 fn accepting_objections(status: &str, window: &Window, now: DateTime<Utc>) -> bool {
     status == "open"
         && beijing_instant(window.starts_on, NaiveTime::MIN) <= now
-        && now <= window.closes_at
+        && !is_past(window.closes_at, now)
+}
+
+/// Whether `now` is after the whole second `closes_at` (the clock may carry fractions).
+fn is_past(closes_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now >= closes_at + Duration::seconds(1)
 }
 
 pub fn get(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> ApiResult<Notice> {
@@ -453,7 +459,7 @@ pub fn objection_window(
 /// Whether the window of notice `id` has ended (closed, or past `closes_at`).
 pub fn window_over(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> ApiResult<bool> {
     let row = load_row(conn, id)?;
-    Ok(row.status == "closed" || now > row.closes_at.and_utc())
+    Ok(row.status == "closed" || is_past(row.closes_at.and_utc(), now))
 }
 
 /// After an admin changed calendar `year`: recomputes every open notice whose window used that
@@ -528,7 +534,7 @@ pub fn close_job(
         .as_i64()
         .ok_or_else(|| JobError::Permanent(anyhow::anyhow!("payload without notice_id")))?;
     let row = load_row(conn, id).map_err(|e| JobError::Permanent(anyhow::anyhow!("{e}")))?;
-    if row.status != "open" || job.now <= row.closes_at.and_utc() {
+    if row.status != "open" || !is_past(row.closes_at.and_utc(), job.now) {
         // Closed already, or the window moved later (a job for the new instant exists).
         return Ok(());
     }

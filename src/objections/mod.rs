@@ -172,7 +172,19 @@ fn check_rate(conn: &mut DbConn, ip: &str, limit: u32, now: DateTime<Utc>) -> Ap
     // Free again when the oldest counted objection is an hour old.
     let oldest = recent.first().map_or(now, |t| t.and_utc());
     let wait = (oldest + Duration::hours(1) - now).num_seconds().max(1);
-    Err(ApiError::rate_limited(u64::try_from(wait).unwrap_or(1)))
+    let wait = u64::try_from(wait).unwrap_or(1);
+    let mut err = ApiError::new(
+        actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        Msg::new(
+            format!("提交异议过于频繁，请在 {wait} 秒后重试。"),
+            format!("Too many objections from your address; try again in {wait} seconds."),
+        ),
+    );
+    if let ApiError::Problem(p) = &mut err {
+        p.retry_after = Some(wait);
+    }
+    Err(err)
 }
 
 /// Files an objection (public). Outside the window: 409 `notice_closed`.

@@ -391,7 +391,7 @@ fn return_expired(
     };
     if app.status != Status::Returned
         || app.return_deadline != Some(deadline)
-        || job.now <= end_of_beijing_day(deadline)
+        || job.now < end_of_beijing_day(deadline) + Duration::seconds(1)
     {
         return Ok(());
     }
