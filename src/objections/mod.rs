@@ -18,6 +18,7 @@ use crate::audit::{self, UtcTime};
 use crate::auth::{AuthUser, Ctx};
 use crate::db::schema::{applications, objections};
 use crate::db::{DbConn, db_time};
+use crate::documents::store::{self as docs, NewDocument};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
 use crate::notices::{admission, service as notices};
 use crate::review::app_facts;
@@ -187,16 +188,17 @@ fn check_rate(conn: &mut DbConn, ip: &str, limit: u32, now: DateTime<Utc>) -> Ap
     Err(err)
 }
 
-/// Files an objection (public). Outside the window: 409 `notice_closed`.
-pub fn file(
+/// Every check of an objection, without writing: the notice exists, the fields, the
+/// application is in the notice, the window is open, the client is under the rate limit.
+/// (Run before an evidence file is stored, and again inside [`file`]'s transaction.)
+pub fn precheck(
     conn: &mut DbConn,
     ctx: &Ctx,
     notice_id: i64,
     req: &NewObjection,
     client_ip: &str,
     rate_limit: u32,
-    evidence_document_id: Option<i64>,
-) -> ApiResult<ObjectionReceipt> {
+) -> ApiResult<()> {
     let target = notices::objection_window(conn, notice_id, ctx.now)?;
     check_fields(req)?;
     let in_notice: i64 = applications::table
@@ -227,7 +229,25 @@ pub fn file(
             ),
         ));
     }
-    check_rate(conn, client_ip, rate_limit, ctx.now)?;
+    check_rate(conn, client_ip, rate_limit, ctx.now)
+}
+
+/// Files an objection (public), with its optional evidence document recorded in the same
+/// transaction as kind `objection_evidence`. Outside the window: 409 `notice_closed`.
+pub fn file(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    notice_id: i64,
+    req: &NewObjection,
+    client_ip: &str,
+    rate_limit: u32,
+    evidence: Option<&NewDocument>,
+) -> ApiResult<ObjectionReceipt> {
+    precheck(conn, ctx, notice_id, req, client_ip, rate_limit)?;
+    let evidence_document_id = match evidence {
+        Some(doc) => Some(docs::insert(conn, ctx, doc)?.id),
+        None => None,
+    };
     let now = db_time(ctx.now);
     let id: i64 = diesel::insert_into(objections::table)
         .values((
