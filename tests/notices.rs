@@ -375,6 +375,17 @@ async fn a_weekend_publication_starts_on_monday_and_backdating_is_refused() {
             "2026-03-13T15:59:59Z".to_owned()
         )
     );
+    // A window running into a year whose calendar is not loaded is refused, naming the year.
+    let (_, b) = flow::approved(&app, 3, round, ITEMS).await;
+    let res = publish_res(&app, &[b], "2026-12-29").await;
+    let body = assert_problem(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "calendar_year_missing",
+    )
+    .await;
+    assert_eq!(body["extra"]["year"], 2027);
+    assert_eq!(status_of(&app, b).await, "approved");
     // An application is published once.
     let res = publish_res(&app, &[a], "2026-03-07").await;
     assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;

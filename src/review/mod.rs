@@ -282,6 +282,18 @@ pub fn decide(
     req: &DecisionRequest,
 ) -> ApiResult<Application> {
     let app = app_facts(conn, id)?;
+    // A reviewer decides only submitted applications (a rejection of an approved or noticed
+    // one goes through objections or exit cases, not here).
+    if app.status != Status::Submitted {
+        return Err(ApiError::conflict(
+            "invalid_transition",
+            format!("当前状态（{}）不允许审核决定。", app.status.as_str()),
+            format!(
+                "A decision is not possible while the application is {}.",
+                app.status.as_str()
+            ),
+        ));
+    }
     let now = db_time(ctx.now);
     let (event, approved, reasons, deadline) = match req.decision {
         DecisionKind::Approve => {
@@ -306,18 +318,6 @@ pub fn decide(
             (Event::Return, None, reasons, Some(count.end))
         }
     };
-    // A reviewer decides only submitted applications (a rejection of an approved or noticed
-    // one goes through objections or exit cases, not here).
-    if app.status != Status::Submitted {
-        return Err(ApiError::conflict(
-            "invalid_transition",
-            format!("当前状态（{}）不允许审核决定。", app.status.as_str()),
-            format!(
-                "A decision is not possible while the application is {}.",
-                app.status.as_str()
-            ),
-        ));
-    }
     let to = applications_service::transition(conn, id, app.status, event, now)?;
     let approved_json = approved
         .as_ref()
