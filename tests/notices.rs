@@ -657,3 +657,59 @@ async fn an_objection_may_carry_an_evidence_file_as_a_multipart_form() {
         .unwrap();
     assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body").await;
 }
+
+#[tokio::test]
+async fn objections_resolved_during_the_window_leave_the_closing_to_the_job() {
+    let app = TestApp::spawn().await;
+    app.set_clock("2026-03-02T09:00:00+08:00").await;
+    let round = app.open_round().await;
+    let (_, kept) = flow::approved(&app, 1, round, ITEMS).await;
+    let (_, removed) = flow::approved(&app, 2, round, ITEMS).await;
+    let notice = flow::publish(&app, &[kept, removed], "2026-03-02").await;
+    let id = notice["id"].as_i64().unwrap();
+    for a in [kept, removed] {
+        assert_eq!(
+            object(&app, id, a, "13912345678").await.status(),
+            StatusCode::CREATED
+        );
+    }
+    let list = reviewer_get(&app, &format!("/api/v1/objections?notice_id={id}")).await;
+    for o in list["items"].as_array().unwrap() {
+        let outcome = if o["application_id"] == kept {
+            "dismissed"
+        } else {
+            "upheld"
+        };
+        let res = app
+            .as_role(
+                Role::Reviewer,
+                Method::POST,
+                &format!("/api/v1/objections/{}/resolution", o["id"]),
+            )
+            .await
+            .json(&json!({"outcome": outcome, "reasons": "经核查"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let body: Value = res.json().await.unwrap();
+        // Dismissed inside the window: still in notice, the closing job admits it.
+        assert_eq!(
+            body["application_status"],
+            if outcome == "dismissed" {
+                "in_notice"
+            } else {
+                "rejected"
+            }
+        );
+        assert!(body["pool_entry_id"].is_null());
+    }
+    flow::close_notice(&app, &notice).await;
+    assert_eq!(status_of(&app, kept).await, "admitted");
+    assert_eq!(status_of(&app, removed).await, "rejected");
+    assert_eq!(
+        app.sql_i64("SELECT COUNT(*) AS value FROM pool_entries")
+            .await,
+        1
+    );
+}

@@ -217,7 +217,27 @@ async fn resubmission_before_the_deadline_avoids_the_automatic_rejection() {
         ..applicant
     };
     flow::submit(&app, &applicant, id).await;
+    // Returned again the same day with a later deadline: the first deadline's job, due at
+    // midnight, must not reject it.
+    let res = decide(
+        &app,
+        id,
+        json!({"decision": "return", "reasons": "仍缺场地证明", "deadline_working_days": 3}),
+    )
+    .await;
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["return_deadline"],
+        "2026-03-09"
+    );
     app.set_clock("2026-03-05T09:00:00+08:00").await;
+    app.run_pending_jobs().await;
+    assert_eq!(status_of(&app, id).await, "returned");
+    let applicant = flow::Applicant {
+        token: app.login(&applicant.email, PASSWORD).await,
+        ..applicant
+    };
+    flow::submit(&app, &applicant, id).await;
+    app.set_clock("2026-03-10T09:00:00+08:00").await;
     app.run_pending_jobs().await;
     assert_eq!(status_of(&app, id).await, "submitted");
     let res = decide(
