@@ -24,6 +24,7 @@
 //! | `PDF_WALL_SECONDS` | `30` | wall-clock limit; the child is killed past it |
 //! | `PDF_MAX_CONCURRENT` | `2` | extractions running at once per instance |
 //! | `PDF_EXTRACTOR_PROGRAM` | this executable | the binary run as extraction child (tests point it at the built binary) |
+//! | `OBJECTION_RATE_LIMIT` | `5` | objections accepted per client IP per hour (429 past it) |
 //! | `REGISTRY_REGION` | `4501` | the bureau's administrative-division prefix (GB/T 2260; 4501 = Nanning); codes registered elsewhere are flagged |
 
 use std::net::SocketAddr;
@@ -68,6 +69,8 @@ pub struct Settings {
     pub upload_max_bytes: u64,
     pub pdf_limits: crate::documents::pdf::Limits,
     pub pdf_program: Option<PathBuf>,
+    /// Objections accepted from one client IP per hour.
+    pub objection_rate_limit: u32,
 }
 
 /// Flags from the command line that take precedence over the environment.
@@ -172,6 +175,9 @@ impl Settings {
                 max_concurrent: usize::try_from(number("PDF_MAX_CONCURRENT", 2)?.clamp(1, 64))?,
             },
             pdf_program: var("PDF_EXTRACTOR_PROGRAM").map(PathBuf::from),
+            objection_rate_limit: u32::try_from(
+                number("OBJECTION_RATE_LIMIT", 5)?.clamp(1, 10_000),
+            )?,
         })
     }
 

@@ -60,6 +60,14 @@ use crate::{
         institutions::routes::staff_teachers,
         institutions::routes::staff_inspections,
         institutions::routes::reveal,
+        crate::review::routes::decide,
+        crate::review::routes::dossier,
+        crate::notices::routes::publish,
+        crate::notices::routes::list,
+        crate::notices::routes::get,
+        crate::objections::routes::file,
+        crate::objections::routes::list,
+        crate::objections::routes::resolve,
     ),
     components(schemas(crate::error::ProblemBody, crate::error::FieldErrorBody))
 )]
@@ -84,6 +92,8 @@ struct ApiV1;
         (name = "documents", description = "uploads, content-addressed storage, isolated PDF text"),
         (name = "institutions", description = "profile, teacher roster, annual inspections; identity numbers masked, reviewer reveal audited"),
         (name = "applications", description = "drafts, submission checks, withdrawal, history"),
+        (name = "review", description = "reviewers' decisions and the dossier read before deciding"),
+        (name = "notices", description = "public notices (5 working days), objections, admission to the pool"),
         (name = "ops", description = "health, readiness and metrics"),
     )
 )]

@@ -186,7 +186,10 @@ fn routes(cfg: &mut web::ServiceConfig, test_clock: bool) {
             .service(institutions::routes::staff_profile)
             .service(institutions::routes::staff_teachers)
             .service(institutions::routes::staff_inspections)
-            .service(institutions::routes::reveal);
+            .service(institutions::routes::reveal)
+            .configure(crate::review::routes::configure)
+            .configure(crate::notices::routes::configure)
+            .configure(crate::objections::routes::configure);
         if test_clock {
             // Without REGISTRY_TEST_CLOCK the route does not exist at all (404).
             api = api.service(ops::routes::set_clock);

@@ -68,7 +68,11 @@ pub async fn put_year(
 ) -> ApiResult<HttpResponse> {
     let (year, input, ctx) = (year.into_inner(), body.into_inner(), admin.ctx.clone());
     let stored = state
-        .write(move |conn| store::replace(conn, &ctx, year, &input))
+        .write(move |conn| {
+            let stored = store::replace(conn, &ctx, year, &input)?;
+            crate::notices::service::recompute_for_calendar(conn, &ctx, year)?;
+            Ok(stored)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(stored))
 }

@@ -66,6 +66,34 @@ pub async fn upload(
             return Err(err);
         }
     };
+    let new = prepare(
+        &state,
+        kind,
+        filename,
+        incoming,
+        user.institution_id,
+        Some(user.id),
+    )
+    .await?;
+    let ctx = user.ctx.clone();
+    let doc = state
+        .write(move |conn| store::insert(conn, &ctx, &new))
+        .await?;
+    Ok(HttpResponse::Created().json(doc))
+}
+
+/// Accepts a received file: recognised by content (PDF, JPEG, PNG), a PDF's text extracted in
+/// the isolated child (encrypted and unreadable PDFs refused), the content stored under its
+/// hash. Returns the document to record with [`store::insert`] in the caller's transaction; the
+/// temporary file is removed on refusal.
+pub async fn prepare(
+    state: &AppState,
+    kind: DocumentKind,
+    filename: String,
+    incoming: Incoming,
+    institution_id: Option<i64>,
+    uploaded_by: Option<i64>,
+) -> ApiResult<NewDocument> {
     // `finish` syncs the file to disk: off the async worker, like every other blocking step.
     let (temp, sha256, size, head) = web::block(move || incoming.finish())
         .await?
@@ -112,21 +140,16 @@ pub async fn upload(
     web::block(move || store::persist(&data_dir, &temp, &sha))
         .await?
         .map_err(|e| ApiError::Internal(e.into()))?;
-    let ctx = user.ctx.clone();
-    let new = NewDocument {
-        institution_id: user.institution_id,
-        uploaded_by: Some(user.id),
+    Ok(NewDocument {
+        institution_id,
+        uploaded_by,
         kind,
         filename,
         content_type,
         size_bytes: i64::try_from(size).unwrap_or(i64::MAX),
         sha256,
         extraction,
-    };
-    let doc = state
-        .write(move |conn| store::insert(conn, &ctx, &new))
-        .await?;
-    Ok(HttpResponse::Created().json(doc))
+    })
 }
 
 type Received = (DocumentKind, String, Incoming);
@@ -223,7 +246,7 @@ async fn receive(
     }
 }
 
-async fn read_small(mut field: actix_multipart::Field) -> Result<Vec<u8>, ApiError> {
+pub async fn read_small(mut field: actix_multipart::Field) -> Result<Vec<u8>, ApiError> {
     let mut out = Vec::new();
     while let Some(chunk) = field.try_next().await.map_err(|e| multipart_error(&e))? {
         out.extend_from_slice(&chunk);
@@ -238,7 +261,7 @@ async fn read_small(mut field: actix_multipart::Field) -> Result<Vec<u8>, ApiErr
     Ok(out)
 }
 
-fn multipart_error(err: &actix_multipart::MultipartError) -> ApiError {
+pub fn multipart_error(err: &actix_multipart::MultipartError) -> ApiError {
     use actix_multipart::MultipartError as E;
     match err {
         E::ContentTypeMissing
@@ -262,7 +285,7 @@ fn multipart_error(err: &actix_multipart::MultipartError) -> ApiError {
 
 /// Keeps a display name: the last path component, without control characters, at most 200
 /// characters.
-fn sanitize_filename(name: &str) -> String {
+pub fn sanitize_filename(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
     let clean: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
     if clean.trim().is_empty() {

@@ -83,6 +83,8 @@ impl Registry {
                 Ok(())
             }),
         );
+        crate::review::register(&mut r);
+        crate::notices::register(&mut r);
         r
     }
 

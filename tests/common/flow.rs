@@ -207,3 +207,93 @@ pub async fn submitted(app: &TestApp, n: u32, round: i64, items: &[&str]) -> (Ap
     submit(app, &applicant, id).await;
     (applicant, id)
 }
+
+/// A reviewer's decision on application `id`; returns the response.
+pub async fn decide(app: &TestApp, id: i64, body: Value) -> reqwest::Response {
+    app.as_role(
+        provider_registry::auth::Role::Reviewer,
+        reqwest::Method::POST,
+        &format!("/api/v1/applications/{id}/decisions"),
+    )
+    .await
+    .json(&body)
+    .send()
+    .await
+    .unwrap()
+}
+
+/// Institution `n` with an application in `round` approved (as proposed) for `items`.
+pub async fn approved(app: &TestApp, n: u32, round: i64, items: &[&str]) -> (Applicant, i64) {
+    let (applicant, id) = submitted(app, n, round, items).await;
+    let body = created(
+        decide(
+            app,
+            id,
+            json!({"decision": "approve", "approved_items": items}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(body["status"], "approved", "{body}");
+    (applicant, id)
+}
+
+/// Publishes a notice for `ids` on `publication_date` (`YYYY-MM-DD`); returns the notice.
+pub async fn publish(app: &TestApp, ids: &[i64], publication_date: &str) -> Value {
+    let res = app
+        .as_role(
+            provider_registry::auth::Role::Reviewer,
+            reqwest::Method::POST,
+            "/api/v1/notices",
+        )
+        .await
+        .json(&json!({"publication_date": publication_date, "application_ids": ids}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    res.json().await.unwrap()
+}
+
+/// Moves the clock one second past notice's closing instant and runs the due jobs (the notice
+/// closes and its applications without objections are admitted).
+pub async fn close_notice(app: &TestApp, notice: &Value) {
+    let closes_at = chrono::DateTime::parse_from_rfc3339(
+        notice["window"]["closes_at"].as_str().expect("closes_at"),
+    )
+    .unwrap();
+    app.set_clock(&(closes_at + chrono::Duration::seconds(1)).to_rfc3339())
+        .await;
+    app.run_pending_jobs().await;
+}
+
+/// Institution `n` with an application in `round` approved for `items`, published in a notice
+/// dated today (Beijing, by the service clock) and admitted to the pool: the clock is moved one
+/// second past the notice's close and the jobs run (the clock stays there). Returns the
+/// applicant and the application id; the pool entry is `pool_entries.application_id = id`.
+pub async fn admitted(app: &TestApp, n: u32, round: i64, items: &[&str]) -> (Applicant, i64) {
+    let (applicant, id) = approved(app, n, round, items).await;
+    let today = provider_registry::clock::beijing_date(app.state.clock.now()).to_string();
+    let notice = publish(app, &[id], &today).await;
+    close_notice(app, &notice).await;
+    let status: Value = app
+        .as_role(
+            provider_registry::auth::Role::Reviewer,
+            reqwest::Method::GET,
+            &format!("/api/v1/applications/{id}"),
+        )
+        .await
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["status"], "admitted", "{status}");
+    // The clock moved days ahead: sign the institution in again.
+    let applicant = Applicant {
+        token: app.login(&applicant.email, PASSWORD).await,
+        ..applicant
+    };
+    (applicant, id)
+}

@@ -257,6 +257,15 @@ impl TestApp {
             "{}",
             res.text().await.unwrap()
         );
+        // Cached role tokens are signed in again at the new time, so jumps of days or weeks
+        // do not expire them (a test's own token strings are left alone).
+        let roles: Vec<Role> = self.tokens.lock().unwrap().keys().copied().collect();
+        for role in roles {
+            let token = self
+                .login(&format!("{}@test.local", role.as_str()), PASSWORD)
+                .await;
+            self.tokens.lock().unwrap().insert(role, token);
+        }
     }
 
     /// Runs every job that is due now (as the service's worker would), until none is left.

@@ -1,0 +1,84 @@
+//! `POST /notices` (reviewer), `GET /notices` and `GET /notices/{id}` (public notice board).
+
+use actix_web::{HttpResponse, get, post, web};
+
+use crate::app::AppState;
+use crate::auth::{Authed, Ctx, Reviewer};
+use crate::error::{ApiResult, ProblemBody};
+use crate::http::{Json, Page, PageQuery};
+use crate::notices::service::{self, NewNotice, Notice};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(publish).service(list).service(get);
+}
+
+/// Publish a notice (公示) for approved applications of one round. The window (start, end on
+/// the 5th working day, closing at 23:59:59 Beijing time) is computed from the calendar.
+#[utoipa::path(
+    tag = "notices",
+    request_body = NewNotice,
+    responses(
+        (status = 201, body = Notice),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`status_changed`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`publication_backdated`, `application_not_approved`, `mixed_rounds`, `calendar_year_missing`"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/notices")]
+pub async fn publish(
+    reviewer: Authed<Reviewer>,
+    state: web::Data<AppState>,
+    body: Json<NewNotice>,
+) -> ApiResult<HttpResponse> {
+    let (u, ctx, req) = (
+        reviewer.user.clone(),
+        reviewer.ctx.clone(),
+        body.into_inner(),
+    );
+    let notice = state
+        .write(move |conn| service::publish(conn, &u, &ctx, &req))
+        .await?;
+    Ok(HttpResponse::Created().json(notice))
+}
+
+/// The public notice board, newest first.
+#[utoipa::path(
+    tag = "notices",
+    params(PageQuery),
+    responses((status = 200, body = Page<Notice>), (status = 400, body = ProblemBody, content_type = "application/problem+json"))
+)]
+#[get("/notices")]
+pub async fn list(
+    ctx: Ctx,
+    state: web::Data<AppState>,
+    page: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = page.into_inner();
+    let (items, total) = state
+        .run(move |conn| service::list(conn, ctx.now, page.offset(), page.per_page()))
+        .await?;
+    Ok(HttpResponse::Ok().json(Page::new(items, &page, total)))
+}
+
+/// One notice: institutions, approved items, the window (and earlier windows after a calendar
+/// change), its day-by-day explanation and how to object.
+#[utoipa::path(
+    tag = "notices",
+    params(("id" = i64, Path, description = "notice id")),
+    responses((status = 200, body = Notice), (status = 404, body = ProblemBody, content_type = "application/problem+json"))
+)]
+#[get("/notices/{id}")]
+pub async fn get(
+    ctx: Ctx,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    Ok(HttpResponse::Ok().json(
+        state
+            .run(move |conn| service::get(conn, id, ctx.now))
+            .await?,
+    ))
+}

@@ -1,0 +1,337 @@
+//! `POST /notices/{id}/objections` (public), `GET /objections` and
+//! `POST /objections/{id}/resolution` (reviewer).
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use futures_util::StreamExt;
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::app::AppState;
+use crate::auth::{Authed, Ctx, Reviewer};
+use crate::documents::routes::prepare;
+use crate::documents::store::DocumentKind;
+use crate::error::{ApiError, ApiResult, Msg, ProblemBody};
+use crate::http::json::{JsonLimit, parse_json, validation_issues};
+use crate::http::{Json, Page, PageQuery, client_ip};
+use crate::objections::{
+    self, NewObjection, Objection, ObjectionFilter, ObjectionReceipt, Resolution, Resolved,
+};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(file).service(list).service(resolve);
+}
+
+/// The multipart form of an objection with evidence (documentation only).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ObjectionForm {
+    application_id: i64,
+    name: String,
+    mobile: String,
+    email: Option<String>,
+    grounds: String,
+    /// Optional evidence: PDF, JPEG or PNG (recognised by content), up to `UPLOAD_MAX_BYTES`.
+    #[schema(value_type = Option<String>, format = Binary)]
+    evidence: Option<Vec<u8>>,
+}
+
+/// Object to an application in a notice — no account needed, only during the window. Send
+/// JSON, or `multipart/form-data` with the same fields as text parts plus an optional
+/// `evidence` file (stored as an `objection_evidence` document, visible to reviewers). The
+/// objector's details are visible to reviewers only. At most `OBJECTION_RATE_LIMIT`
+/// objections per client IP per hour.
+#[utoipa::path(
+    tag = "notices",
+    params(("id" = i64, Path, description = "notice id")),
+    request_body(content(
+        (NewObjection = "application/json"),
+        (ObjectionForm = "multipart/form-data"),
+    )),
+    responses(
+        (status = 201, body = ObjectionReceipt),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json", description = "malformed JSON or form"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`notice_closed`"),
+        (status = 413, body = ProblemBody, content_type = "application/problem+json", description = "`file_too_large`, `payload_too_large`"),
+        (status = 415, body = ProblemBody, content_type = "application/problem+json", description = "`unsupported_media_type`, `unsupported_file_type`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`invalid_mobile`, `grounds_too_short`, `application_not_in_notice`, `pdf_encrypted`, `pdf_unreadable`"),
+        (status = 429, body = ProblemBody, content_type = "application/problem+json", description = "`rate_limited`, with `Retry-After`"),
+    )
+)]
+#[post("/notices/{id}/objections")]
+pub async fn file(
+    ctx: Ctx,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let ip = client_ip(&req, state.settings.trust_forwarded);
+    let limit = state.settings.objection_rate_limit;
+    let id = id.into_inner();
+    let (body, evidence) = if is_multipart(&req) {
+        form::receive(&state, &req, payload).await?
+    } else {
+        (read_json(&req, payload).await?, None)
+    };
+    body.validate()
+        .map_err(|e| ApiError::validation(validation_issues(&e)))?;
+    let evidence = match evidence {
+        None => None,
+        Some((filename, incoming)) => {
+            // Refuse before storing anything when the objection itself cannot be accepted.
+            let (c, b, i) = (ctx.clone(), body.clone(), ip.clone());
+            let checked = state
+                .run(move |conn| objections::precheck(conn, &c, id, &b, &i, limit))
+                .await;
+            if let Err(e) = checked {
+                let _ = std::fs::remove_file(&incoming.temp);
+                return Err(e);
+            }
+            Some(
+                prepare(
+                    &state,
+                    DocumentKind::ObjectionEvidence,
+                    filename,
+                    incoming,
+                    None,
+                    None,
+                )
+                .await?,
+            )
+        }
+    };
+    let receipt = state
+        .write(move |conn| objections::file(conn, &ctx, id, &body, &ip, limit, evidence.as_ref()))
+        .await?;
+    Ok(HttpResponse::Created().json(receipt))
+}
+
+fn is_multipart(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.trim()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        })
+}
+
+/// Reads a JSON body with the configured limit (the same rules as the JSON extractor).
+async fn read_json(req: &HttpRequest, mut payload: web::Payload) -> ApiResult<NewObjection> {
+    let essence = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if essence != "application/json" {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            Msg::new(
+                "请求体须为 JSON 或 multipart/form-data。",
+                "The body must be JSON or multipart/form-data.",
+            ),
+        ));
+    }
+    let limit = req
+        .app_data::<web::Data<JsonLimit>>()
+        .map_or(256 * 1024, |l| l.0);
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| {
+            ApiError::bad_request(
+                "body_read_failed",
+                "读取请求体失败。",
+                "The request body could not be read.",
+            )
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                Msg::new(
+                    format!("请求体超过 {limit} 字节上限。"),
+                    format!("The body exceeds the limit of {limit} bytes."),
+                ),
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    parse_json(&body)
+}
+
+mod form {
+    //! The multipart objection: text fields and an optional `evidence` file streamed to disk.
+
+    use actix_multipart::Multipart;
+    use actix_web::{HttpRequest, web};
+    use futures_util::TryStreamExt;
+
+    use crate::app::AppState;
+    use crate::documents::routes::{multipart_error, sanitize_filename};
+    use crate::documents::store::{self, Incoming};
+    use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
+    use crate::objections::NewObjection;
+
+    /// Longest text field accepted (grounds may be long).
+    const TEXT_LIMIT: usize = 64 * 1024;
+
+    pub async fn receive(
+        state: &AppState,
+        req: &HttpRequest,
+        payload: web::Payload,
+    ) -> ApiResult<(NewObjection, Option<(String, Incoming)>)> {
+        let mut file: Option<(String, Incoming)> = None;
+        let result = read(state, req, payload, &mut file).await;
+        match result {
+            Ok(body) => Ok((body, file)),
+            Err(e) => {
+                if let Some((_, incoming)) = file {
+                    let _ = std::fs::remove_file(&incoming.temp);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn read(
+        state: &AppState,
+        req: &HttpRequest,
+        payload: web::Payload,
+        file: &mut Option<(String, Incoming)>,
+    ) -> ApiResult<NewObjection> {
+        let limit = state.settings.upload_max_bytes;
+        let mut form = Multipart::new(req.headers(), payload.into_inner());
+        let mut fields = serde_json::Map::new();
+        while let Some(field) = form.try_next().await.map_err(|e| multipart_error(&e))? {
+            let name = field.name().unwrap_or_default().to_owned();
+            if name == "evidence" && file.is_none() {
+                let filename = field
+                    .content_disposition()
+                    .and_then(|cd| cd.get_filename().map(sanitize_filename))
+                    .unwrap_or_else(|| "evidence".to_owned());
+                let incoming = Incoming::create(&state.settings.data_dir, limit)
+                    .map_err(|e| ApiError::Internal(e.into()))?;
+                let (_, incoming) = file.insert((filename, incoming));
+                let mut field = field;
+                while let Some(chunk) = field.try_next().await.map_err(|e| multipart_error(&e))? {
+                    if !incoming
+                        .push(&chunk)
+                        .map_err(|e| ApiError::Internal(e.into()))?
+                    {
+                        return Err(store::too_large(limit));
+                    }
+                }
+                continue;
+            }
+            let text = read_text(field).await?;
+            let value = match name.as_str() {
+                "application_id" => match text.trim().parse::<i64>() {
+                    Ok(n) => serde_json::Value::from(n),
+                    Err(_) => {
+                        return Err(ApiError::validation(vec![FieldIssue::new(
+                            "application_id",
+                            "invalid_value",
+                            Msg::new("申报编号须为整数。", "application_id must be an integer."),
+                        )]));
+                    }
+                },
+                "name" | "mobile" | "grounds" => serde_json::Value::from(text),
+                "email" if !text.trim().is_empty() => serde_json::Value::from(text),
+                _ => continue,
+            };
+            fields.insert(name, value);
+        }
+        crate::http::json::parse_json(serde_json::Value::Object(fields).to_string().as_bytes())
+    }
+
+    async fn read_text(mut field: actix_multipart::Field) -> ApiResult<String> {
+        let mut out = Vec::new();
+        while let Some(chunk) = field.try_next().await.map_err(|e| multipart_error(&e))? {
+            out.extend_from_slice(&chunk);
+            if out.len() > TEXT_LIMIT {
+                return Err(ApiError::bad_request(
+                    "form_field_too_large",
+                    "表单字段过长。",
+                    "A form field is too long.",
+                ));
+            }
+        }
+        String::from_utf8(out).map_err(|_| {
+            ApiError::bad_request(
+                "invalid_utf8",
+                "表单字段须为 UTF-8 文本。",
+                "Form fields must be UTF-8 text.",
+            )
+        })
+    }
+}
+
+/// Objections with the objectors' details, newest first (reviewers).
+#[utoipa::path(
+    tag = "notices",
+    params(ObjectionFilter, PageQuery),
+    responses(
+        (status = 200, body = Page<Objection>),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/objections")]
+pub async fn list(
+    _reviewer: Authed<Reviewer>,
+    state: web::Data<AppState>,
+    filter: web::Query<ObjectionFilter>,
+    page: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let (filter, page) = (filter.into_inner(), page.into_inner());
+    let (items, total) = state
+        .run(move |conn| objections::list(conn, &filter, page.offset(), page.per_page()))
+        .await?;
+    Ok(HttpResponse::Ok().json(Page::new(items, &page, total)))
+}
+
+/// Resolve an objection: `upheld` rejects the application; `dismissed` admits it at once if
+/// the window is over and nothing else holds it back.
+#[utoipa::path(
+    tag = "notices",
+    params(("id" = i64, Path, description = "objection id")),
+    request_body = Resolution,
+    responses(
+        (status = 200, body = Resolved),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`objection_resolved`, `status_changed`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/objections/{id}/resolution")]
+pub async fn resolve(
+    reviewer: Authed<Reviewer>,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Json<Resolution>,
+) -> ApiResult<HttpResponse> {
+    let (u, ctx, id, req) = (
+        reviewer.user.clone(),
+        reviewer.ctx.clone(),
+        id.into_inner(),
+        body.into_inner(),
+    );
+    let resolved = state
+        .write(move |conn| objections::resolve(conn, &u, &ctx, id, &req))
+        .await?;
+    Ok(HttpResponse::Ok().json(resolved))
+}

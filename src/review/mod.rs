@@ -1,0 +1,504 @@
+//! Review (DESIGN.md §1.4): a reviewer's decision on a submitted application — approve some
+//! of the proposed items, reject with reasons, or return it for correction (退回补正) with a
+//! deadline in working days — and the dossier a reviewer reads before deciding.
+//!
+//! Every decision is a compare-and-set transition of the application's state machine, so of
+//! two reviewers deciding at once one wins and the other gets 409 `status_changed`.
+//!
+//! Return deadline convention: the deadline is the Nth working day *after* the decision date
+//! (Beijing), i.e. the count starts on the next day; the institution may resubmit until
+//! 23:59:59 Beijing time on that day. A job due one second later rejects the application if it
+//! is still `returned` with that same deadline (a resubmission clears the deadline).
+
+pub mod routes;
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::applications::checks::Outcome;
+use crate::applications::service::{self as applications_service, Application, ItemRef};
+use crate::applications::status::{Event, Status};
+use crate::audit::{self, UtcTime};
+use crate::auth::{AuthUser, Ctx};
+use crate::calendar::routes::calendar_problem;
+use crate::catalogue::Catalogue;
+use crate::clock::{beijing_date, end_of_beijing_day};
+use crate::db::schema::{applications, decisions};
+use crate::db::{DbConn, db_time};
+use crate::documents::pdf::PageText;
+use crate::documents::store as docs;
+use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
+use crate::institutions::service::{self as institutions_service, Inspection, Teacher};
+use crate::jobs::registry::{Handler, JobError, JobInfo, Registry};
+use crate::jobs::{self, NewJob};
+
+/// Job kind: reject an application whose correction deadline passed.
+pub const RETURN_EXPIRED: &str = "review.return_expired";
+
+/// Default correction deadline, in working days (DESIGN.md §1.4).
+pub const DEFAULT_RETURN_DAYS: u32 = 5;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionKind {
+    Approve,
+    Reject,
+    Return,
+}
+
+impl DecisionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Approve => "approve",
+            Self::Reject => "reject",
+            Self::Return => "return",
+        }
+    }
+}
+
+/// A reviewer's decision. `approve` takes `approved_items` (a non-empty subset of the proposed
+/// items) and an optional `note`; `reject` and `return` take `reasons`; `return` also takes
+/// `deadline_working_days` (1–60, default 5).
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionRequest {
+    pub decision: DecisionKind,
+    #[validate(length(max = 30))]
+    pub approved_items: Option<Vec<String>>,
+    #[validate(length(max = 5000))]
+    pub note: Option<String>,
+    #[validate(length(max = 5000))]
+    pub reasons: Option<String>,
+    #[validate(range(min = 1, max = 60))]
+    pub deadline_working_days: Option<u32>,
+}
+
+/// A recorded decision.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Decision {
+    pub id: i64,
+    pub application_id: i64,
+    pub reviewer_id: i64,
+    pub kind: DecisionKind,
+    pub approved_items: Option<Vec<String>>,
+    /// Reasons (reject, return) or the note (approve).
+    pub reasons: String,
+    /// The correction deadline of a return (resubmit by 23:59:59 Beijing time that day).
+    pub deadline: Option<NaiveDate>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: UtcTime,
+}
+
+type DecisionRow = (
+    i64,
+    i64,
+    i64,
+    String,
+    Option<String>,
+    String,
+    Option<NaiveDate>,
+    NaiveDateTime,
+);
+
+fn decision_view(r: DecisionRow) -> Decision {
+    Decision {
+        id: r.0,
+        application_id: r.1,
+        reviewer_id: r.2,
+        kind: match r.3.as_str() {
+            "approve" => DecisionKind::Approve,
+            "reject" => DecisionKind::Reject,
+            _ => DecisionKind::Return,
+        },
+        approved_items: r.4.and_then(|a| serde_json::from_str(&a).ok()),
+        reasons: r.5,
+        deadline: r.6,
+        created_at: r.7.into(),
+    }
+}
+
+/// The facts of an application the workflow after submission needs.
+#[derive(Debug, Clone)]
+pub struct AppFacts {
+    pub id: i64,
+    pub institution_id: i64,
+    pub round_id: i64,
+    pub status: Status,
+    pub proposed_items: Vec<String>,
+    pub approved_items: Vec<String>,
+    pub notice_id: Option<i64>,
+    pub return_deadline: Option<NaiveDate>,
+    pub findings: Option<String>,
+    pub teacher_ids: Vec<i64>,
+    pub document_ids: Vec<i64>,
+}
+
+type FactsRow = (
+    i64,
+    i64,
+    i64,
+    String,
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<NaiveDate>,
+    Option<String>,
+    String,
+    String,
+);
+
+/// Loads an application's workflow facts (404 if there is none).
+pub fn app_facts(conn: &mut DbConn, id: i64) -> ApiResult<AppFacts> {
+    let row: Option<FactsRow> = applications::table
+        .find(id)
+        .select((
+            applications::id,
+            applications::institution_id,
+            applications::round_id,
+            applications::status,
+            applications::proposed_items,
+            applications::approved_items,
+            applications::notice_id,
+            applications::return_deadline,
+            applications::findings,
+            applications::teacher_ids,
+            applications::document_ids,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((
+        id,
+        institution_id,
+        round_id,
+        status,
+        proposed,
+        approved,
+        notice_id,
+        return_deadline,
+        findings,
+        teacher_ids,
+        document_ids,
+    )) = row
+    else {
+        return Err(ApiError::not_found("申报", "application"));
+    };
+    let status =
+        Status::parse(&status).ok_or_else(|| anyhow::anyhow!("bad status in applications.{id}"))?;
+    Ok(AppFacts {
+        id,
+        institution_id,
+        round_id,
+        status,
+        proposed_items: serde_json::from_str(&proposed).unwrap_or_default(),
+        approved_items: approved
+            .and_then(|a| serde_json::from_str(&a).ok())
+            .unwrap_or_default(),
+        notice_id,
+        return_deadline,
+        findings,
+        teacher_ids: serde_json::from_str(&teacher_ids).unwrap_or_default(),
+        document_ids: serde_json::from_str(&document_ids).unwrap_or_default(),
+    })
+}
+
+/// Catalogue names for item codes.
+pub fn item_refs(codes: &[String]) -> Vec<ItemRef> {
+    let catalogue = Catalogue::get();
+    codes
+        .iter()
+        .map(|c| ItemRef {
+            code: c.clone(),
+            name_zh: catalogue
+                .activity(c)
+                .map(|i| i.name_zh.clone())
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+fn required_reasons(reasons: &Option<String>) -> ApiResult<String> {
+    match reasons.as_deref().map(str::trim) {
+        Some(r) if !r.is_empty() => Ok(r.to_owned()),
+        _ => Err(ApiError::validation(vec![FieldIssue::new(
+            "reasons",
+            "reasons_required",
+            Msg::new("请填写理由。", "Reasons are required."),
+        )])),
+    }
+}
+
+fn approved_subset(req: &DecisionRequest, proposed: &[String]) -> ApiResult<Vec<String>> {
+    let items = req.approved_items.clone().unwrap_or_default();
+    let mut issues = Vec::new();
+    if items.is_empty() {
+        issues.push(FieldIssue::new(
+            "approved_items",
+            "approved_items_required",
+            Msg::new(
+                "批准时须至少选择一个申报的活动项目。",
+                "Approve at least one of the proposed items.",
+            ),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, code) in items.iter().enumerate() {
+        if !proposed.contains(code) {
+            issues.push(FieldIssue::new(
+                format!("approved_items[{i}]"),
+                "item_not_proposed",
+                Msg::new(
+                    format!("“{code}”不在该申报的申报项目中。"),
+                    format!("“{code}” is not among the proposed items."),
+                ),
+            ));
+        } else if !seen.insert(code.clone()) {
+            issues.push(FieldIssue::new(
+                format!("approved_items[{i}]"),
+                "duplicate_item",
+                Msg::new(
+                    format!("“{code}”重复。"),
+                    format!("“{code}” is listed twice."),
+                ),
+            ));
+        }
+    }
+    if issues.is_empty() {
+        Ok(items)
+    } else {
+        Err(ApiError::validation(issues))
+    }
+}
+
+/// Records a reviewer's decision: the transition (compare-and-set), the decision row, the
+/// application's decision columns, the audit event and, for a return, the deadline job.
+pub fn decide(
+    conn: &mut DbConn,
+    reviewer: &AuthUser,
+    ctx: &Ctx,
+    id: i64,
+    req: &DecisionRequest,
+) -> ApiResult<Application> {
+    let app = app_facts(conn, id)?;
+    // A reviewer decides only submitted applications (a rejection of an approved or noticed
+    // one goes through objections or exit cases, not here).
+    if app.status != Status::Submitted {
+        return Err(ApiError::conflict(
+            "invalid_transition",
+            format!("当前状态（{}）不允许审核决定。", app.status.as_str()),
+            format!(
+                "A decision is not possible while the application is {}.",
+                app.status.as_str()
+            ),
+        ));
+    }
+    let now = db_time(ctx.now);
+    let (event, approved, reasons, deadline) = match req.decision {
+        DecisionKind::Approve => {
+            let approved = approved_subset(req, &app.proposed_items)?;
+            let note = req
+                .note
+                .as_deref()
+                .map(str::trim)
+                .unwrap_or_default()
+                .to_owned();
+            (Event::Approve, Some(approved), note, None)
+        }
+        DecisionKind::Reject => (Event::Reject, None, required_reasons(&req.reasons)?, None),
+        DecisionKind::Return => {
+            let reasons = required_reasons(&req.reasons)?;
+            let n = req.deadline_working_days.unwrap_or(DEFAULT_RETURN_DAYS);
+            let calendar = crate::calendar::store::calendar(conn)?;
+            let from = beijing_date(ctx.now) + Duration::days(1);
+            let count = calendar
+                .nth_working_day(from, n)
+                .map_err(calendar_problem)?;
+            (Event::Return, None, reasons, Some(count.end))
+        }
+    };
+    let to = applications_service::transition(conn, id, app.status, event, now)?;
+    let approved_json = approved
+        .as_ref()
+        .map(|a| serde_json::to_string(a).unwrap_or_default());
+    diesel::insert_into(decisions::table)
+        .values((
+            decisions::application_id.eq(id),
+            decisions::reviewer_id.eq(reviewer.id),
+            decisions::kind.eq(req.decision.as_str()),
+            decisions::approved_items.eq(&approved_json),
+            decisions::reasons.eq(&reasons),
+            decisions::deadline.eq(deadline),
+            decisions::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    diesel::update(applications::table.find(id))
+        .set((
+            applications::approved_items.eq(&approved_json),
+            applications::decision_note.eq(Some(&reasons)),
+            applications::return_deadline.eq(deadline),
+            applications::decided_at.eq(Some(now)),
+            applications::decided_by.eq(Some(reviewer.id)),
+        ))
+        .execute(conn)?;
+    if let Some(deadline) = deadline {
+        // Due one second after the last instant of the deadline day.
+        let run_at = end_of_beijing_day(deadline) + Duration::seconds(1);
+        jobs::enqueue(
+            conn,
+            &NewJob::new(
+                RETURN_EXPIRED,
+                serde_json::json!({ "application_id": id, "deadline": deadline }),
+                run_at,
+            )
+            .dedup(format!("{RETURN_EXPIRED}:{id}:{deadline}")),
+            ctx.now,
+        )?;
+    }
+    audit::record(
+        conn,
+        ctx,
+        match req.decision {
+            DecisionKind::Approve => "application.approved",
+            DecisionKind::Reject => "application.rejected",
+            DecisionKind::Return => "application.returned",
+        },
+        "application",
+        id,
+        serde_json::json!({
+            "to": to.as_str(), "approved_items": approved, "reasons": reasons,
+            "deadline": deadline, "institution_id": app.institution_id,
+        }),
+    )?;
+    applications_service::get(conn, reviewer, id)
+}
+
+/// The job: rejects a returned application whose correction deadline passed unresubmitted.
+fn return_expired(
+    conn: &mut DbConn,
+    job: &JobInfo,
+    payload: &serde_json::Value,
+) -> Result<(), JobError> {
+    let id = payload["application_id"]
+        .as_i64()
+        .ok_or_else(|| JobError::Permanent(anyhow::anyhow!("payload without application_id")))?;
+    let deadline: NaiveDate = serde_json::from_value(payload["deadline"].clone())
+        .map_err(|e| JobError::Permanent(e.into()))?;
+    let app = match app_facts(conn, id) {
+        Ok(app) => app,
+        Err(e) => return Err(JobError::Permanent(anyhow::anyhow!("{e}"))),
+    };
+    if app.status != Status::Returned
+        || app.return_deadline != Some(deadline)
+        || job.now < end_of_beijing_day(deadline) + Duration::seconds(1)
+    {
+        return Ok(());
+    }
+    let ctx = Ctx::system(job.now);
+    applications_service::transition(conn, id, Status::Returned, Event::Reject, db_time(job.now))
+        .map_err(|e| JobError::Retry(anyhow::anyhow!("{e}")))?;
+    diesel::update(applications::table.find(id))
+        .set(applications::decided_at.eq(Some(db_time(job.now))))
+        .execute(conn)?;
+    audit::record(
+        conn,
+        &ctx,
+        "application.rejected",
+        "application",
+        id,
+        serde_json::json!({
+            "reason": "return_deadline_missed", "deadline": deadline,
+            "institution_id": app.institution_id,
+        }),
+    )?;
+    Ok(())
+}
+
+/// Registers the review jobs.
+pub fn register(registry: &mut Registry) {
+    registry.register(RETURN_EXPIRED, Handler::Transactional(return_expired));
+}
+
+/// The merged PDF's extracted text, page by page.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MergedPdf {
+    pub document_id: i64,
+    pub filename: String,
+    pub text_status: Option<crate::documents::pdf::Status>,
+    pub pages: Vec<PageText>,
+}
+
+/// Everything a reviewer reads before deciding.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Dossier {
+    pub application: Application,
+    /// The submission checks' findings at the last submission (warnings are the flags for the
+    /// reviewer: intangible-heritage inheritors, credit codes registered elsewhere, …).
+    pub findings: Outcome,
+    pub merged_pdf: Option<MergedPdf>,
+    /// The application's teachers with their credentials and criminal-record checks (identity
+    /// numbers masked).
+    pub teachers: Vec<Teacher>,
+    pub inspections: Vec<Inspection>,
+    /// Earlier decisions, oldest first.
+    pub decisions: Vec<Decision>,
+    /// Objections filed against it during its notice, with the objectors' details.
+    pub objections: Vec<crate::objections::Objection>,
+}
+
+pub fn dossier(conn: &mut DbConn, user: &AuthUser, ctx: &Ctx, id: i64) -> ApiResult<Dossier> {
+    let application = applications_service::get(conn, user, id)?;
+    let app = app_facts(conn, id)?;
+    let today = beijing_date(ctx.now);
+    let findings = app
+        .findings
+        .as_deref()
+        .and_then(|f| serde_json::from_str::<Outcome>(f).ok())
+        .unwrap_or_default();
+    let documents = docs::of_institution(conn, app.institution_id, &app.document_ids)?;
+    let merged_pdf = match documents
+        .into_iter()
+        .find(|d| d.kind == docs::DocumentKind::MergedPdf)
+    {
+        Some(d) => Some(MergedPdf {
+            pages: docs::pages_of(conn, d.id)?,
+            document_id: d.id,
+            filename: d.filename,
+            text_status: d.text_status,
+        }),
+        None => None,
+    };
+    let teachers = institutions_service::active_teachers(conn, app.institution_id, today)?
+        .into_iter()
+        .filter(|t| app.teacher_ids.contains(&t.id))
+        .collect();
+    let inspections = institutions_service::inspections(conn, app.institution_id)?;
+    let decisions = decisions::table
+        .filter(decisions::application_id.eq(id))
+        .order(decisions::id.asc())
+        .select((
+            decisions::id,
+            decisions::application_id,
+            decisions::reviewer_id,
+            decisions::kind,
+            decisions::approved_items,
+            decisions::reasons,
+            decisions::deadline,
+            decisions::created_at,
+        ))
+        .load::<DecisionRow>(conn)?
+        .into_iter()
+        .map(decision_view)
+        .collect();
+    let objections = crate::objections::of_application(conn, id)?;
+    Ok(Dossier {
+        application,
+        findings,
+        merged_pdf,
+        teachers,
+        inspections,
+        decisions,
+        objections,
+    })
+}

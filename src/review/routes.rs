@@ -1,0 +1,76 @@
+//! `POST /applications/{id}/decisions` and the reviewer's dossier `GET /applications/{id}/review`.
+
+use actix_web::{HttpResponse, get, post, web};
+
+use crate::app::AppState;
+use crate::applications::service::Application;
+use crate::auth::{Authed, Reviewer, Staff};
+use crate::error::{ApiResult, ProblemBody};
+use crate::http::Json;
+use crate::review::{self, DecisionRequest, Dossier};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(decide).service(dossier);
+}
+
+/// Decide a submitted application: approve (some of the proposed items), reject, or return
+/// for correction with a deadline in working days. 409 `status_changed` when another reviewer
+/// decided first.
+#[utoipa::path(
+    tag = "review",
+    params(("id" = i64, Path, description = "application id")),
+    request_body = DecisionRequest,
+    responses(
+        (status = 200, body = Application),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`status_changed`, `invalid_transition`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`item_not_proposed`, `reasons_required`, `calendar_year_missing`"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/applications/{id}/decisions")]
+pub async fn decide(
+    reviewer: Authed<Reviewer>,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Json<DecisionRequest>,
+) -> ApiResult<HttpResponse> {
+    let (u, ctx, id, req) = (
+        reviewer.user.clone(),
+        reviewer.ctx.clone(),
+        id.into_inner(),
+        body.into_inner(),
+    );
+    let app = state
+        .write(move |conn| review::decide(conn, &u, &ctx, id, &req))
+        .await?;
+    Ok(HttpResponse::Ok().json(app))
+}
+
+/// Everything a reviewer reads before deciding: findings and flags, the merged PDF's page
+/// text, the teachers' records, inspections, earlier decisions and objections.
+#[utoipa::path(
+    tag = "review",
+    params(("id" = i64, Path, description = "application id")),
+    responses(
+        (status = 200, body = Dossier),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/applications/{id}/review")]
+pub async fn dossier(
+    staff: Authed<Staff>,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let (u, ctx, id) = (staff.user.clone(), staff.ctx.clone(), id.into_inner());
+    let d = state
+        .run(move |conn| review::dossier(conn, &u, &ctx, id))
+        .await?;
+    Ok(HttpResponse::Ok().json(d))
+}
