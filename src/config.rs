@@ -24,6 +24,10 @@
 //! | `PDF_WALL_SECONDS` | `30` | wall-clock limit; the child is killed past it |
 //! | `PDF_MAX_CONCURRENT` | `2` | extractions running at once per instance |
 //! | `PDF_EXTRACTOR_PROGRAM` | this executable | the binary run as extraction child (tests point it at the built binary) |
+//! | `SMTP_URL` | unset | `smtp://user:pass@host:587?tls=starttls` (STARTTLS, the default), `smtps://user:pass@host:465` (implicit TLS), `smtp://host:25?tls=none`; unset: `.eml` files under `<data dir>/mail/` |
+//! | `MAIL_FROM` | `课后服务机构备选库 <noreply@registry.invalid>` | sender of every e-mail |
+//! | `SMTP_TIMEOUT_SECONDS` | `30` | SMTP command timeout |
+//! | `INSPECTION_REMINDER_DATE` | `06-01` | MM-DD (Beijing) from which institutions lacking last year's annual inspection are reminded |
 //! | `REGISTRY_REGION` | `4501` | the bureau's administrative-division prefix (GB/T 2260; 4501 = Nanning); codes registered elsewhere are flagged |
 
 use std::net::SocketAddr;
@@ -68,6 +72,8 @@ pub struct Settings {
     pub upload_max_bytes: u64,
     pub pdf_limits: crate::documents::pdf::Limits,
     pub pdf_program: Option<PathBuf>,
+    /// E-mail: transport, sender, reminder date.
+    pub mail: crate::mail::config::MailSettings,
 }
 
 /// Flags from the command line that take precedence over the environment.
@@ -172,6 +178,12 @@ impl Settings {
                 max_concurrent: usize::try_from(number("PDF_MAX_CONCURRENT", 2)?.clamp(1, 64))?,
             },
             pdf_program: var("PDF_EXTRACTOR_PROGRAM").map(PathBuf::from),
+            mail: crate::mail::config::MailSettings::from_vars(
+                var("SMTP_URL"),
+                var("MAIL_FROM"),
+                var("INSPECTION_REMINDER_DATE"),
+                number("SMTP_TIMEOUT_SECONDS", 30)?,
+            )?,
         })
     }
 

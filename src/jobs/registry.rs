@@ -14,6 +14,7 @@ use crate::db::{DbConn, Pool};
 pub struct JobEnv {
     pub pool: Pool,
     pub clock: SharedClock,
+    pub settings: std::sync::Arc<crate::config::Settings>,
 }
 
 /// Why a job did not finish.
@@ -83,6 +84,7 @@ impl Registry {
                 Ok(())
             }),
         );
+        crate::mail::register(&mut r);
         r
     }
 
