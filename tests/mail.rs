@@ -33,8 +33,7 @@ async fn tick_mail_reminders(app: &TestApp) {
             .filter(|p| p.kind.starts_with("mail."))
             .collect();
         let mut conn = pool.get().unwrap();
-        provider_registry::db::write_tx(&mut conn, |c| scheduler::tick(c, &periodic, now))
-            .unwrap();
+        provider_registry::db::write_tx(&mut conn, |c| scheduler::tick(c, &periodic, now)).unwrap();
     })
     .await
     .unwrap();
@@ -53,7 +52,12 @@ async fn email_jobs(app: &TestApp, state: Option<&str>) -> Vec<Value> {
         Some(s) => format!("/api/v1/admin/jobs?per_page=100&state={s}"),
         None => "/api/v1/admin/jobs?per_page=100".to_owned(),
     };
-    let res = app.as_role(Role::Admin, Method::GET, &path).await.send().await.unwrap();
+    let res = app
+        .as_role(Role::Admin, Method::GET, &path)
+        .await
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let body: Value = res.json().await.unwrap();
     body["items"]
@@ -91,7 +95,10 @@ fn check_mime(raw: &[u8]) -> (String, String, String) {
     );
     let plain = msg.text_part(0).expect("a text part");
     let plain_ct = plain.content_type().unwrap();
-    assert_eq!((plain_ct.ctype(), plain_ct.subtype()), ("text", Some("plain")));
+    assert_eq!(
+        (plain_ct.ctype(), plain_ct.subtype()),
+        ("text", Some("plain"))
+    );
     assert_eq!(plain_ct.attribute("charset"), Some("utf-8"));
     let html = msg.html_part(0).expect("an html part");
     let html_ct = html.content_type().unwrap();
@@ -125,8 +132,10 @@ async fn a_submission_mails_the_institution_and_every_enabled_reviewer_exactly_o
         let res = app
             .as_role(Role::Admin, Method::POST, "/api/v1/admin/users")
             .await
-            .json(&json!({"email": email, "password": common::PASSWORD, "role": "reviewer",
-                          "display_name": "审核员"}))
+            .json(
+                &json!({"email": email, "password": common::PASSWORD, "role": "reviewer",
+                          "display_name": "审核员"}),
+            )
             .send()
             .await
             .unwrap();
@@ -134,7 +143,11 @@ async fn a_submission_mails_the_institution_and_every_enabled_reviewer_exactly_o
         let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
         if disable {
             let res = app
-                .as_role(Role::Admin, Method::POST, &format!("/api/v1/admin/users/{id}/disable"))
+                .as_role(
+                    Role::Admin,
+                    Method::POST,
+                    &format!("/api/v1/admin/users/{id}/disable"),
+                )
                 .await
                 .send()
                 .await
@@ -144,7 +157,10 @@ async fn a_submission_mails_the_institution_and_every_enabled_reviewer_exactly_o
     }
     let round = app.open_round().await;
     let (applicant, id) = flow::submitted(&app, 1, round, ITEMS).await;
-    assert!(smtp.messages().is_empty(), "nothing is sent inside the request");
+    assert!(
+        smtp.messages().is_empty(),
+        "nothing is sent inside the request"
+    );
 
     app.run_pending_jobs().await;
     let messages = smtp.messages();
@@ -160,7 +176,10 @@ async fn a_submission_mails_the_institution_and_every_enabled_reviewer_exactly_o
     let received = message_to(&messages, &applicant.email);
     assert_eq!(received.mail_from, "noreply@registry.invalid");
     let (subject, text, html) = check_mime(&received.data);
-    assert_eq!(subject, format!("【课后服务备选库】申报已受理（申报编号 {id}）"));
+    assert_eq!(
+        subject,
+        format!("【课后服务备选库】申报已受理（申报编号 {id}）")
+    );
     assert!(text.starts_with(&format!("{}：", applicant.name)), "{text}");
     assert!(text.contains("- 篮球"), "{text}");
     assert!(text.contains("2026年课后服务第三方机构遴选"), "{text}");
@@ -169,7 +188,10 @@ async fn a_submission_mails_the_institution_and_every_enabled_reviewer_exactly_o
     let (subject, text, _) = check_mime(&message_to(&messages, "reviewer@test.local").data);
     assert_eq!(
         subject,
-        format!("【课后服务备选库】新的入库申报待审核：“{}”（申报编号 {id}）", applicant.name)
+        format!(
+            "【课后服务备选库】新的入库申报待审核：“{}”（申报编号 {id}）",
+            applicant.name
+        )
     );
     assert!(text.starts_with("审核员："), "{text}");
 
@@ -215,7 +237,11 @@ async fn a_failing_smtp_server_is_retried_with_backoff_then_delivers_once() {
     let connections = smtp.connections();
     app.set_clock("2026-02-13T10:00:45+08:00").await;
     assert_eq!(app.run_pending_jobs().await, 2);
-    assert_eq!(smtp.connections(), connections, "nothing reached the server");
+    assert_eq!(
+        smtp.connections(),
+        connections,
+        "nothing reached the server"
+    );
     let pending = email_jobs(&app, Some("pending")).await;
     assert_eq!(pending.len(), 2);
     assert!(pending.iter().all(|j| j["attempts"] == 2), "{pending:?}");
@@ -336,7 +362,14 @@ async fn without_smtp_the_messages_are_eml_files_a_mail_client_can_open() {
         let raw = std::fs::read(file).unwrap();
         let (subject, text, _) = check_mime(&raw);
         let msg = MessageParser::default().parse(&raw).unwrap();
-        let to = msg.to().unwrap().first().unwrap().address().unwrap().to_owned();
+        let to = msg
+            .to()
+            .unwrap()
+            .first()
+            .unwrap()
+            .address()
+            .unwrap()
+            .to_owned();
         assert!(text.contains(&applicant.name), "{text}");
         subjects.push((to, subject));
     }
@@ -386,7 +419,7 @@ async fn the_annual_inspection_reminder_goes_out_from_the_configured_date_once_a
     let messages = smtp.messages();
     assert_eq!(messages.len(), before + 1);
     let reminder = messages.last().unwrap();
-    assert_eq!(reminder.rcpt_to, [applicant.email.clone()]);
+    assert_eq!(reminder.rcpt_to, vec![applicant.email.clone()]);
     let (subject, text, _) = check_mime(&reminder.data);
     assert_eq!(subject, "【课后服务备选库】请补充 2026 年度年检记录");
     assert!(text.contains("2027-06-30"), "{text}");
@@ -418,7 +451,12 @@ async fn expiring_credentials_and_criminal_record_checks_are_announced_once_30_d
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    assert_eq!(
+        res.status(),
+        StatusCode::CREATED,
+        "{}",
+        res.text().await.unwrap()
+    );
     app.run_pending_jobs().await;
     let before = smtp.messages().len();
 
@@ -428,9 +466,18 @@ async fn expiring_credentials_and_criminal_record_checks_are_announced_once_30_d
     let messages = smtp.messages();
     assert_eq!(messages.len(), before + 1);
     let (subject, text, _) = check_mime(&messages.last().unwrap().data);
-    assert_eq!(subject, "【课后服务备选库】教师资质即将到期：赵教练（2026-03-10）");
-    assert!(text.contains("社会体育指导员证书") && text.contains("25 天"), "{text}");
-    assert!(!text.contains(&flow::resident_id(99)), "no identity number in mail");
+    assert_eq!(
+        subject,
+        "【课后服务备选库】教师资质即将到期：赵教练（2026-03-10）"
+    );
+    assert!(
+        text.contains("社会体育指导员证书") && text.contains("25 天"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(&flow::resident_id(99)),
+        "no identity number in mail"
+    );
 
     // The next days: already announced.
     app.set_clock("2026-02-14T09:30:00+08:00").await;
@@ -444,8 +491,14 @@ async fn expiring_credentials_and_criminal_record_checks_are_announced_once_30_d
     let messages = smtp.messages();
     assert_eq!(messages.len(), before + 2);
     let last = messages.last().unwrap();
-    assert_eq!(last.rcpt_to, [applicant.email.clone()]);
+    assert_eq!(last.rcpt_to, vec![applicant.email.clone()]);
     let (subject, text, _) = check_mime(&last.data);
-    assert_eq!(subject, "【课后服务备选库】教师违法犯罪记录查询即将过期：李老师");
-    assert!(text.contains("2026-07-09") && text.contains("24 天"), "{text}");
+    assert_eq!(
+        subject,
+        "【课后服务备选库】教师违法犯罪记录查询即将过期：李老师"
+    );
+    assert!(
+        text.contains("2026-07-09") && text.contains("24 天"),
+        "{text}"
+    );
 }

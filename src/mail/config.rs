@@ -67,7 +67,9 @@ impl SmtpUrl {
             ("smtp", Some("opportunistic")) => (TlsMode::Opportunistic, 587),
             ("smtp", Some("none")) => (TlsMode::None, 25),
             ("smtp" | "smtps", Some(other)) => {
-                bail!("SMTP_URL: tls must be none, opportunistic or starttls (smtp://), or omitted (smtps://), not `{other}`")
+                bail!(
+                    "SMTP_URL: tls must be none, opportunistic or starttls (smtp://), or omitted (smtps://), not `{other}`"
+                )
             }
             (scheme, _) => bail!("SMTP_URL must start with smtp:// or smtps://, not {scheme}://"),
         };
@@ -78,10 +80,12 @@ impl SmtpUrl {
             .trim_matches(['[', ']'])
             .to_owned();
         let decode = |s: &str| -> anyhow::Result<String> {
-            Ok(url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default())
+            Ok(
+                url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+                    .next()
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_default(),
+            )
         };
         let username = match url.username() {
             "" => None,
@@ -159,7 +163,8 @@ mod tests {
 
     #[test]
     fn smtp_url_forms() {
-        let u = SmtpUrl::parse("smtp://user%40x.cn:p%40ss@mail.example.cn:587?tls=starttls").unwrap();
+        let u =
+            SmtpUrl::parse("smtp://user%40x.cn:p%40ss@mail.example.cn:587?tls=starttls").unwrap();
         assert_eq!(
             (u.host.as_str(), u.port, u.tls),
             ("mail.example.cn", 587, TlsMode::StartTls)

@@ -116,11 +116,16 @@ pub fn register(registry: &mut Registry) {
 }
 
 fn send(env: &JobEnv, job: &JobInfo, payload: &serde_json::Value) -> Result<(), JobError> {
-    let out: Outgoing = serde_json::from_value(payload.clone()).map_err(|e| {
-        JobError::Permanent(anyhow::anyhow!("malformed e-mail job payload: {e}"))
-    })?;
+    let out: Outgoing = serde_json::from_value(payload.clone())
+        .map_err(|e| JobError::Permanent(anyhow::anyhow!("malformed e-mail job payload: {e}")))?;
     let digest = hex::encode(Sha256::digest(
-        format!("{}\n{}\n{}", out.template.name(), out.key, out.to.to_lowercase()).as_bytes(),
+        format!(
+            "{}\n{}\n{}",
+            out.template.name(),
+            out.key,
+            out.to.to_lowercase()
+        )
+        .as_bytes(),
     ));
     let rendered = templates::Rendered {
         subject: out.subject,
@@ -137,12 +142,13 @@ fn send(env: &JobEnv, job: &JobInfo, payload: &serde_json::Value) -> Result<(), 
     .map_err(job_error)?;
     let mailer = transport::Mailer::from_settings(&env.settings).map_err(job_error)?;
     mailer
-        .send(
-            &message,
-            &format!("{:08}-{}", job.id, out.template.name()),
-        )
+        .send(&message, &format!("{:08}-{}", job.id, out.template.name()))
         .map_err(job_error)?;
-    tracing::info!(job = job.id, template = out.template.name(), "e-mail delivered");
+    tracing::info!(
+        job = job.id,
+        template = out.template.name(),
+        "e-mail delivered"
+    );
     Ok(())
 }
 

@@ -1,4 +1,4 @@
-//! The message templates: one per event, each a pair of files under `templates/mail/`
+//! The message templates: one per event, each a pair of files under `src/mail/templates/`
 //! (`<name>.txt` whose first line is the subject, and `<name>.html`), compiled into the binary.
 //!
 //! Engine: minijinja (pure Rust, no build step, on the registry): the templates need loops
@@ -63,18 +63,18 @@ macro_rules! files {
         impl Template {
             pub const ALL: &'static [Template] = &[$(Template::$variant),*];
 
-            /// The file name stem under `templates/mail/`.
+            /// The file name stem under `src/mail/templates/`.
             pub const fn name(self) -> &'static str {
                 match self { $(Template::$variant => $name),* }
             }
         }
 
         const SOURCES: &[(&str, &str)] = &[
-            ("_layout.txt", include_str!("../../templates/mail/_layout.txt")),
-            ("_layout.html", include_str!("../../templates/mail/_layout.html")),
+            ("_layout.txt", include_str!("templates/_layout.txt")),
+            ("_layout.html", include_str!("templates/_layout.html")),
             $(
-                (concat!($name, ".txt"), include_str!(concat!("../../templates/mail/", $name, ".txt"))),
-                (concat!($name, ".html"), include_str!(concat!("../../templates/mail/", $name, ".html"))),
+                (concat!($name, ".txt"), include_str!(concat!("templates/", $name, ".txt"))),
+                (concat!($name, ".html"), include_str!(concat!("templates/", $name, ".html"))),
             )*
         ];
     };
@@ -203,18 +203,24 @@ mod tests {
                 "grounds": ["分包或转包"], "statement_due": "2026-10-12"}),
             Template::StatementReceived => json!({"institution_name": inst, "case_id": 3,
                 "filed_on": "2026-10-09"}),
-            Template::RemovedAndBanned => json!({"institution_name": inst, "grounds": ["分包或转包"],
-                "ban_starts_on": "2026-10-20", "ban_ends_on": "2029-10-20"}),
-            Template::ContractCreated => json!({"school_name": "测试小学", "institution_name": inst,
-                "contract_id": 5, "items": ["篮球"], "starts_on": "2026-09-01", "ends_on": "2028-08-31"}),
+            Template::RemovedAndBanned => {
+                json!({"institution_name": inst, "grounds": ["分包或转包"],
+                "ban_starts_on": "2026-10-20", "ban_ends_on": "2029-10-20"})
+            }
+            Template::ContractCreated => {
+                json!({"school_name": "测试小学", "institution_name": inst,
+                "contract_id": 5, "items": ["篮球"], "starts_on": "2026-09-01", "ends_on": "2028-08-31"})
+            }
             Template::ContractEnded => json!({"school_name": "测试小学", "institution_name": inst,
                 "contract_id": 5, "ended_on": "2027-01-10", "reason": "提前终止"}),
             Template::ReviewerNewWork => json!({"work": "submission", "institution_name": inst,
                 "reference_id": 12}),
             Template::InspectionReminder => json!({"institution_name": inst, "year": 2025,
                 "due_on": "2026-06-30"}),
-            Template::CredentialExpiring => json!({"institution_name": inst, "teacher_name": "李老师",
-                "credential": "教师资格证书", "expires_on": "2026-03-01", "days_left": 16}),
+            Template::CredentialExpiring => {
+                json!({"institution_name": inst, "teacher_name": "李老师",
+                "credential": "教师资格证书", "expires_on": "2026-03-01", "days_left": 16})
+            }
             Template::CriminalCheckExpiring => json!({"institution_name": inst,
                 "teacher_name": "李老师", "checked_on": "2025-09-01", "valid_until": "2026-02-28",
                 "days_left": 15}),
@@ -226,17 +232,38 @@ mod tests {
         for &t in Template::ALL {
             let r = render(t, &sample(t)).unwrap_or_else(|e| panic!("{t:?}: {e:#}"));
             assert!(!r.subject.is_empty() && !r.subject.contains('\n'), "{t:?}");
-            assert!(r.text.contains("南宁市<青少年>体育中心"), "{t:?}: {}", r.text);
-            assert!(r.html.contains("南宁市&lt;青少年&gt;体育中心"), "{t:?}: {}", r.html);
-            assert!(!r.html.contains("<青少年>"), "{t:?} html is escaped: {}", r.html);
-            assert!(r.html.contains("<html") && r.html.contains("charset=utf-8"), "{t:?}");
+            assert!(
+                r.text.contains("南宁市<青少年>体育中心"),
+                "{t:?}: {}",
+                r.text
+            );
+            assert!(
+                r.html.contains("南宁市&lt;青少年&gt;体育中心"),
+                "{t:?}: {}",
+                r.html
+            );
+            assert!(
+                !r.html.contains("<青少年>"),
+                "{t:?} html is escaped: {}",
+                r.html
+            );
+            assert!(
+                r.html.contains("<html") && r.html.contains("charset=utf-8"),
+                "{t:?}"
+            );
         }
     }
 
     #[test]
     fn a_missing_variable_is_an_error() {
-        let err = render(Template::ApplicationReturned, &json!({"institution_name": "x"}))
-            .unwrap_err();
-        assert!(format!("{err:#}").contains("application_returned"), "{err:#}");
+        let err = render(
+            Template::ApplicationReturned,
+            &json!({"institution_name": "x"}),
+        )
+        .unwrap_err();
+        assert!(
+            format!("{err:#}").contains("application_returned"),
+            "{err:#}"
+        );
     }
 }

@@ -5,11 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
+use lettre::Transport as _;
 use lettre::message::{Mailbox, Message, MultiPart};
 use lettre::transport::smtp::SmtpTransport;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::Transport as _;
 
 use crate::config::Settings;
 use crate::mail::config::{SmtpUrl, TlsMode};

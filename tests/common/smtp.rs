@@ -186,7 +186,11 @@ async fn session(stream: TcpStream, shared: Arc<Mutex<Shared>>) {
                         break;
                     }
                     // Dot-unstuffing (RFC 5321 §4.5.2).
-                    let l = if l.starts_with(b"..") { &l[1..] } else { &l[..] };
+                    let l = if l.starts_with(b"..") {
+                        &l[1..]
+                    } else {
+                        &l[..]
+                    };
                     data.extend_from_slice(l);
                 }
                 shared.lock().unwrap().messages.push(Received {
