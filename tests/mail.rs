@@ -502,3 +502,230 @@ async fn expiring_credentials_and_criminal_record_checks_are_announced_once_30_d
         "{text}"
     );
 }
+
+/// Calls event functions in one transaction, as the capabilities owning the rows will.
+async fn emit(
+    app: &TestApp,
+    f: impl FnOnce(
+        &mut provider_registry::db::DbConn,
+        chrono::DateTime<chrono::Utc>,
+    ) -> provider_registry::error::ApiResult<()>
+    + Send
+    + 'static,
+) {
+    let pool = app.state.pool.clone();
+    let now = app.state.clock.now();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().unwrap();
+        provider_registry::db::write_tx(&mut conn, |c| f(c, now)).unwrap();
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn every_workflow_event_reaches_exactly_its_parties() {
+    use provider_registry::mail::events;
+    let (app, smtp) = with_smtp(&[]).await;
+    app.set_clock("2026-02-13T10:00:00+08:00").await;
+    app.token(Role::Reviewer).await;
+    app.token(Role::School).await;
+    let round = app.open_round().await;
+    let (applicant, application) = flow::submitted(&app, 9, round, ITEMS).await;
+    app.run_pending_jobs().await;
+    let after_submission = smtp.messages().len();
+    let institution = applicant.institution_id;
+
+    // The rows the workflow capabilities will write (migration 000004), written here by SQL.
+    let reviewer = app
+        .sql_i64("SELECT id AS value FROM users WHERE email = 'reviewer@test.local'")
+        .await;
+    let school = app
+        .sql_i64("SELECT school_id AS value FROM users WHERE email = 'school@test.local'")
+        .await;
+    let ts = "'2026-02-13 02:00:00'";
+    for (kind, items, reasons, deadline) in [
+        ("approve", "'[\"sports.basketball\"]'", "'[]'", "NULL"),
+        (
+            "return",
+            "NULL",
+            "'[\"营业执照不清晰\",\"缺少承诺书\"]'",
+            "'2026-02-27'",
+        ),
+        ("reject", "NULL", "'年检不合格'", "NULL"),
+    ] {
+        app.sql(&format!(
+            "INSERT INTO decisions (application_id, reviewer_id, kind, approved_items, reasons, \
+             deadline, created_at) VALUES ({application}, {reviewer}, '{kind}', {items}, \
+             {reasons}, {deadline}, {ts})"
+        ))
+        .await;
+    }
+    app.sql(&format!(
+        "INSERT INTO notices (title, round_id, publication_date, starts_on, ends_on, closes_at, \
+         calendar_versions, explanation, window_history, status, created_at, updated_at) VALUES \
+         ('2026年第一批入库公示', {round}, '2026-02-13', '2026-02-13', '2026-02-26', \
+         '2026-02-26 15:59:59', '{{}}', '[]', '[]', 'open', {ts}, {ts})"
+    ))
+    .await;
+    let notice = app.sql_i64("SELECT MAX(id) AS value FROM notices").await;
+    app.sql(&format!(
+        "UPDATE applications SET notice_id = {notice} WHERE id = {application}"
+    ))
+    .await;
+    app.sql(&format!(
+        "INSERT INTO objections (notice_id, application_id, objector_name, objector_mobile, \
+         objector_email, grounds, client_ip, status, resolution_reasons, created_at) VALUES \
+         ({notice}, {application}, '张某某', '13900001111', 'objector@example.cn', \
+         '教练无证上岗', '127.0.0.1', 'upheld', '经核实属实', {ts})"
+    ))
+    .await;
+    let objection = app.sql_i64("SELECT MAX(id) AS value FROM objections").await;
+    app.sql(&format!(
+        "INSERT INTO pool_entries (institution_id, application_id, round_id, notice_id, items, \
+         status, valid_from, valid_until, admitted_at, updated_at) VALUES ({institution}, \
+         {application}, {round}, {notice}, '[\"sports.basketball\"]', 'active', '2026-09-01', \
+         '2028-08-31', {ts}, {ts})"
+    ))
+    .await;
+    let entry = app
+        .sql_i64("SELECT MAX(id) AS value FROM pool_entries")
+        .await;
+    app.sql(&format!(
+        "INSERT INTO contracts (school_id, institution_id, pool_entry_id, items, starts_on, \
+         ends_on, status, ended_on, end_reason, created_at, updated_at) VALUES ({school}, \
+         {institution}, {entry}, '[\"sports.basketball\"]', '2026-09-01', '2028-08-31', \
+         'terminated', '2026-10-10', 'terminated_by_school', {ts}, {ts})"
+    ))
+    .await;
+    let contract = app.sql_i64("SELECT MAX(id) AS value FROM contracts").await;
+    app.sql(&format!(
+        "INSERT INTO exit_cases (institution_id, status, opened_by, statement_due, statement, \
+         statement_filed_at, created_at, updated_at) VALUES ({institution}, 'open', 'school', \
+         '2026-10-16', '我方没有转包', '2026-10-12 02:00:00', {ts}, {ts})"
+    ))
+    .await;
+    let case = app.sql_i64("SELECT MAX(id) AS value FROM exit_cases").await;
+    app.sql(&format!(
+        "INSERT INTO exit_grounds (case_id, ground, source, contract_id, statement, \
+         document_ids, created_at) VALUES ({case}, 'subcontracting', 'school', {contract}, \
+         '转包给个人', '[]', {ts})"
+    ))
+    .await;
+    app.sql(&format!(
+        "INSERT INTO bans (institution_id, uscc, institution_name, exit_case_id, grounds, \
+         starts_on, ends_on, created_at) VALUES ({institution}, '{}', '{}', {case}, \
+         '[\"subcontracting\"]', '2026-10-20', '2029-10-20', {ts})",
+        applicant.uscc, applicant.name
+    ))
+    .await;
+    let ban = app.sql_i64("SELECT MAX(id) AS value FROM bans").await;
+    let decisions: Vec<i64> = {
+        let first = app.sql_i64("SELECT MIN(id) AS value FROM decisions").await;
+        (first..first + 3).collect()
+    };
+
+    let all = move |c: &mut provider_registry::db::DbConn, now| {
+        for d in &decisions {
+            events::application_decided(c, now, *d)?;
+        }
+        events::notice_published(c, now, notice)?;
+        events::objection_filed(c, now, objection)?;
+        events::objection_resolved(c, now, objection)?;
+        events::admitted(c, now, entry)?;
+        events::contract_created(c, now, contract)?;
+        events::contract_ended(c, now, contract)?;
+        events::exit_case_opened(c, now, case)?;
+        events::statement_received(c, now, case)?;
+        events::removed_and_banned(c, now, ban)
+    };
+    emit(&app, all.clone()).await;
+    app.run_pending_jobs().await;
+
+    let messages = smtp.messages()[after_submission..].to_vec();
+    let subjects_to = |to: &str| -> Vec<String> {
+        messages
+            .iter()
+            .filter(|m| m.rcpt_to == [to])
+            .map(|m| check_mime(&m.data).0)
+            .collect()
+    };
+    let p = "【课后服务备选库】";
+    assert_eq!(
+        subjects_to(&applicant.email),
+        vec![
+            format!("{p}申报审核通过（申报编号 {application}）"),
+            format!("{p}申报退回补正（申报编号 {application}）"),
+            format!("{p}申报未通过审核（申报编号 {application}）"),
+            format!("{p}入库公示已发布：2026年第一批入库公示"),
+            format!("{p}公示期间收到针对贵机构的异议"),
+            format!("{p}贵机构已纳入课后服务备选库"),
+            format!("{p}课后服务协议已签订（协议编号 {contract}）"),
+            format!("{p}课后服务协议已终止（协议编号 {contract}）"),
+            format!("{p}退出程序已启动，请于 2026-10-16 前陈述申辩"),
+            format!("{p}贵机构已被移出备选库"),
+        ]
+    );
+    assert_eq!(
+        subjects_to("reviewer@test.local"),
+        vec![
+            format!(
+                "{p}新的公示异议待处理：针对“{}”（异议编号 {objection}）",
+                applicant.name
+            ),
+            format!(
+                "{p}新的退出案件待处理：“{}”（案件编号 {case}）",
+                applicant.name
+            ),
+            format!("{p}收到陈述申辩：{}（案件 {case}）", applicant.name),
+        ]
+    );
+    assert_eq!(
+        subjects_to("objector@example.cn"),
+        vec![format!("{p}您提出的异议已处理")]
+    );
+    assert_eq!(
+        subjects_to("school@test.local"),
+        vec![
+            format!("{p}课后服务协议已签订（协议编号 {contract}）"),
+            format!("{p}课后服务协议已终止（协议编号 {contract}）"),
+        ]
+    );
+    assert_eq!(messages.len(), 16, "nobody else got anything");
+
+    let body = |subject_part: &str, to: &str| -> String {
+        let m = messages
+            .iter()
+            .find(|m| m.rcpt_to == [to] && check_mime(&m.data).0.contains(subject_part))
+            .unwrap();
+        check_mime(&m.data).1
+    };
+    let returned = body("退回补正", &applicant.email);
+    assert!(
+        returned.contains("1. 营业执照不清晰") && returned.contains("2. 缺少承诺书"),
+        "{returned}"
+    );
+    assert!(returned.contains("2026-02-27"), "{returned}");
+    assert!(body("未通过审核", &applicant.email).contains("1. 年检不合格"));
+    let objection_text = body("异议", &applicant.email);
+    assert!(objection_text.contains("教练无证上岗"), "{objection_text}");
+    for personal in ["张某某", "13900001111", "objector@example.cn"] {
+        assert!(
+            !objection_text.contains(personal),
+            "no objector data: {objection_text}"
+        );
+    }
+    assert!(body("您提出的异议", "objector@example.cn").contains("异议成立"));
+    let banned = body("移出", &applicant.email);
+    assert!(
+        banned.contains("分包或转包") && banned.contains("2029-10-20"),
+        "{banned}"
+    );
+    assert!(body("已终止", "school@test.local").contains("学校依据退出情形提前终止协议"));
+    assert!(body("纳入", &applicant.email).contains("2026-09-01 至 2028-08-31"));
+
+    // The same events again (a retried request, another instance): nothing new.
+    emit(&app, all).await;
+    app.run_pending_jobs().await;
+    assert_eq!(smtp.messages().len(), after_submission + 16);
+}
