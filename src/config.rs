@@ -25,6 +25,10 @@
 //! | `PDF_MAX_CONCURRENT` | `2` | extractions running at once per instance |
 //! | `PDF_EXTRACTOR_PROGRAM` | this executable | the binary run as extraction child (tests point it at the built binary) |
 //! | `OBJECTION_RATE_LIMIT` | `5` | objections accepted per client IP per hour (429 past it) |
+//! | `SMTP_URL` | unset | `smtp://user:pass@host:587?tls=starttls` (STARTTLS, the default), `smtps://user:pass@host:465` (implicit TLS), `smtp://host:25?tls=none`; unset: `.eml` files under `<data dir>/mail/` |
+//! | `MAIL_FROM` | `课后服务机构备选库 <noreply@registry.invalid>` | sender of every e-mail |
+//! | `SMTP_TIMEOUT_SECONDS` | `30` | SMTP command timeout |
+//! | `INSPECTION_REMINDER_DATE` | `06-01` | MM-DD (Beijing) from which institutions lacking last year's annual inspection are reminded |
 //! | `REGISTRY_REGION` | `4501` | the bureau's administrative-division prefix (GB/T 2260; 4501 = Nanning); codes registered elsewhere are flagged |
 
 use std::net::SocketAddr;
@@ -71,6 +75,8 @@ pub struct Settings {
     pub pdf_program: Option<PathBuf>,
     /// Objections accepted from one client IP per hour.
     pub objection_rate_limit: u32,
+    /// E-mail: transport, sender, reminder date.
+    pub mail: crate::mail::config::MailSettings,
 }
 
 /// Flags from the command line that take precedence over the environment.
@@ -177,6 +183,12 @@ impl Settings {
             pdf_program: var("PDF_EXTRACTOR_PROGRAM").map(PathBuf::from),
             objection_rate_limit: u32::try_from(
                 number("OBJECTION_RATE_LIMIT", 5)?.clamp(1, 10_000),
+            )?,
+            mail: crate::mail::config::MailSettings::from_vars(
+                var("SMTP_URL"),
+                var("MAIL_FROM"),
+                var("INSPECTION_REMINDER_DATE"),
+                number("SMTP_TIMEOUT_SECONDS", 30)?,
             )?,
         })
     }

@@ -4,7 +4,7 @@
 //! Map of the crate (see the README's ARCHITECTURE section):
 //! - shared core: [`config`], [`clock`], [`error`], [`http`], [`db`], [`app`], [`startup`],
 //!   [`cli`], [`telemetry`], [`openapi`], [`ops`];
-//! - cross-cutting services: [`auth`], [`audit`], [`jobs`];
+//! - cross-cutting services: [`auth`], [`audit`], [`jobs`], [`mail`];
 //! - reference rules: [`calendar`], [`catalogue`], [`credentials`];
 //! - capabilities: [`accounts`], [`institutions`], [`rounds`], [`documents`], [`applications`];
 //! - [`demo`] data for `serve --demo`.
@@ -29,6 +29,7 @@ pub mod institutions;
 pub mod jobs;
 pub mod notices;
 pub mod objections;
+pub mod mail;
 pub mod openapi;
 pub mod ops;
 pub mod review;

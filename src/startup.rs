@@ -246,6 +246,7 @@ fn spawn_worker(state: AppState, registry: Arc<Registry>) {
     let env = JobEnv {
         pool: state.pool.clone(),
         clock: state.clock.clone(),
+        settings: state.settings.clone(),
     };
     let worker = Worker::new(worker_id, env, registry);
     let interval = Duration::from_millis(state.settings.job_poll_interval_ms);

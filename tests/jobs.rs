@@ -38,6 +38,10 @@ fn counting_registry() -> Arc<Registry> {
     registry.into_shared()
 }
 
+fn settings(dir: &std::path::Path) -> Arc<provider_registry::config::Settings> {
+    Arc::new(common::test_settings(dir, "sqlite://unused.db", &[]))
+}
+
 fn setup(dir: &std::path::Path) -> (DatabaseUrl, db::Pool) {
     let url = DatabaseUrl::parse(&common::fresh_database_url(dir)).unwrap();
     let pool = db::build_pool(&url, 2).unwrap();
@@ -72,6 +76,7 @@ fn two_workers_run_each_of_200_jobs_exactly_once() {
             let env = JobEnv {
                 pool: db::build_pool(&url, 2).unwrap(),
                 clock: clock.clone(),
+                settings: settings(dir.path()),
             };
             let worker = Worker::new(format!("worker-{w}"), env, registry.clone());
             std::thread::spawn(move || worker.run_until_idle().unwrap())
@@ -131,6 +136,7 @@ fn failing_jobs_retry_with_backoff_then_die() {
     let env = JobEnv {
         pool: pool.clone(),
         clock: clock.clone(),
+        settings: settings(dir.path()),
     };
     let worker = Worker::new("w", env, registry.into_shared());
     let (retrying, permanent) = {

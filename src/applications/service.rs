@@ -603,6 +603,7 @@ pub fn submit(
             "from": status.as_str(), "warnings": outcome.warnings.iter().map(|w| &w.code).collect::<Vec<_>>(),
         }),
     )?;
+    crate::mail::events::application_submitted(conn, ctx.now, id)?;
     let row = load_row(conn, id)?;
     view(conn, row)
 }

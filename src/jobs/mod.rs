@@ -147,12 +147,15 @@ pub fn list(
         q
     };
     let total = query().count().get_result(conn)?;
-    let items = query()
+    let mut items: Vec<JobView> = query()
         .order(jobs::id.desc())
         .offset(offset)
         .limit(limit)
         .select(JobView::as_select())
         .load(conn)?;
+    for job in &mut items {
+        crate::mail::redact_for_admins(&job.kind, &mut job.payload.0);
+    }
     Ok((items, total))
 }
 

@@ -14,6 +14,7 @@ use crate::db::{DbConn, Pool};
 pub struct JobEnv {
     pub pool: Pool,
     pub clock: SharedClock,
+    pub settings: std::sync::Arc<crate::config::Settings>,
 }
 
 /// Why a job did not finish.
@@ -85,6 +86,7 @@ impl Registry {
         );
         crate::review::register(&mut r);
         crate::notices::register(&mut r);
+        crate::mail::register(&mut r);
         r
     }
 

@@ -37,6 +37,14 @@ pub fn standard() -> Vec<Periodic> {
             kind: VERIFY_AUDIT,
             schedule: Schedule::DailyAt(at(3, 0)),
         },
+        Periodic {
+            kind: crate::mail::reminders::INSPECTION_REMINDER,
+            schedule: Schedule::DailyAt(at(9, 0)),
+        },
+        Periodic {
+            kind: crate::mail::reminders::CREDENTIAL_EXPIRY,
+            schedule: Schedule::DailyAt(at(9, 0)),
+        },
     ]
 }
 

@@ -5,6 +5,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod flow;
+pub mod smtp;
 
 use std::collections::HashMap;
 use std::net::TcpListener;
@@ -273,6 +274,7 @@ impl TestApp {
         let env = JobEnv {
             pool: self.state.pool.clone(),
             clock: self.state.clock.clone(),
+            settings: self.state.settings.clone(),
         };
         let worker = Worker::new("test-worker", env, self.registry.clone());
         tokio::task::spawn_blocking(move || worker.run_until_idle().unwrap())
