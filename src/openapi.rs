@@ -60,6 +60,17 @@ use crate::{
         institutions::routes::staff_teachers,
         institutions::routes::staff_inspections,
         institutions::routes::reveal,
+        crate::exits::routes::list,
+        crate::exits::routes::create,
+        crate::exits::routes::get_case,
+        crate::exits::routes::statement,
+        crate::exits::routes::decision,
+        crate::exits::routes::terminate,
+        crate::exits::routes::verify_inspection,
+        crate::exits::routes::verify_teacher,
+        crate::sanctions::routes::list_bans,
+        crate::sanctions::routes::import_blacklist,
+        crate::sanctions::routes::list_blacklist,
     ),
     components(schemas(crate::error::ProblemBody, crate::error::FieldErrorBody))
 )]
@@ -84,6 +95,8 @@ struct ApiV1;
         (name = "documents", description = "uploads, content-addressed storage, isolated PDF text"),
         (name = "institutions", description = "profile, teacher roster, annual inspections; identity numbers masked, reviewer reveal audited"),
         (name = "applications", description = "drafts, submission checks, withdrawal, history"),
+        (name = "exit cases", description = "exit cases: grounds, statement of defence, decision, removal"),
+        (name = "sanctions", description = "bans and blacklists"),
         (name = "ops", description = "health, readiness and metrics"),
     )
 )]

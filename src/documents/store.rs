@@ -322,7 +322,14 @@ pub fn readable(conn: &mut DbConn, user: &AuthUser, id: i64) -> ApiResult<Docume
         Role::Institution => {
             doc.institution_id.is_some() && doc.institution_id == user.institution_id
         }
-        Role::School => false,
+        // A school reads only what it uploaded itself (evidence for an exit case).
+        Role::School => {
+            let by: Option<i64> = documents::table
+                .find(id)
+                .select(documents::uploaded_by)
+                .first(conn)?;
+            by == Some(user.id)
+        }
     };
     if allowed { Ok(doc) } else { Err(not_found()) }
 }

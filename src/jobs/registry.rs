@@ -83,6 +83,7 @@ impl Registry {
                 Ok(())
             }),
         );
+        crate::sanctions::sweeps::register(&mut r);
         r
     }
 

@@ -37,6 +37,10 @@ pub fn standard() -> Vec<Periodic> {
             kind: VERIFY_AUDIT,
             schedule: Schedule::DailyAt(at(3, 0)),
         },
+        Periodic {
+            kind: crate::sanctions::sweeps::INSPECTION_SWEEP,
+            schedule: Schedule::DailyAt(at(1, 0)),
+        },
     ]
 }
 
