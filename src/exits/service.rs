@@ -142,9 +142,7 @@ pub fn open_or_join(
     let (case_id, opened) = match open_case_id(conn, institution_id)? {
         Some(id) => (id, false),
         None => {
-            // A savepoint, so that losing the race to another opener leaves our transaction
-            // usable (PostgreSQL aborts a transaction on any failed statement).
-            let inserted = conn.transaction(|c| {
+            let insert = |c: &mut DbConn| {
                 diesel::insert_into(exit_cases::table)
                     .values((
                         exit_cases::institution_id.eq(institution_id),
@@ -156,7 +154,16 @@ pub fn open_or_join(
                     ))
                     .returning(exit_cases::id)
                     .get_result::<i64>(c)
-            });
+            };
+            // On PostgreSQL a savepoint, so that losing the race to another opener leaves our
+            // transaction usable (a failed statement aborts the whole transaction). SQLite's
+            // write transactions hold the database lock from BEGIN IMMEDIATE (see
+            // `db::write_tx`, which diesel's transaction manager does not know about), so no
+            // other opener can interleave there and a plain insert is enough.
+            let inserted = match conn {
+                DbConn::Postgres(_) => conn.transaction(insert),
+                DbConn::Sqlite(_) => insert(conn),
+            };
             match inserted {
                 Ok(id) => (id, true),
                 Err(e) if is_unique_violation(&e) => (
