@@ -1033,13 +1033,14 @@ fn remove(conn: &mut DbConn, ctx: &Ctx, case: &CaseRow) -> ApiResult<Removal> {
     let today = beijing_date(ctx.now);
     let now = db_time(ctx.now);
     let inst = case.institution_id;
-    let mut out = Removal::default();
-
-    out.pool_entry_ids = pool_entries::table
-        .filter(pool_entries::institution_id.eq(inst))
-        .filter(pool_entries::status.eq("active"))
-        .select(pool_entries::id)
-        .load(conn)?;
+    let mut out = Removal {
+        pool_entry_ids: pool_entries::table
+            .filter(pool_entries::institution_id.eq(inst))
+            .filter(pool_entries::status.eq("active"))
+            .select(pool_entries::id)
+            .load(conn)?,
+        ..Removal::default()
+    };
     for entry in &out.pool_entry_ids {
         diesel::update(
             pool_entries::table
