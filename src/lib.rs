@@ -6,7 +6,8 @@
 //!   [`cli`], [`telemetry`], [`openapi`], [`ops`];
 //! - cross-cutting services: [`auth`], [`audit`], [`jobs`];
 //! - reference rules: [`calendar`], [`catalogue`], [`credentials`];
-//! - capabilities: [`accounts`], [`institutions`], [`rounds`], [`documents`], [`applications`];
+//! - capabilities: [`accounts`], [`institutions`], [`rounds`], [`documents`], [`applications`],
+//!   [`exits`], [`sanctions`];
 //! - [`demo`] data for `serve --demo`.
 
 pub mod accounts;

@@ -197,6 +197,22 @@ async fn a_school_terminating_its_contract_ends_it_at_once_and_opens_one_case() 
     )
     .await;
     assert_eq!(mine["total"], 1);
+    // The institution may read the evidence cited against it; another institution may not.
+    let evidence_meta = app
+        .get(&format!("/api/v1/documents/{evidence}"))
+        .bearer_auth(&member.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(evidence_meta.status(), StatusCode::OK);
+    let stranger = app.token(Role::Institution).await;
+    let hidden = app
+        .get(&format!("/api/v1/documents/{evidence}"))
+        .bearer_auth(&stranger)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(hidden, StatusCode::NOT_FOUND, "not_found").await;
     let school_list = app
         .as_role(Role::School, Method::GET, "/api/v1/exit-cases")
         .await
