@@ -634,3 +634,34 @@ async fn a_ban_decided_on_29_february_ends_on_28_february_three_years_later() {
     .await;
     assert_eq!(active["total"], 0);
 }
+
+#[tokio::test]
+async fn concurrent_openers_end_up_in_one_case() {
+    let app = TestApp::spawn().await;
+    app.set_clock(START).await;
+    let round = app.open_round().await;
+    let (member, _, _) = flow::seed_pool_member(&app, 1, round, ITEMS).await;
+    let token = app.token(Role::Reviewer).await;
+    let send = |ground: &'static str| {
+        app.post("/api/v1/exit-cases")
+            .bearer_auth(&token)
+            .json(&json!({"institution_id": member.institution_id, "grounds": [ground], "statement": "并发"}))
+            .send()
+    };
+    let (a, b) = tokio::join!(send("illegal_conduct"), send("subcontracting"));
+    let (a, b) = (
+        ok(a.unwrap(), StatusCode::CREATED).await,
+        ok(b.unwrap(), StatusCode::CREATED).await,
+    );
+    assert_eq!(a["id"], b["id"]);
+    assert_eq!(
+        app.sql_i64("SELECT COUNT(*) AS value FROM exit_cases")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.sql_i64("SELECT COUNT(*) AS value FROM exit_grounds")
+            .await,
+        2
+    );
+}
