@@ -29,6 +29,7 @@
 //! | `MAIL_FROM` | `课后服务机构备选库 <noreply@registry.invalid>` | sender of every e-mail |
 //! | `SMTP_TIMEOUT_SECONDS` | `30` | SMTP command timeout |
 //! | `INSPECTION_REMINDER_DATE` | `06-01` | MM-DD (Beijing) from which institutions lacking last year's annual inspection are reminded |
+//! | `INSPECTION_SWEEP_DATE` | `06-30` | `MM-DD`; from the next day on, pool members without a passed inspection for the previous year get an exit case |
 //! | `REGISTRY_REGION` | `4501` | the bureau's administrative-division prefix (GB/T 2260; 4501 = Nanning); codes registered elsewhere are flagged |
 
 use std::net::SocketAddr;
@@ -70,6 +71,8 @@ pub struct Settings {
     pub trust_forwarded: bool,
     /// The bureau's region: a GB/T 2260 prefix (2, 4 or 6 digits).
     pub region_prefix: String,
+    /// (month, day) after which the annual-inspection sweep raises exit cases.
+    pub inspection_sweep_date: (u32, u32),
     pub upload_max_bytes: u64,
     pub pdf_limits: crate::documents::pdf::Limits,
     pub pdf_program: Option<PathBuf>,
@@ -173,6 +176,12 @@ impl Settings {
             json_body_limit: usize::try_from(number("JSON_BODY_LIMIT_BYTES", 256 * 1024)?)?,
             trust_forwarded: flag("REGISTRY_TRUST_FORWARDED"),
             region_prefix: region_prefix(var("REGISTRY_REGION"))?,
+            inspection_sweep_date: match var("INSPECTION_SWEEP_DATE") {
+                None => (6, 30),
+                Some(v) => crate::sanctions::sweeps::parse_sweep_date(&v).with_context(|| {
+                    format!("INSPECTION_SWEEP_DATE must be MM-DD (e.g. 06-30), not `{v}`")
+                })?,
+            },
             upload_max_bytes: number("UPLOAD_MAX_BYTES", 20 * 1024 * 1024)?.max(1024),
             pdf_limits: crate::documents::pdf::Limits {
                 memory_bytes: number("PDF_MEMORY_MB", 512)?.clamp(64, 16 * 1024) * 1024 * 1024,

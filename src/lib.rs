@@ -6,7 +6,8 @@
 //!   [`cli`], [`telemetry`], [`openapi`], [`ops`];
 //! - cross-cutting services: [`auth`], [`audit`], [`jobs`], [`mail`];
 //! - reference rules: [`calendar`], [`catalogue`], [`credentials`];
-//! - capabilities: [`accounts`], [`institutions`], [`rounds`], [`documents`], [`applications`];
+//! - capabilities: [`accounts`], [`institutions`], [`rounds`], [`documents`], [`applications`],
+//!   [`exits`], [`sanctions`];
 //! - [`demo`] data for `serve --demo`.
 
 pub mod accounts;
@@ -24,15 +25,17 @@ pub mod db;
 pub mod demo;
 pub mod documents;
 pub mod error;
+pub mod exits;
 pub mod http;
 pub mod institutions;
 pub mod jobs;
+pub mod mail;
 pub mod notices;
 pub mod objections;
-pub mod mail;
 pub mod openapi;
 pub mod ops;
 pub mod review;
 pub mod rounds;
+pub mod sanctions;
 pub mod startup;
 pub mod telemetry;

@@ -68,6 +68,17 @@ use crate::{
         crate::objections::routes::file,
         crate::objections::routes::list,
         crate::objections::routes::resolve,
+        crate::exits::routes::list,
+        crate::exits::routes::create,
+        crate::exits::routes::get_case,
+        crate::exits::routes::statement,
+        crate::exits::routes::decision,
+        crate::exits::routes::terminate,
+        crate::exits::routes::verify_inspection,
+        crate::exits::routes::verify_teacher,
+        crate::sanctions::routes::list_bans,
+        crate::sanctions::routes::import_blacklist,
+        crate::sanctions::routes::list_blacklist,
     ),
     components(schemas(crate::error::ProblemBody, crate::error::FieldErrorBody))
 )]
@@ -94,6 +105,8 @@ struct ApiV1;
         (name = "applications", description = "drafts, submission checks, withdrawal, history"),
         (name = "review", description = "reviewers' decisions and the dossier read before deciding"),
         (name = "notices", description = "public notices (5 working days), objections, admission to the pool"),
+        (name = "exit cases", description = "exit cases: grounds, statement of defence, decision, removal"),
+        (name = "sanctions", description = "bans and blacklists"),
         (name = "ops", description = "health, readiness and metrics"),
     )
 )]

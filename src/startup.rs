@@ -101,6 +101,7 @@ pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
     } else {
         Arc::new(SystemClock)
     };
+    crate::sanctions::sweeps::configure(settings.inspection_sweep_date);
     let pool = db::build_pool(&settings.database_url, settings.db_pool_size)?;
     {
         let mut conn = pool.get().context("cannot open the database")?;
@@ -189,7 +190,9 @@ fn routes(cfg: &mut web::ServiceConfig, test_clock: bool) {
             .service(institutions::routes::reveal)
             .configure(crate::review::routes::configure)
             .configure(crate::notices::routes::configure)
-            .configure(crate::objections::routes::configure);
+            .configure(crate::objections::routes::configure)
+            .configure(crate::exits::routes::configure)
+            .configure(crate::sanctions::routes::configure);
         if test_clock {
             // Without REGISTRY_TEST_CLOCK the route does not exist at all (404).
             api = api.service(ops::routes::set_clock);

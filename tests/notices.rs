@@ -553,6 +553,7 @@ async fn two_workers_admit_each_application_of_100_closing_notices_exactly_once(
             let env = JobEnv {
                 pool: provider_registry::db::build_pool(&url, 2).unwrap(),
                 clock: app.state.clock.clone(),
+                settings: app.state.settings.clone(),
             };
             let worker = Worker::new(format!("instance-{w}"), env, app.registry.clone());
             std::thread::spawn(move || worker.run_until_idle().unwrap())

@@ -184,6 +184,14 @@ pub fn register(conn: &mut DbConn, ctx: &Ctx, req: &RegisterRequest) -> ApiResul
     let (Some(uscc), true) = (uscc, issues.is_empty()) else {
         return Err(ApiError::validation(issues));
     };
+    // A removed institution's credit code may not register until its ban ends (notice §五).
+    if let Some(ban) = crate::sanctions::bans::active_ban(
+        conn,
+        uscc.as_str(),
+        crate::clock::beijing_date(ctx.now),
+    )? {
+        return Err(crate::sanctions::bans::banned_problem(&ban));
+    }
     let hash = password::hash(&req.password)?;
     let email = normalise_email(&req.email);
     let now = db_time(ctx.now);

@@ -25,6 +25,7 @@ pub mod rule {
     pub const INSPECTION: &str = "南宁市教育局公告 第一条（连续两年年检合格）";
     pub const CRIMINAL_CHECK: &str = "赣教基字〔2023〕38号（校外人员违法犯罪记录查询）";
     pub const ROUND: &str = "南宁市教育局公告 第二条（遴选周期与申报时间）";
+    pub const EXIT: &str = "南宁市教育局公告 第五条（退出机制：清退后三年内不得参加遴选）";
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -123,6 +124,13 @@ pub struct Facts {
     pub inspections: Vec<(i32, String)>,
     pub criminal_check_max_age_days: i64,
     pub region_prefix: String,
+    /// The end (exclusive) of an active ban on the credit code (notice §五).
+    pub ban_ends_on: Option<NaiveDate>,
+    /// Sources of the blacklists naming the credit code.
+    pub blacklist_sources: Vec<String>,
+    /// The legal representative's or a teacher's identity number appears in the records of an
+    /// institution under an active ban (re-registration under a new entity).
+    pub linked_to_banned_institution: bool,
 }
 
 /// Document kinds every application must carry (notice §二, items 2–8).
@@ -148,6 +156,48 @@ pub fn evaluate(f: &Facts) -> Outcome {
             Msg::new(
                 "该遴选批次当前不在申报时间内。",
                 "The round's application window is not open.",
+            ),
+        ));
+    }
+    if let Some(end) = f.ban_ends_on {
+        b.push(
+            Finding::new(
+                "uscc_banned",
+                "profile.uscc",
+                rule::EXIT,
+                Msg::new(
+                    format!("该统一社会信用代码因清退处于禁入期，{end} 前不得申报。"),
+                    format!("The credit code is banned after a removal until {end} (exclusive)."),
+                ),
+            )
+            .detail(serde_json::json!({ "ban_ends_on": end })),
+        );
+    }
+    if !f.blacklist_sources.is_empty() {
+        b.push(
+            Finding::new(
+                "blacklisted",
+                "profile.uscc",
+                rule::EXIT,
+                Msg::new(
+                    format!("该机构被列入黑名单（{}）。", f.blacklist_sources.join("、")),
+                    format!(
+                        "The institution is blacklisted ({}).",
+                        f.blacklist_sources.join(", ")
+                    ),
+                ),
+            )
+            .detail(serde_json::json!({ "sources": f.blacklist_sources })),
+        );
+    }
+    if f.linked_to_banned_institution {
+        w.push(Finding::new(
+            "linked_to_banned_institution",
+            "profile",
+            rule::EXIT,
+            Msg::new(
+                "法定代表人或教师的身份证件号码出现在处于禁入期的机构记录中，请核查是否换壳重新申报。",
+                "The legal representative's or a teacher's identity number appears in a banned institution's records: check for re-registration under a new entity.",
             ),
         ));
     }
@@ -688,6 +738,9 @@ mod tests {
             inspections: vec![(2024, "passed".into()), (2025, "passed".into())],
             criminal_check_max_age_days: 180,
             region_prefix: "4501".into(),
+            ban_ends_on: None,
+            blacklist_sources: vec![],
+            linked_to_banned_institution: false,
         }
     }
 
@@ -775,6 +828,12 @@ mod tests {
             ("criminal_record_not_clean", |f| {
                 f.teachers[0].criminal_check_result = Some("record_found".into())
             }),
+            ("uscc_banned", |f| {
+                f.ban_ends_on = NaiveDate::from_ymd_opt(2029, 3, 2)
+            }),
+            ("blacklisted", |f| {
+                f.blacklist_sources = vec!["市场监管".into()]
+            }),
             ("criminal_record_check_outdated", |f| {
                 f.teachers[0].criminal_check_date = NaiveDate::from_ymd_opt(2025, 9, 1)
             }),
@@ -830,6 +889,9 @@ mod tests {
                 f.merged_pdf_pages = vec![page("南宁市青少年体育培训中心 52450100MJ9000002T")]
             }),
             ("region_outside_bureau", |f| f.region_prefix = "3501".into()),
+            ("linked_to_banned_institution", |f| {
+                f.linked_to_banned_institution = true
+            }),
             ("item_not_covered", |f| {
                 f.proposed_items.push("arts.dance".into())
             }),

@@ -20,6 +20,7 @@ use crate::db::{DbConn, db_time, is_unique_violation};
 use crate::documents::store as docs;
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
 use crate::institutions::service as institutions_service;
+use crate::sanctions;
 
 /// How old a teacher's criminal-record check may be at submission (days).
 pub const CRIMINAL_CHECK_MAX_AGE_DAYS: i64 = 180;
@@ -481,7 +482,7 @@ fn facts(conn: &mut DbConn, row: &Row, ctx: &Ctx, region_prefix: &str) -> ApiRes
         .copied()
         .filter(|id| !roster.iter().any(|t| t.id == *id))
         .collect();
-    let teachers = roster
+    let teachers: Vec<TeacherFacts> = roster
         .into_iter()
         .map(|t| TeacherFacts {
             on_other_roster: elsewhere.contains(&t.id),
@@ -511,6 +512,12 @@ fn facts(conn: &mut DbConn, row: &Row, ctx: &Ctx, region_prefix: &str) -> ApiRes
         .into_iter()
         .map(|i| (i.year, i.result.as_str().to_owned()))
         .collect();
+    let ban_ends_on = sanctions::bans::active_ban(conn, &profile.uscc, today)?.map(|b| b.ends_on);
+    let blacklist_sources = sanctions::blacklist::sources_listing(conn, &profile.uscc)?;
+    let mut numbers: Vec<&str> = teachers.iter().map(|t| t.id_number.as_str()).collect();
+    numbers.extend(profile.legal_rep_id_number.as_deref());
+    let linked_to_banned_institution =
+        sanctions::bans::linked_to_banned(conn, row.institution_id, &numbers, today)?;
     Ok(Facts {
         today,
         round_open: round.open_now,
@@ -534,6 +541,9 @@ fn facts(conn: &mut DbConn, row: &Row, ctx: &Ctx, region_prefix: &str) -> ApiRes
         inspections,
         criminal_check_max_age_days: CRIMINAL_CHECK_MAX_AGE_DAYS,
         region_prefix: region_prefix.to_owned(),
+        ban_ends_on,
+        blacklist_sources,
+        linked_to_banned_institution,
     })
 }
 

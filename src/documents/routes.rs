@@ -8,10 +8,17 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::app::AppState;
-use crate::auth::{AnyRole, Authed, InstitutionRole};
+use crate::auth::{AnyRole, Authed, Role, Roles};
 use crate::documents::pdf::PageText;
 use crate::documents::store::{self, Document, DocumentKind, Incoming, NewDocument};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg, ProblemBody};
+
+/// Who may upload: institutions (any kind), schools and reviewers (exit evidence only).
+#[derive(Debug)]
+pub struct Uploader;
+impl Roles for Uploader {
+    const ALLOWED: &'static [Role] = &[Role::Institution, Role::School, Role::Reviewer];
+}
 
 /// The multipart form of an upload (documentation only).
 #[derive(ToSchema)]
@@ -27,7 +34,8 @@ pub struct UploadForm {
 }
 
 /// Upload a document (multipart: `kind`, then `file`). PDFs have their text extracted in an
-/// isolated process; encrypted or unreadable PDFs are refused.
+/// isolated process; encrypted or unreadable PDFs are refused. Schools and reviewers may
+/// upload only `exit_evidence` (evidence for an exit case); institutions any kind.
 #[utoipa::path(
     tag = "documents",
     request_body(content = UploadForm, content_type = "multipart/form-data"),
@@ -35,13 +43,13 @@ pub struct UploadForm {
         (status = 201, body = Document),
         (status = 413, body = ProblemBody, content_type = "application/problem+json", description = "`file_too_large`"),
         (status = 415, body = ProblemBody, content_type = "application/problem+json", description = "`unsupported_file_type` (not PDF/JPEG/PNG) or not multipart"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`pdf_encrypted`, `pdf_unreadable`, missing `kind` or `file`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`pdf_encrypted`, `pdf_unreadable`, missing `kind` or `file`, `document_kind_not_allowed`"),
     ),
     security(("bearer" = []))
 )]
 #[post("/documents")]
 pub async fn upload(
-    user: Authed<InstitutionRole>,
+    user: Authed<Uploader>,
     state: web::Data<AppState>,
     req: HttpRequest,
     payload: web::Payload,
@@ -66,6 +74,18 @@ pub async fn upload(
             return Err(err);
         }
     };
+    // Schools and reviewers upload only evidence for exit cases.
+    if user.role() != Role::Institution && kind != DocumentKind::ExitEvidence {
+        let _ = std::fs::remove_file(&incoming.temp);
+        return Err(ApiError::validation(vec![FieldIssue::new(
+            "kind",
+            "document_kind_not_allowed",
+            Msg::new(
+                "学校和审核人员只能上传清退证据材料（exit_evidence）。",
+                "Schools and reviewers may upload only exit evidence (exit_evidence).",
+            ),
+        )]));
+    }
     let new = prepare(
         &state,
         kind,

@@ -319,10 +319,20 @@ pub fn readable(conn: &mut DbConn, user: &AuthUser, id: i64) -> ApiResult<Docume
     let doc = get(conn, id)?;
     let allowed = match user.role() {
         Role::Reviewer | Role::Admin => true,
-        Role::Institution => {
-            doc.institution_id.is_some() && doc.institution_id == user.institution_id
+        Role::Institution => match user.institution_id {
+            Some(inst) if doc.institution_id == Some(inst) => true,
+            // The evidence cited against it in an exit case, so that it can answer it.
+            Some(inst) => crate::exits::service::is_evidence_against(conn, inst, id)?,
+            None => false,
+        },
+        // A school reads only what it uploaded itself (evidence for an exit case).
+        Role::School => {
+            let by: Option<i64> = documents::table
+                .find(id)
+                .select(documents::uploaded_by)
+                .first(conn)?;
+            by == Some(user.id)
         }
-        Role::School => false,
     };
     if allowed { Ok(doc) } else { Err(not_found()) }
 }

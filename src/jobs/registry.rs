@@ -87,6 +87,7 @@ impl Registry {
         crate::review::register(&mut r);
         crate::notices::register(&mut r);
         crate::mail::register(&mut r);
+        crate::sanctions::sweeps::register(&mut r);
         r
     }
 

@@ -45,6 +45,10 @@ pub fn standard() -> Vec<Periodic> {
             kind: crate::mail::reminders::CREDENTIAL_EXPIRY,
             schedule: Schedule::DailyAt(at(9, 0)),
         },
+        Periodic {
+            kind: crate::sanctions::sweeps::INSPECTION_SWEEP,
+            schedule: Schedule::DailyAt(at(1, 0)),
+        },
     ]
 }
 

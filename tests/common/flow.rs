@@ -297,3 +297,96 @@ pub async fn admitted(app: &TestApp, n: u32, round: i64, items: &[&str]) -> (App
     };
     (applicant, id)
 }
+
+// ---- exit cases and sanctions (issue #7) ---------------------------------------------------
+// Until the admission and contracts flows land, these seed pool entries and contracts with SQL;
+// the integrator swaps the bodies for the real HTTP flows.
+
+/// Institution `n`, admitted to the pool of `round` for `items` (its application `admitted`,
+/// an active pool entry with its items). Returns the applicant, the application id and the
+/// pool entry id.
+pub async fn seed_pool_member(
+    app: &TestApp,
+    n: u32,
+    round: i64,
+    items: &[&str],
+) -> (Applicant, i64, i64) {
+    let (applicant, application) = submitted(app, n, round, items).await;
+    app.sql(&format!(
+        "UPDATE applications SET status = 'admitted', approved_items = proposed_items WHERE id = {application}"
+    ))
+    .await;
+    let codes = serde_json::to_string(items).unwrap().replace('\'', "''");
+    app.sql(&format!(
+        "INSERT INTO pool_entries (institution_id, application_id, round_id, items, status, valid_from, valid_until, admitted_at, updated_at) \
+         VALUES ({}, {application}, {round}, '{codes}', 'active', '2026-09-01', '2028-08-31', '2026-03-01 00:00:00', '2026-03-01 00:00:00')",
+        applicant.institution_id
+    ))
+    .await;
+    let entry = app
+        .sql_i64(&format!(
+            "SELECT id AS value FROM pool_entries WHERE application_id = {application}"
+        ))
+        .await;
+    for item in items {
+        let category = item.split('.').next().unwrap();
+        app.sql(&format!(
+            "INSERT INTO pool_items (entry_id, code, category) VALUES ({entry}, '{item}', '{category}')"
+        ))
+        .await;
+    }
+    (applicant, application, entry)
+}
+
+/// The school of the harness's school account (`token(Role::School)`).
+pub async fn school_id(app: &TestApp) -> i64 {
+    app.token(provider_registry::auth::Role::School).await;
+    app.sql_i64("SELECT school_id AS value FROM users WHERE email = 'school@test.local'")
+        .await
+}
+
+/// An active contract of `school` with the pool member for `items`; returns its id.
+pub async fn seed_contract(
+    app: &TestApp,
+    school: i64,
+    applicant: &Applicant,
+    entry: i64,
+    items: &[&str],
+) -> i64 {
+    let codes = serde_json::to_string(items).unwrap().replace('\'', "''");
+    app.sql(&format!(
+        "INSERT INTO contracts (school_id, institution_id, pool_entry_id, items, starts_on, ends_on, status, created_at, updated_at) \
+         VALUES ({school}, {}, {entry}, '{codes}', '2026-09-01', '2028-08-31', 'active', '2026-03-01 00:00:00', '2026-03-01 00:00:00')",
+        applicant.institution_id
+    ))
+    .await;
+    app.sql_i64(&format!(
+        "SELECT MAX(id) AS value FROM contracts WHERE school_id = {school} AND institution_id = {}",
+        applicant.institution_id
+    ))
+    .await
+}
+
+/// Signs every cached role in again (tokens expire 8 hours after the clock time they were
+/// issued at, so a test that moves the clock far ahead refreshes them).
+pub async fn refresh_tokens(app: &TestApp) {
+    let roles: Vec<provider_registry::auth::Role> =
+        app.tokens.lock().unwrap().keys().copied().collect();
+    for role in roles {
+        let token = app
+            .login(&format!("{}@test.local", role.as_str()), PASSWORD)
+            .await;
+        app.tokens.lock().unwrap().insert(role, token);
+    }
+}
+
+/// Moves the clock to `now` (any distance) and signs the harness's roles and `applicants` in
+/// again.
+pub async fn travel(app: &TestApp, now: &str, applicants: &mut [&mut Applicant]) {
+    refresh_tokens(app).await;
+    app.set_clock(now).await;
+    refresh_tokens(app).await;
+    for a in applicants.iter_mut() {
+        a.token = app.login(&a.email, PASSWORD).await;
+    }
+}

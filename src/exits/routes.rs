@@ -1,0 +1,265 @@
+//! Exit-case endpoints: `GET/POST /exit-cases`, `GET /exit-cases/{id}`, the statement and the
+//! decision, a school's `POST /contracts/{id}/terminate`, and the reviewer's verification of an
+//! inspection record or a teacher's credentials.
+
+use actix_web::{HttpResponse, get, post, web};
+
+use crate::app::AppState;
+use crate::auth::{AnyRole, Authed, InstitutionRole, Reviewer, Role, SchoolRole};
+use crate::error::{ApiError, ApiResult, ProblemBody};
+use crate::exits::service::{
+    self, CaseFilter, DecisionRequest, ExitCase, NewCase, Statement, Termination,
+    TerminationOutcome, Verification, VerificationOutcome, Verified,
+};
+use crate::http::{Json, Page, PageQuery};
+
+/// Registers the routes of this module.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(get_case)
+        .service(statement)
+        .service(decision)
+        .service(terminate)
+        .service(verify_inspection)
+        .service(verify_teacher);
+}
+
+/// Exit cases: reviewers all (filtered), an institution its own.
+#[utoipa::path(
+    tag = "exit cases",
+    params(CaseFilter, PageQuery),
+    responses((status = 200, body = Page<ExitCase>), (status = 401, body = ProblemBody, content_type = "application/problem+json"), (status = 403, body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/exit-cases")]
+pub async fn list(
+    user: Authed<AnyRole>,
+    state: web::Data<AppState>,
+    filter: web::Query<CaseFilter>,
+    page: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    if user.role() == Role::School {
+        return Err(ApiError::forbidden());
+    }
+    let (u, filter, page) = (user.user.clone(), filter.into_inner(), page.into_inner());
+    let (items, total) = state
+        .run(move |conn| service::list(conn, &u, &filter, page.offset(), page.per_page()))
+        .await?;
+    Ok(HttpResponse::Ok().json(Page::new(items, &page, total)))
+}
+
+/// Open an exit case (reviewer), or add grounds to the institution's open case.
+#[utoipa::path(
+    tag = "exit cases",
+    request_body = NewCase,
+    responses(
+        (status = 201, body = ExitCase),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "no such institution"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`not_in_pool`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`grounds_missing`, `unknown_document`, `calendar_year_missing`"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/exit-cases")]
+pub async fn create(
+    user: Authed<Reviewer>,
+    state: web::Data<AppState>,
+    body: Json<NewCase>,
+) -> ApiResult<HttpResponse> {
+    let (u, ctx, req) = (user.user.clone(), user.ctx.clone(), body.into_inner());
+    let case = state
+        .write(move |conn| service::create(conn, &u, &ctx, &req))
+        .await?;
+    Ok(HttpResponse::Created().json(case))
+}
+
+/// One exit case: grounds, evidence, statement, deadlines, decision.
+#[utoipa::path(
+    tag = "exit cases",
+    params(("id" = i64, Path, description = "exit case id")),
+    responses((status = 200, body = ExitCase), (status = 404, body = ProblemBody, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/exit-cases/{id}")]
+pub async fn get_case(
+    user: Authed<AnyRole>,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let (u, id) = (user.user.clone(), id.into_inner());
+    Ok(HttpResponse::Ok().json(state.run(move |conn| service::get(conn, &u, id)).await?))
+}
+
+/// File the statement of defence (the institution, once, by 23:59:59 Beijing time on
+/// `statement_due`).
+#[utoipa::path(
+    tag = "exit cases",
+    params(("id" = i64, Path, description = "exit case id")),
+    request_body = Statement,
+    responses(
+        (status = 200, body = ExitCase),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`statement_window_closed`, `statement_already_filed`, `exit_case_closed`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`unknown_document`"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/exit-cases/{id}/statement")]
+pub async fn statement(
+    user: Authed<InstitutionRole>,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Json<Statement>,
+) -> ApiResult<HttpResponse> {
+    let (u, ctx, id, req) = (
+        user.user.clone(),
+        user.ctx.clone(),
+        id.into_inner(),
+        body.into_inner(),
+    );
+    Ok(HttpResponse::Ok().json(
+        state
+            .write(move |conn| service::file_statement(conn, &u, &ctx, id, &req))
+            .await?,
+    ))
+}
+
+/// Decide a case (reviewer): `remove` (pool entry removed, contracts ended, in-flight
+/// applications rejected, a 36-month ban recorded) or `dismiss`.
+#[utoipa::path(
+    tag = "exit cases",
+    params(("id" = i64, Path, description = "exit case id")),
+    request_body = DecisionRequest,
+    responses(
+        (status = 200, body = ExitCase),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`statement_window_open`, `exit_case_closed`, `status_changed`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/exit-cases/{id}/decision")]
+pub async fn decision(
+    user: Authed<Reviewer>,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Json<DecisionRequest>,
+) -> ApiResult<HttpResponse> {
+    let (u, ctx, id, req) = (
+        user.user.clone(),
+        user.ctx.clone(),
+        id.into_inner(),
+        body.into_inner(),
+    );
+    let (case, _removal) = state
+        .write(move |conn| service::decide(conn, &u, &ctx, id, &req))
+        .await?;
+    Ok(HttpResponse::Ok().json(case))
+}
+
+/// Terminate a contract (the school that owns it) citing exit grounds with evidence: the
+/// contract ends at once and the grounds open or join the institution's exit case.
+#[utoipa::path(
+    tag = "contracts",
+    params(("id" = i64, Path, description = "contract id")),
+    request_body = Termination,
+    responses(
+        (status = 200, body = TerminationOutcome),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`contract_not_active`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`grounds_missing`, `unknown_document`"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/contracts/{id}/terminate")]
+pub async fn terminate(
+    user: Authed<SchoolRole>,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Json<Termination>,
+) -> ApiResult<HttpResponse> {
+    let (u, ctx, id, req) = (
+        user.user.clone(),
+        user.ctx.clone(),
+        id.into_inner(),
+        body.into_inner(),
+    );
+    Ok(HttpResponse::Ok().json(
+        state
+            .write(move |conn| service::terminate(conn, &u, &ctx, id, &req))
+            .await?,
+    ))
+}
+
+/// Record a reviewer's verdict on an annual-inspection record; `false` opens (or joins) a
+/// `false_credentials` exit case.
+#[utoipa::path(
+    tag = "exit cases",
+    params(("id" = i64, Path, description = "institution id"), ("inspection_id" = i64, Path, description = "inspection record id")),
+    request_body = Verification,
+    responses(
+        (status = 200, body = VerificationOutcome),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`not_in_pool`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/institutions/{id}/inspections/{inspection_id}/verification")]
+pub async fn verify_inspection(
+    user: Authed<Reviewer>,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+    body: Json<Verification>,
+) -> ApiResult<HttpResponse> {
+    let (u, ctx, (inst, id), req) = (
+        user.user.clone(),
+        user.ctx.clone(),
+        path.into_inner(),
+        body.into_inner(),
+    );
+    Ok(HttpResponse::Ok().json(
+        state
+            .write(move |conn| {
+                service::verify(conn, &u, &ctx, inst, Verified::Inspection(id), &req)
+            })
+            .await?,
+    ))
+}
+
+/// Record a reviewer's verdict on a teacher's credentials; `false` opens (or joins) a
+/// `false_credentials` exit case.
+#[utoipa::path(
+    tag = "exit cases",
+    params(("id" = i64, Path, description = "institution id"), ("teacher_id" = i64, Path, description = "teacher id")),
+    request_body = Verification,
+    responses(
+        (status = 200, body = VerificationOutcome),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`not_in_pool`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/institutions/{id}/teachers/{teacher_id}/verification")]
+pub async fn verify_teacher(
+    user: Authed<Reviewer>,
+    state: web::Data<AppState>,
+    path: web::Path<(i64, i64)>,
+    body: Json<Verification>,
+) -> ApiResult<HttpResponse> {
+    let (u, ctx, (inst, id), req) = (
+        user.user.clone(),
+        user.ctx.clone(),
+        path.into_inner(),
+        body.into_inner(),
+    );
+    Ok(HttpResponse::Ok().json(
+        state
+            .write(move |conn| service::verify(conn, &u, &ctx, inst, Verified::Teacher(id), &req))
+            .await?,
+    ))
+}

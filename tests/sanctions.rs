@@ -1,0 +1,515 @@
+//! Sanctions through HTTP: a ban refuses registration and submission until its end date and
+//! then nothing stands in the way; the blacklist import (all or nothing, per source) refuses
+//! listed applicants and opens cases for listed pool members; the annual-inspection sweep; the
+//! re-registration flag.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::flow;
+use common::{PASSWORD, TestApp, assert_problem};
+use provider_registry::auth::Role;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+const ITEMS: &[&str] = &["sports.basketball"];
+
+async fn ok(res: reqwest::Response, status: StatusCode) -> Value {
+    let got = res.status();
+    let text = res.text().await.unwrap();
+    assert_eq!(got, status, "{text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+/// A ban row for `uscc` (of institution `institution_id`) from `starts_on` to `ends_on`.
+async fn ban(app: &TestApp, institution_id: i64, uscc: &str, starts_on: &str, ends_on: &str) {
+    app.sql(&format!(
+        "INSERT INTO bans (institution_id, uscc, institution_name, grounds, starts_on, ends_on, created_at) \
+         VALUES ({institution_id}, '{uscc}', '被清退机构', '[\"illegal_conduct\"]', '{starts_on}', '{ends_on}', '2023-03-01 00:00:00')"
+    ))
+    .await;
+}
+
+async fn register(app: &TestApp, n: u32) -> reqwest::Response {
+    app.post("/api/v1/auth/register")
+        .json(&json!({
+            "email": format!("new{n}@example.cn"), "password": PASSWORD, "display_name": "联系人",
+            "institution_name": format!("南宁市新{n}中心"), "uscc": flow::uscc(n),
+            "entity_type": "private_non_enterprise_unit",
+        }))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn submit(app: &TestApp, token: &str, id: i64) -> reqwest::Response {
+    app.post(&format!("/api/v1/applications/{id}/submit"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn codes(body: &Value, key: &str) -> Vec<String> {
+    body["extra"][key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Enqueues the periodic jobs due by the service clock (as the worker's tick does) and runs them.
+async fn tick_and_run(app: &TestApp) {
+    let state = app.state.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = state.pool.get().unwrap();
+        let periodic = provider_registry::jobs::scheduler::standard();
+        provider_registry::db::write_tx(&mut conn, |c| {
+            provider_registry::jobs::scheduler::tick(c, &periodic, state.clock.now())
+        })
+        .unwrap();
+    })
+    .await
+    .unwrap();
+    app.run_pending_jobs().await;
+}
+
+#[tokio::test]
+async fn a_banned_uscc_cannot_register_until_the_ban_ends() {
+    let app = TestApp::spawn().await;
+    app.set_clock("2026-02-27T10:00:00+08:00").await;
+    app.token(Role::Institution).await;
+    let owner = app
+        .sql_i64("SELECT id AS value FROM institutions WHERE uscc = '91450103MA5L123454'")
+        .await;
+    ban(&app, owner, &flow::uscc(50), "2023-03-01", "2026-03-01").await;
+
+    let body = assert_problem(
+        register(&app, 50).await,
+        StatusCode::CONFLICT,
+        "uscc_banned",
+    )
+    .await;
+    assert_eq!(body["extra"]["ban_ends_on"], "2026-03-01");
+    assert!(body["detail"].as_str().unwrap().contains("2026-03-01"));
+
+    // The ban's end date is the first day it no longer applies.
+    flow::travel(&app, "2026-03-01T00:00:01+08:00", &mut []).await;
+    ok(register(&app, 50).await, StatusCode::CREATED).await;
+}
+
+#[tokio::test]
+async fn a_banned_uscc_cannot_submit_until_the_ban_ends() {
+    let app = TestApp::spawn().await;
+    app.set_clock("2026-02-27T10:00:00+08:00").await;
+    let round = app.open_round().await;
+    let mut applicant = flow::institution(&app, 1, ITEMS).await;
+    let id = flow::draft(&app, &applicant, round, ITEMS).await;
+    ban(
+        &app,
+        applicant.institution_id,
+        &applicant.uscc,
+        "2023-03-02",
+        "2026-03-02",
+    )
+    .await;
+
+    let body = assert_problem(
+        submit(&app, &applicant.token, id).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "submission_blocked",
+    )
+    .await;
+    assert!(
+        codes(&body, "blocking").contains(&"uscc_banned".to_owned()),
+        "{body}"
+    );
+    let finding = body["extra"]["blocking"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "uscc_banned")
+        .unwrap();
+    assert_eq!(finding["detail"]["ban_ends_on"], "2026-03-02");
+
+    flow::travel(&app, "2026-03-02T08:00:00+08:00", &mut [&mut applicant]).await;
+    flow::submit(&app, &applicant, id).await;
+}
+
+#[tokio::test]
+async fn an_application_linked_to_a_banned_institution_is_flagged_without_the_id_number() {
+    let app = TestApp::spawn().await;
+    app.set_clock("2026-03-02T10:00:00+08:00").await;
+    let round = app.open_round().await;
+    let banned = flow::institution(&app, 1, ITEMS).await;
+    ban(
+        &app,
+        banned.institution_id,
+        &banned.uscc,
+        "2026-01-05",
+        "2029-01-05",
+    )
+    .await;
+    let successor = flow::institution(&app, 2, ITEMS).await;
+    // The new entity's legal representative is the banned institution's.
+    let number = flow::resident_id(2);
+    app.sql(&format!(
+        "UPDATE institutions SET legal_rep_id_number = '{number}' WHERE id = {}",
+        successor.institution_id
+    ))
+    .await;
+    let id = flow::draft(&app, &successor, round, ITEMS).await;
+    let res = submit(&app, &successor.token, id).await;
+    let text = res.text().await.unwrap();
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body["status"], "submitted", "{text}");
+    let warnings: Vec<&str> = body["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        warnings.contains(&"linked_to_banned_institution"),
+        "{warnings:?}"
+    );
+    assert!(
+        !text.contains(&number),
+        "the identity number leaked: {text}"
+    );
+    // An unrelated applicant is not flagged.
+    let (_, other) = flow::submitted(&app, 3, round, ITEMS).await;
+    let other = ok(
+        app.as_role(
+            Role::Reviewer,
+            Method::GET,
+            &format!("/api/v1/applications/{other}"),
+        )
+        .await
+        .send()
+        .await
+        .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        !other["warnings"]
+            .to_string()
+            .contains("linked_to_banned_institution")
+    );
+}
+
+fn csv(rows: &[(String, &str)], source: &str) -> String {
+    let mut out = String::from("uscc,name,source,listed_on,reason\n");
+    for (uscc, name) in rows {
+        out.push_str(&format!(
+            "{uscc},\"{name}\",{source},2026-02-01,严重违法失信\n"
+        ));
+    }
+    out
+}
+
+async fn import(app: &TestApp, source: &str, body: String) -> reqwest::Response {
+    app.as_role(
+        Role::Reviewer,
+        Method::PUT,
+        &format!("/api/v1/blacklist?source={source}"),
+    )
+    .await
+    .header("content-type", "text/csv; charset=utf-8")
+    .body(body)
+    .send()
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_blacklist_import_refuses_listed_applicants_and_opens_cases_for_listed_members() {
+    let app = TestApp::spawn().await;
+    app.set_clock("2026-03-02T10:00:00+08:00").await;
+    let round = app.open_round().await;
+    let applicant = flow::institution(&app, 1, ITEMS).await;
+    let (member, _, _) = flow::seed_pool_member(&app, 2, round, ITEMS).await;
+    let id = flow::draft(&app, &applicant, round, ITEMS).await;
+
+    let file = csv(
+        &[(applicant.uscc.clone(), "甲"), (member.uscc.clone(), "乙")],
+        "market",
+    );
+    let body = ok(import(&app, "market", file.clone()).await, StatusCode::OK).await;
+    assert_eq!(body["entries"], 2);
+    assert_eq!(body["replaced"], 0);
+    assert_eq!(body["exit_case_ids"].as_array().unwrap().len(), 1);
+    let case_id = body["exit_case_ids"][0].as_i64().unwrap();
+    let case = ok(
+        app.as_role(
+            Role::Reviewer,
+            Method::GET,
+            &format!("/api/v1/exit-cases/{case_id}"),
+        )
+        .await
+        .send()
+        .await
+        .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(case["institution_id"], member.institution_id);
+    assert_eq!(case["opened_by"], "system");
+    assert_eq!(case["grounds"][0]["ground"]["code"], "blacklisted");
+
+    let refused = assert_problem(
+        submit(&app, &applicant.token, id).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "submission_blocked",
+    )
+    .await;
+    assert!(codes(&refused, "blocking").contains(&"blacklisted".to_owned()));
+
+    // Importing the same list again does not add the ground twice.
+    ok(import(&app, "market", file).await, StatusCode::OK).await;
+    assert_eq!(
+        app.sql_i64("SELECT COUNT(*) AS value FROM exit_grounds WHERE ground = 'blacklisted'")
+            .await,
+        1
+    );
+    // Another source's list is kept apart; replacing "market" with a list without the applicant
+    // lets it submit.
+    ok(
+        import(
+            &app,
+            "courts",
+            csv(&[(member.uscc.clone(), "乙")], "courts"),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let replaced = ok(
+        import(&app, "market", csv(&[(flow::uscc(77), "丙")], "market")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(replaced["replaced"], 2);
+    let listed = ok(
+        app.as_role(Role::Reviewer, Method::GET, "/api/v1/blacklist")
+            .await
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(listed["total"], 2);
+    flow::submit(&app, &applicant, id).await;
+    assert!(
+        app.sql_i64(
+            "SELECT COUNT(*) AS value FROM audit_events WHERE action = 'blacklist.imported'"
+        )
+        .await
+            >= 4
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_blacklist_is_reported_line_by_line_and_nothing_is_imported() {
+    let app = TestApp::spawn().await;
+    app.set_clock("2026-03-02T10:00:00+08:00").await;
+    let good = csv(&[(flow::uscc(1), "甲")], "market");
+    ok(import(&app, "market", good).await, StatusCode::OK).await;
+
+    let bad = format!(
+        "uscc,name,source,listed_on,reason\n\
+         {},乙,market,2026-02-01,r\n\
+         52450100MJ0000001X,丙,market,2026-02-01,r\n\
+         {},丁,market,2026-13-01,r\n\
+         {},戊,market\n\
+         {},\"己\"x,market,2026-02-01,r\n",
+        flow::uscc(2),
+        flow::uscc(3),
+        flow::uscc(4),
+        flow::uscc(5)
+    );
+    let body = assert_problem(
+        import(&app, "market", bad).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "blacklist_malformed",
+    )
+    .await;
+    let lines: Vec<(i64, String, String)> = body["extra"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["line"].as_i64().unwrap(),
+                l["field"].as_str().unwrap().to_owned(),
+                l["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            (3, "uscc".into(), "invalid_uscc".into()),
+            (4, "listed_on".into(), "invalid_date".into()),
+            (5, "line".into(), "wrong_column_count".into()),
+            (6, "line".into(), "bad_quoting".into()),
+        ]
+    );
+    assert_eq!(body["errors"][0]["field"], "line 3: uscc");
+    // Nothing changed: the previous list is intact.
+    let listed = ok(
+        app.as_role(
+            Role::Reviewer,
+            Method::GET,
+            "/api/v1/blacklist?source=market",
+        )
+        .await
+        .send()
+        .await
+        .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(listed["total"], 1);
+    assert_eq!(listed["items"][0]["uscc"], flow::uscc(1));
+
+    let not_csv = app
+        .as_role(
+            Role::Reviewer,
+            Method::PUT,
+            "/api/v1/blacklist?source=market",
+        )
+        .await
+        .json(&json!({"uscc": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_csv.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let mismatch = import(&app, "market", csv(&[(flow::uscc(9), "庚")], "courts")).await;
+    let body = assert_problem(
+        mismatch,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "blacklist_malformed",
+    )
+    .await;
+    assert_eq!(body["extra"]["lines"][0]["code"], "source_mismatch");
+    let public = app.get("/api/v1/blacklist").send().await.unwrap();
+    assert_eq!(public.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_inspection_sweep_opens_cases_from_the_day_after_the_configured_date() {
+    let app = TestApp::spawn().await;
+    app.set_clock("2026-03-02T10:00:00+08:00").await;
+    let round = app.open_round().await;
+    let (mut passed, _, _) = flow::seed_pool_member(&app, 1, round, ITEMS).await;
+    let (mut failed, _, _) = flow::seed_pool_member(&app, 2, round, ITEMS).await;
+    let (mut missing, _, _) = flow::seed_pool_member(&app, 3, round, ITEMS).await;
+    app.sql(&format!(
+        "UPDATE inspections SET result = 'failed' WHERE institution_id = {} AND year = 2025",
+        failed.institution_id
+    ))
+    .await;
+    app.sql(&format!(
+        "DELETE FROM inspections WHERE institution_id = {} AND year = 2025",
+        missing.institution_id
+    ))
+    .await;
+    let cases = |inst: i64| {
+        format!("SELECT COUNT(*) AS value FROM exit_cases WHERE institution_id = {inst}")
+    };
+
+    flow::travel(
+        &app,
+        "2026-06-30T12:00:00+08:00",
+        &mut [&mut passed, &mut failed, &mut missing],
+    )
+    .await;
+    tick_and_run(&app).await;
+    assert_eq!(
+        app.sql_i64("SELECT COUNT(*) AS value FROM exit_cases")
+            .await,
+        0
+    );
+
+    flow::travel(
+        &app,
+        "2026-07-01T02:00:00+08:00",
+        &mut [&mut passed, &mut failed, &mut missing],
+    )
+    .await;
+    tick_and_run(&app).await;
+    assert_eq!(app.sql_i64(&cases(passed.institution_id)).await, 0);
+    assert_eq!(app.sql_i64(&cases(failed.institution_id)).await, 1);
+    assert_eq!(app.sql_i64(&cases(missing.institution_id)).await, 1);
+    let listed = ok(
+        app.get("/api/v1/exit-cases")
+            .bearer_auth(&failed.token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let case = &listed["items"][0];
+    assert_eq!(case["opened_by"], "system");
+    assert_eq!(case["grounds"][0]["ground"]["code"], "annual_inspection");
+    assert_eq!(case["statement_due"], "2026-07-08");
+
+    // The next days' sweeps add nothing, even after a reviewer dismissed one case.
+    let id = case["id"].as_i64().unwrap();
+    ok(
+        app.as_role(
+            Role::Reviewer,
+            Method::POST,
+            &format!("/api/v1/exit-cases/{id}/decision"),
+        )
+        .await
+        .json(&json!({"decision": "dismiss", "reasons": "已补交年检合格证明"}))
+        .send()
+        .await
+        .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    flow::travel(&app, "2026-07-02T02:00:00+08:00", &mut []).await;
+    tick_and_run(&app).await;
+    assert_eq!(
+        app.sql_i64(
+            "SELECT COUNT(*) AS value FROM exit_grounds WHERE ground = 'annual_inspection'"
+        )
+        .await,
+        2
+    );
+    assert_eq!(app.sql_i64(&cases(failed.institution_id)).await, 1);
+}
+
+#[tokio::test]
+async fn the_sweep_date_is_configurable() {
+    let app = TestApp::spawn_with(&[("INSPECTION_SWEEP_DATE", "03-31")]).await;
+    app.set_clock("2026-03-02T10:00:00+08:00").await;
+    let round = app.open_round().await;
+    let (mut member, _, _) = flow::seed_pool_member(&app, 1, round, ITEMS).await;
+    app.sql(&format!(
+        "DELETE FROM inspections WHERE institution_id = {} AND year = 2025",
+        member.institution_id
+    ))
+    .await;
+    flow::travel(&app, "2026-03-31T12:00:00+08:00", &mut [&mut member]).await;
+    tick_and_run(&app).await;
+    assert_eq!(
+        app.sql_i64("SELECT COUNT(*) AS value FROM exit_cases")
+            .await,
+        0
+    );
+    flow::travel(&app, "2026-04-01T12:00:00+08:00", &mut [&mut member]).await;
+    tick_and_run(&app).await;
+    assert_eq!(
+        app.sql_i64("SELECT COUNT(*) AS value FROM exit_cases")
+            .await,
+        1
+    );
+}
