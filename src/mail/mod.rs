@@ -109,6 +109,19 @@ pub fn redact_for_admins(kind: &str, payload: &mut serde_json::Value) {
     }
 }
 
+/// Says at start-up where e-mail goes (never the SMTP password).
+pub fn log_transport(settings: &crate::config::Settings) {
+    match &settings.mail.smtp {
+        Some(url) => tracing::info!(
+            host = %url.host, port = url.port, tls = ?url.tls, "e-mail is sent over SMTP"
+        ),
+        None => tracing::info!(
+            dir = %transport::mail_dir(&settings.data_dir).display(),
+            "SMTP_URL is not set: e-mail is written as .eml files"
+        ),
+    }
+}
+
 /// Registers the mail job kinds (one line in `Registry::standard`).
 pub fn register(registry: &mut Registry) {
     registry.register(SEND, Handler::External(send));
