@@ -41,7 +41,7 @@ pub use templates::Template;
 pub const SEND: &str = "email.send";
 
 /// How many times a message is tried before it is dead (with the queue's backoff, 30 s
-/// doubling to one hour: about 9 hours in all).
+/// doubling up to one hour: the last try comes about 5 hours after the first).
 pub const MAX_ATTEMPTS: i32 = 12;
 
 /// An event's message to its recipients.
