@@ -28,6 +28,7 @@
 //! | `SMTP_URL` | unset | `smtp://user:pass@host:587?tls=starttls` (STARTTLS, the default), `smtps://user:pass@host:465` (implicit TLS), `smtp://host:25?tls=none`; unset: `.eml` files under `<data dir>/mail/` |
 //! | `MAIL_FROM` | `课后服务机构备选库 <noreply@registry.invalid>` | sender of every e-mail |
 //! | `SMTP_TIMEOUT_SECONDS` | `30` | SMTP command timeout |
+//! | `SMTP_CA_FILE` | unset | PEM file of extra root certificates trusted for the SMTP server (a private CA) |
 //! | `INSPECTION_REMINDER_DATE` | `06-01` | MM-DD (Beijing) from which institutions lacking last year's annual inspection are reminded |
 //! | `INSPECTION_SWEEP_DATE` | `06-30` | `MM-DD`; from the next day on, pool members without a passed inspection for the previous year get an exit case |
 //! | `REGISTRY_REGION` | `4501` | the bureau's administrative-division prefix (GB/T 2260; 4501 = Nanning); codes registered elsewhere are flagged |
@@ -198,6 +199,7 @@ impl Settings {
                 var("MAIL_FROM"),
                 var("INSPECTION_REMINDER_DATE"),
                 number("SMTP_TIMEOUT_SECONDS", 30)?,
+                var("SMTP_CA_FILE"),
             )?,
         })
     }

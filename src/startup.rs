@@ -115,6 +115,7 @@ pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
             tracing::info!(loaded, "loaded the shipped working-day calendars");
         }
     }
+    crate::mail::log_transport(&settings);
     let secret = load_or_create_secret(settings.jwt_secret.as_deref(), &settings.data_dir)?;
     let jwt = Arc::new(JwtKeys::new(&secret, settings.jwt_ttl_minutes));
     let pdf = match &settings.pdf_program {

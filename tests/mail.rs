@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::smtp::{Mode, Received, SmtpServer};
+use common::smtp::{Mode, Received, Security, SmtpServer};
 use common::{TestApp, flow};
 use mail_parser::{MessageParser, MimeHeaders};
 use provider_registry::auth::Role;
@@ -728,4 +728,64 @@ async fn every_workflow_event_reaches_exactly_its_parties() {
     emit(&app, all).await;
     app.run_pending_jobs().await;
     assert_eq!(smtp.messages().len(), after_submission + 16);
+}
+
+/// A submission's messages go over TLS to a server whose certificate is signed by the CA of
+/// `SMTP_CA_FILE`.
+async fn delivered_over(security: Security) {
+    let smtp = SmtpServer::start_with(security).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, smtp.ca_pem()).unwrap();
+    let url = smtp.url();
+    let app = TestApp::spawn_with(&[
+        ("SMTP_URL", url.as_str()),
+        ("SMTP_CA_FILE", ca.to_str().unwrap()),
+    ])
+    .await;
+    app.set_clock("2026-02-13T10:00:00+08:00").await;
+    app.token(Role::Reviewer).await;
+    let round = app.open_round().await;
+    let (applicant, _) = flow::submitted(&app, 10, round, ITEMS).await;
+    app.run_pending_jobs().await;
+    let messages = smtp.messages();
+    assert_eq!(
+        recipients(&messages),
+        vec![applicant.email.clone(), "reviewer@test.local".to_owned()],
+        "{:?}",
+        email_jobs(&app, None).await
+    );
+    assert!(messages.iter().all(|m| m.tls), "{security:?}");
+    check_mime(&messages[0].data);
+}
+
+#[tokio::test]
+async fn starttls_delivers_to_a_server_of_a_private_ca() {
+    delivered_over(Security::StartTls).await;
+}
+
+#[tokio::test]
+async fn implicit_tls_delivers_to_a_server_of_a_private_ca() {
+    delivered_over(Security::Implicit).await;
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_is_not_sent_to_and_is_retried() {
+    let smtp = SmtpServer::start_with(Security::StartTls).await;
+    let url = smtp.url();
+    let app = TestApp::spawn_with(&[("SMTP_URL", url.as_str())]).await;
+    app.set_clock("2026-02-13T10:00:00+08:00").await;
+    app.token(Role::Reviewer).await;
+    let round = app.open_round().await;
+    flow::submitted(&app, 11, round, ITEMS).await;
+    app.run_pending_jobs().await;
+    assert!(smtp.messages().is_empty());
+    let pending = email_jobs(&app, Some("pending")).await;
+    assert_eq!(pending.len(), 2);
+    assert!(
+        pending
+            .iter()
+            .all(|j| j["last_error"].as_str().unwrap().contains("certificate")),
+        "{pending:?}"
+    );
 }

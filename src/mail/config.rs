@@ -10,7 +10,8 @@
 //! | `smtp://host:25?tls=none` | no TLS at all (a local relay, tests); default port 25 |
 //! | `smtp://host?tls=opportunistic` | STARTTLS when the server offers it, plain otherwise |
 //!
-//! TLS is rustls with the webpki root certificates (no OpenSSL).
+//! TLS is rustls with the webpki root certificates (no OpenSSL), plus the certificates of
+//! `SMTP_CA_FILE` (PEM) for a relay with a private certificate authority.
 
 use std::fmt;
 use std::str::FromStr;
@@ -116,6 +117,8 @@ pub struct MailSettings {
     /// record are reminded, once a year each.
     pub inspection_reminder: (u32, u32),
     pub smtp_timeout: Duration,
+    /// Extra trusted root certificates (PEM) for the SMTP server's TLS certificate.
+    pub smtp_ca_pem: Option<Vec<u8>>,
 }
 
 pub const DEFAULT_FROM: &str = "课后服务机构备选库 <noreply@registry.invalid>";
@@ -126,6 +129,7 @@ impl MailSettings {
         from: Option<String>,
         reminder: Option<String>,
         timeout_seconds: u64,
+        ca_file: Option<String>,
     ) -> anyhow::Result<Self> {
         let smtp = smtp_url.as_deref().map(SmtpUrl::parse).transpose()?;
         let from_raw = from.unwrap_or_else(|| DEFAULT_FROM.to_owned());
@@ -134,7 +138,14 @@ impl MailSettings {
         })?;
         let inspection_reminder = month_day(reminder.as_deref().unwrap_or("06-01"))
             .context("INSPECTION_REMINDER_DATE must be MM-DD, e.g. 06-01")?;
+        let smtp_ca_pem = ca_file
+            .map(|path| {
+                std::fs::read(path.trim())
+                    .with_context(|| format!("SMTP_CA_FILE: cannot read {}", path.trim()))
+            })
+            .transpose()?;
         Ok(Self {
+            smtp_ca_pem,
             smtp,
             from,
             inspection_reminder,
@@ -186,12 +197,14 @@ mod tests {
 
     #[test]
     fn reminder_dates_and_sender() {
-        let s = MailSettings::from_vars(None, None, None, 30).unwrap();
+        let s = MailSettings::from_vars(None, None, None, 30, None).unwrap();
         assert_eq!(s.inspection_reminder, (6, 1));
         assert_eq!(s.from.email.to_string(), "noreply@registry.invalid");
-        assert!(MailSettings::from_vars(None, None, Some("13-01".into()), 30).is_err());
-        assert!(MailSettings::from_vars(None, Some("not an address".into()), None, 30).is_err());
-        let s = MailSettings::from_vars(None, None, Some("02-29".into()), 30).unwrap();
+        assert!(MailSettings::from_vars(None, None, Some("13-01".into()), 30, None).is_err());
+        assert!(
+            MailSettings::from_vars(None, Some("not an address".into()), None, 30, None).is_err()
+        );
+        let s = MailSettings::from_vars(None, None, Some("02-29".into()), 30, None).unwrap();
         assert_eq!(s.reminder_date(2026), None);
     }
 }

@@ -41,7 +41,7 @@ pub use templates::Template;
 pub const SEND: &str = "email.send";
 
 /// How many times a message is tried before it is dead (with the queue's backoff, 30 s
-/// doubling to one hour: about 9 hours in all).
+/// doubling up to one hour: the last try comes about 5 hours after the first).
 pub const MAX_ATTEMPTS: i32 = 12;
 
 /// An event's message to its recipients.
@@ -106,6 +106,19 @@ pub fn redact_for_admins(kind: &str, payload: &mut serde_json::Value) {
         && let Some(obj) = payload.as_object_mut()
     {
         obj.retain(|k, _| matches!(k.as_str(), "to" | "subject" | "template" | "key"));
+    }
+}
+
+/// Says at start-up where e-mail goes (never the SMTP password).
+pub fn log_transport(settings: &crate::config::Settings) {
+    match &settings.mail.smtp {
+        Some(url) => tracing::info!(
+            host = %url.host, port = url.port, tls = ?url.tls, "e-mail is sent over SMTP"
+        ),
+        None => tracing::info!(
+            dir = %transport::mail_dir(&settings.data_dir).display(),
+            "SMTP_URL is not set: e-mail is written as .eml files"
+        ),
     }
 }
 

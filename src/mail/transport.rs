@@ -9,7 +9,7 @@ use lettre::Transport as _;
 use lettre::message::{Mailbox, Message, MultiPart};
 use lettre::transport::smtp::SmtpTransport;
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 
 use crate::config::Settings;
 use crate::mail::config::{SmtpUrl, TlsMode};
@@ -38,6 +38,7 @@ impl Mailer {
             Some(url) => Ok(Self::Smtp(Box::new(smtp_transport(
                 url,
                 settings.mail.smtp_timeout,
+                settings.mail.smtp_ca_pem.as_deref(),
             )?))),
             None => Ok(Self::Files(mail_dir(&settings.data_dir))),
         }
@@ -59,10 +60,20 @@ pub fn mail_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("mail")
 }
 
-fn smtp_transport(url: &SmtpUrl, timeout: std::time::Duration) -> Result<SmtpTransport, SendError> {
+fn smtp_transport(
+    url: &SmtpUrl,
+    timeout: std::time::Duration,
+    ca_pem: Option<&[u8]>,
+) -> Result<SmtpTransport, SendError> {
     let tls = |host: &str| {
-        TlsParameters::new(host.to_owned())
-            .map_err(|e| SendError::Permanent(format!("TLS set-up for {host} failed: {e}")))
+        let failed = |e: lettre::transport::smtp::Error| {
+            SendError::Permanent(format!("TLS set-up for {host} failed: {e}"))
+        };
+        let mut builder = TlsParameters::builder(host.to_owned());
+        if let Some(pem) = ca_pem {
+            builder = builder.add_root_certificate(Certificate::from_pem(pem).map_err(failed)?);
+        }
+        builder.build_rustls().map_err(failed)
     };
     let tls = match url.tls {
         TlsMode::None => Tls::None,
@@ -124,4 +135,53 @@ pub fn build_message(
             rendered.html.clone(),
         ))
         .map_err(|e| SendError::Permanent(format!("cannot build the message: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Overrides, Settings};
+
+    fn settings(smtp_url: &str) -> Settings {
+        let url = smtp_url.to_owned();
+        Settings::from_lookup(
+            move |k| (k == "SMTP_URL").then(|| url.clone()),
+            &Overrides::default(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn every_tls_mode_builds_a_transport_with_the_ring_provider() {
+        for url in [
+            "smtp://relay.example.cn?tls=none",
+            "smtp://relay.example.cn?tls=opportunistic",
+            "smtp://u:p@relay.example.cn:587?tls=starttls",
+            "smtps://u:p@relay.example.cn",
+        ] {
+            assert!(
+                matches!(Mailer::from_settings(&settings(url)), Ok(Mailer::Smtp(_))),
+                "{url}"
+            );
+        }
+        let mut s = settings("smtps://relay.example.cn");
+        s.mail.smtp_ca_pem = Some(b"-----BEGIN CERTIFICATE-----\nnot base64\n".to_vec());
+        assert!(matches!(
+            Mailer::from_settings(&s),
+            Err(SendError::Permanent(_))
+        ));
+    }
+
+    #[test]
+    fn a_bad_recipient_address_is_permanent() {
+        let rendered = Rendered {
+            subject: "主题".into(),
+            text: "正文".into(),
+            html: "<p>正文</p>".into(),
+        };
+        let from: Mailbox = crate::mail::config::DEFAULT_FROM.parse().unwrap();
+        let err =
+            build_message(&from, "not an address", &rendered, chrono::Utc::now(), "k").unwrap_err();
+        assert!(matches!(err, SendError::Permanent(_)), "{err}");
+    }
 }
