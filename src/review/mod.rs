@@ -336,7 +336,7 @@ pub fn decide(
     diesel::update(applications::table.find(id))
         .set((
             applications::approved_items.eq(&approved_json),
-            applications::decision_note.eq(Some(&reasons)),
+            applications::decision_note.eq((!reasons.is_empty()).then_some(&reasons)),
             applications::return_deadline.eq(deadline),
             applications::decided_at.eq(Some(now)),
             applications::decided_by.eq(Some(reviewer.id)),
