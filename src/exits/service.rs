@@ -237,6 +237,9 @@ pub fn open_or_join(
         ))
         .execute(conn)?;
     }
+    if opened {
+        crate::mail::events::exit_case_opened(conn, ctx.now, case_id)?;
+    }
     Ok(Joined {
         case_id,
         opened,
@@ -707,6 +710,7 @@ pub fn terminate(
         contract_id,
         serde_json::json!({ "school_id": school_id, "institution_id": institution_id, "grounds": codes, "ended_on": today }),
     )?;
+    crate::mail::events::contract_ended(conn, ctx.now, contract_id)?;
     let grounds: Vec<NewGround> = dedup(&req.grounds)
         .into_iter()
         .map(|g| NewGround {
@@ -930,6 +934,7 @@ pub fn file_statement(
         id,
         serde_json::json!({ "document_ids": req.document_ids }),
     )?;
+    crate::mail::events::statement_received(conn, ctx.now, id)?;
     get_unchecked(conn, id)
 }
 
@@ -1090,6 +1095,7 @@ fn remove(conn: &mut DbConn, ctx: &Ctx, case: &CaseRow) -> ApiResult<Removal> {
             contract,
             serde_json::json!({ "reason": "institution_removed", "exit_case_id": case.id, "school_id": school, "ended_on": today }),
         )?;
+        crate::mail::events::contract_ended(conn, ctx.now, *contract)?;
     }
 
     let in_flight: Vec<(i64, String)> = applications::table
@@ -1118,6 +1124,13 @@ fn remove(conn: &mut DbConn, ctx: &Ctx, case: &CaseRow) -> ApiResult<Removal> {
             "application",
             app_id,
             serde_json::json!({ "from": from.as_str(), "reason": "institution_removed", "exit_case_id": case.id }),
+        )?;
+        crate::mail::events::application_rejected(
+            conn,
+            ctx.now,
+            app_id,
+            "机构已被清退出课后服务备选库，在办申报一并不予通过。",
+            &format!("institution_removed:{}", case.id),
         )?;
         out.rejected_application_ids.push(app_id);
     }
@@ -1156,6 +1169,7 @@ fn remove(conn: &mut DbConn, ctx: &Ctx, case: &CaseRow) -> ApiResult<Removal> {
         ban_id,
         serde_json::json!({ "uscc": uscc, "institution_id": inst, "exit_case_id": case.id, "starts_on": today, "ends_on": ends_on, "grounds": grounds }),
     )?;
+    crate::mail::events::removed_and_banned(conn, ctx.now, ban_id)?;
     out.ban_id = ban_id;
     out.ban_ends_on = Some(ends_on);
     Ok(out)

@@ -247,6 +247,32 @@ pub fn application_decided(
     Ok(())
 }
 
+/// An application was rejected without a reviewer's decision row (a missed correction
+/// deadline, an upheld objection, the institution's removal); `cause` names the event.
+pub fn application_rejected(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    application_id: i64,
+    reasons: &str,
+    cause: &str,
+) -> ApiResult<()> {
+    let institution_id: i64 = applications::table
+        .find(application_id)
+        .select(applications::institution_id)
+        .first(conn)?;
+    let name = institution_name(conn, institution_id)?;
+    to_institution(
+        conn,
+        now,
+        institution_id,
+        Template::ApplicationRejected,
+        json!({"institution_name": name, "application_id": application_id,
+               "reasons": [reasons]}),
+        format!("rejected:{application_id}:{cause}"),
+    )?;
+    Ok(())
+}
+
 /// A notice was published: each institution in it is told the window.
 pub fn notice_published(conn: &mut DbConn, now: DateTime<Utc>, notice_id: i64) -> ApiResult<()> {
     let (title, starts_on, ends_on): (String, NaiveDate, NaiveDate) = notices::table

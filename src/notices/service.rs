@@ -329,6 +329,7 @@ pub fn publish(
             "calendar_versions": w.calendar_versions, "application_ids": req.application_ids,
         }),
     )?;
+    crate::mail::events::notice_published(conn, ctx.now, id)?;
     get(conn, id, ctx.now)
 }
 

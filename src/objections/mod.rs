@@ -276,6 +276,7 @@ pub fn file(
             "evidence_document_id": evidence_document_id,
         }),
     )?;
+    crate::mail::events::objection_filed(conn, ctx.now, id)?;
     Ok(ObjectionReceipt {
         id,
         notice_id,
@@ -446,6 +447,13 @@ pub fn resolve(
                         "institution_id": app.institution_id,
                     }),
                 )?;
+                crate::mail::events::application_rejected(
+                    conn,
+                    ctx.now,
+                    app.id,
+                    &format!("公示期间的异议经核查成立：{}", req.reasons.trim()),
+                    &format!("objection_upheld:{id}"),
+                )?;
             }
         }
         Outcome::Dismissed => {
@@ -468,6 +476,7 @@ pub fn resolve(
             "notice_id": row.notice_id, "pool_entry_id": pool_entry_id,
         }),
     )?;
+    crate::mail::events::objection_resolved(conn, ctx.now, id)?;
     let objection: Objection = objections::table
         .find(id)
         .select(Row::as_select())

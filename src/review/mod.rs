@@ -322,7 +322,7 @@ pub fn decide(
     let approved_json = approved
         .as_ref()
         .map(|a| serde_json::to_string(a).unwrap_or_default());
-    diesel::insert_into(decisions::table)
+    let decision_id: i64 = diesel::insert_into(decisions::table)
         .values((
             decisions::application_id.eq(id),
             decisions::reviewer_id.eq(reviewer.id),
@@ -332,7 +332,8 @@ pub fn decide(
             decisions::deadline.eq(deadline),
             decisions::created_at.eq(now),
         ))
-        .execute(conn)?;
+        .returning(decisions::id)
+        .get_result(conn)?;
     diesel::update(applications::table.find(id))
         .set((
             applications::approved_items.eq(&approved_json),
@@ -371,6 +372,7 @@ pub fn decide(
             "deadline": deadline, "institution_id": app.institution_id,
         }),
     )?;
+    crate::mail::events::application_decided(conn, ctx.now, decision_id)?;
     applications_service::get(conn, reviewer, id)
 }
 
@@ -412,6 +414,14 @@ fn return_expired(
             "institution_id": app.institution_id,
         }),
     )?;
+    crate::mail::events::application_rejected(
+        conn,
+        job.now,
+        id,
+        &format!("未在补正期限（{deadline}）内重新提交，申报自动不予通过。"),
+        "return_deadline_missed",
+    )
+    .map_err(|e| JobError::Retry(anyhow::anyhow!("{e}")))?;
     Ok(())
 }
 
