@@ -101,7 +101,6 @@ pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
     } else {
         Arc::new(SystemClock)
     };
-    crate::sanctions::sweeps::configure(settings.inspection_sweep_date);
     let pool = db::build_pool(&settings.database_url, settings.db_pool_size)?;
     {
         let mut conn = pool.get().context("cannot open the database")?;

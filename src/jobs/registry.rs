@@ -41,6 +41,8 @@ pub struct JobInfo {
     pub kind: String,
     pub attempt: i32,
     pub now: DateTime<Utc>,
+    /// The service's configuration (dates and limits some jobs follow).
+    pub settings: std::sync::Arc<crate::config::Settings>,
 }
 
 pub type TxHandler = fn(&mut DbConn, &JobInfo, &serde_json::Value) -> Result<(), JobError>;

@@ -115,6 +115,7 @@ impl Worker {
             kind: job.kind.clone(),
             attempt: job.attempts,
             now: started,
+            settings: self.env.settings.clone(),
         };
         let payload: serde_json::Value =
             serde_json::from_str(&job.payload).unwrap_or(serde_json::Value::Null);

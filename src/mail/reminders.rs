@@ -16,11 +16,11 @@ use serde_json::json;
 
 use crate::applications::service::CRIMINAL_CHECK_MAX_AGE_DAYS;
 use crate::clock::beijing_date;
+use crate::db::DbConn;
 use crate::db::schema::{inspections, institutions};
-use crate::db::{self, DbConn};
 use crate::error::ApiResult;
 use crate::institutions::service as institutions_service;
-use crate::jobs::registry::{Handler, JobEnv, JobError, JobInfo, Registry};
+use crate::jobs::registry::{Handler, JobError, JobInfo, Registry};
 use crate::mail::{Email, Template, queue, recipients};
 
 pub const INSPECTION_REMINDER: &str = "mail.inspection_reminder";
@@ -29,11 +29,8 @@ pub const CREDENTIAL_EXPIRY: &str = "mail.credential_expiry";
 /// How far ahead expiring credentials and checks are announced.
 pub const EXPIRY_NOTICE_DAYS: i64 = 30;
 
-/// The last day of the annual-inspection sweep's grace (§1.8: 30 June), told in the reminder.
-pub const INSPECTION_DUE: (u32, u32) = (6, 30);
-
 pub(super) fn register(registry: &mut Registry) {
-    registry.register(INSPECTION_REMINDER, Handler::External(inspection_job));
+    registry.register(INSPECTION_REMINDER, Handler::Transactional(inspection_job));
     registry.register(
         CREDENTIAL_EXPIRY,
         Handler::Transactional(|conn, job, _| {
@@ -47,21 +44,20 @@ fn api_to_job(e: crate::error::ApiError) -> JobError {
     JobError::Retry(anyhow::Error::new(e))
 }
 
-/// External, because it reads the configured date; its effects are idempotent (one
-/// de-duplicated job per institution and year) and commit in one transaction.
-fn inspection_job(env: &JobEnv, job: &JobInfo, _: &serde_json::Value) -> Result<(), JobError> {
+/// From the configured reminder date on, reminds (once a year, by de-duplication) every
+/// concerned institution without last year's record; the sweep date is the due date it names.
+fn inspection_job(conn: &mut DbConn, job: &JobInfo, _: &serde_json::Value) -> Result<(), JobError> {
     let today = beijing_date(job.now);
-    let starts = env.settings.mail.reminder_date(today.year());
+    let starts = job.settings.mail.reminder_date(today.year());
     if starts.is_none_or(|starts| today < starts) {
         return Ok(());
     }
-    let mut conn = env
-        .pool
-        .get()
-        .map_err(|e| JobError::Retry(anyhow::Error::new(e)))?;
-    db::write_tx(&mut conn, |c| {
-        remind_missing_inspections(c, job.now, today.year() - 1)
-    })
+    remind_missing_inspections(
+        conn,
+        job.now,
+        today.year() - 1,
+        job.settings.inspection_sweep_date,
+    )
     .map_err(api_to_job)?;
     Ok(())
 }
@@ -72,8 +68,9 @@ pub fn remind_missing_inspections(
     conn: &mut DbConn,
     now: DateTime<Utc>,
     year: i32,
+    (due_month, due_day): (u32, u32),
 ) -> ApiResult<usize> {
-    let due_on = NaiveDate::from_ymd_opt(year + 1, INSPECTION_DUE.0, INSPECTION_DUE.1)
+    let due_on = NaiveDate::from_ymd_opt(year + 1, due_month, due_day)
         .map(|d| d.to_string())
         .unwrap_or_default();
     let mut sent = 0;

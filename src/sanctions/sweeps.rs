@@ -4,8 +4,6 @@
 //! (上年度不按时参加年检或年检不合格). The ground is raised once per institution and year: a
 //! case a reviewer dismissed is not reopened by the next day's sweep.
 
-use std::sync::RwLock;
-
 use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
 
@@ -20,26 +18,11 @@ use crate::sanctions::Ground;
 
 pub const INSPECTION_SWEEP: &str = "sanctions.inspection_sweep";
 
-/// The configured sweep date (month, day). Job handlers are plain functions without access to
-/// the settings, so start-up stores it here once ([`configure`]).
-static SWEEP_DATE: RwLock<(u32, u32)> = RwLock::new((6, 30));
-
 /// Parses `MM-DD` (a day that exists in a leap year).
 pub fn parse_sweep_date(s: &str) -> Option<(u32, u32)> {
     let (m, d) = s.trim().split_once('-')?;
     let (m, d): (u32, u32) = (m.parse().ok()?, d.parse().ok()?);
     NaiveDate::from_ymd_opt(2000, m, d).map(|_| (m, d))
-}
-
-/// Stores the configured sweep date (called by start-up).
-pub fn configure(date: (u32, u32)) {
-    if let Ok(mut g) = SWEEP_DATE.write() {
-        *g = date;
-    }
-}
-
-fn sweep_date() -> (u32, u32) {
-    SWEEP_DATE.read().map(|g| *g).unwrap_or((6, 30))
 }
 
 /// The sweep's date in `year` (29 February falls back to the 28th in common years).
@@ -54,8 +37,12 @@ pub fn register(r: &mut Registry) {
     r.register(
         INSPECTION_SWEEP,
         Handler::Transactional(|conn, job, _| {
-            let opened = sweep(conn, &Ctx::system(job.now))
-                .map_err(|e| JobError::Retry(anyhow::Error::new(e)))?;
+            let opened = sweep(
+                conn,
+                &Ctx::system(job.now),
+                job.settings.inspection_sweep_date,
+            )
+            .map_err(|e| JobError::Retry(anyhow::Error::new(e)))?;
             if opened > 0 {
                 tracing::info!(opened, "annual-inspection sweep raised exit grounds");
             }
@@ -64,10 +51,11 @@ pub fn register(r: &mut Registry) {
     );
 }
 
-/// Runs the sweep for today; returns how many grounds it raised.
-pub fn sweep(conn: &mut DbConn, ctx: &Ctx) -> ApiResult<usize> {
+/// Runs the sweep for today, acting from the day after `sweep_date` (month, day); returns how
+/// many grounds it raised.
+pub fn sweep(conn: &mut DbConn, ctx: &Ctx, sweep_date: (u32, u32)) -> ApiResult<usize> {
     let today = beijing_date(ctx.now);
-    if today <= sweep_day(today.year(), sweep_date()) {
+    if today <= sweep_day(today.year(), sweep_date) {
         return Ok(0);
     }
     let previous = today.year() - 1;
