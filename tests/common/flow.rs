@@ -299,42 +299,28 @@ pub async fn admitted(app: &TestApp, n: u32, round: i64, items: &[&str]) -> (App
 }
 
 // ---- exit cases and sanctions (issue #7) ---------------------------------------------------
-// Until the admission and contracts flows land, these seed pool entries and contracts with SQL;
-// the integrator swaps the bodies for the real HTTP flows.
 
-/// Institution `n`, admitted to the pool of `round` for `items` (its application `admitted`,
-/// an active pool entry with its items). Returns the applicant, the application id and the
-/// pool entry id.
+/// Institution `n`, admitted to the pool of `round` for `items` through the real flow
+/// (submitted, approved, published today, the notice closed by its job), with the clock put
+/// back where it was. Returns the applicant, the application id and the pool entry id.
 pub async fn seed_pool_member(
     app: &TestApp,
     n: u32,
     round: i64,
     items: &[&str],
 ) -> (Applicant, i64, i64) {
-    let (applicant, application) = submitted(app, n, round, items).await;
-    app.sql(&format!(
-        "UPDATE applications SET status = 'admitted', approved_items = proposed_items WHERE id = {application}"
-    ))
-    .await;
-    let codes = serde_json::to_string(items).unwrap().replace('\'', "''");
-    app.sql(&format!(
-        "INSERT INTO pool_entries (institution_id, application_id, round_id, items, status, valid_from, valid_until, admitted_at, updated_at) \
-         VALUES ({}, {application}, {round}, '{codes}', 'active', '2026-09-01', '2028-08-31', '2026-03-01 00:00:00', '2026-03-01 00:00:00')",
-        applicant.institution_id
-    ))
-    .await;
+    let before = app.state.clock.now();
+    let (applicant, application) = admitted(app, n, round, items).await;
+    app.set_clock(&before.to_rfc3339()).await;
+    let applicant = Applicant {
+        token: app.login(&applicant.email, PASSWORD).await,
+        ..applicant
+    };
     let entry = app
         .sql_i64(&format!(
             "SELECT id AS value FROM pool_entries WHERE application_id = {application}"
         ))
         .await;
-    for item in items {
-        let category = item.split('.').next().unwrap();
-        app.sql(&format!(
-            "INSERT INTO pool_items (entry_id, code, category) VALUES ({entry}, '{item}', '{category}')"
-        ))
-        .await;
-    }
     (applicant, application, entry)
 }
 
