@@ -24,6 +24,8 @@
 //! | `PDF_WALL_SECONDS` | `30` | wall-clock limit; the child is killed past it |
 //! | `PDF_MAX_CONCURRENT` | `2` | extractions running at once per instance |
 //! | `PDF_EXTRACTOR_PROGRAM` | this executable | the binary run as extraction child (tests point it at the built binary) |
+//! | `STANDING_FLAG_THRESHOLD` | `3.0` | pool entries whose evaluation standing (mean 1–5, ≥ 3 evaluations) is under it are flagged to reviewers |
+//! | `POOL_CACHE_TTL_MS` | `1000` | public pool search pages are shared for this long (at most 1000: a change shows within 1 s); `0` turns it off |
 //! | `REGISTRY_REGION` | `4501` | the bureau's administrative-division prefix (GB/T 2260; 4501 = Nanning); codes registered elsewhere are flagged |
 
 use std::net::SocketAddr;
@@ -68,6 +70,10 @@ pub struct Settings {
     pub upload_max_bytes: u64,
     pub pdf_limits: crate::documents::pdf::Limits,
     pub pdf_program: Option<PathBuf>,
+    /// Standing under which a pool entry is flagged to reviewers.
+    pub standing_flag_threshold: f64,
+    /// Lifetime of a cached public pool search page, at most 1000 ms.
+    pub pool_cache_ttl_ms: u64,
 }
 
 /// Flags from the command line that take precedence over the environment.
@@ -172,6 +178,16 @@ impl Settings {
                 max_concurrent: usize::try_from(number("PDF_MAX_CONCURRENT", 2)?.clamp(1, 64))?,
             },
             pdf_program: var("PDF_EXTRACTOR_PROGRAM").map(PathBuf::from),
+            standing_flag_threshold: match var("STANDING_FLAG_THRESHOLD") {
+                None => 3.0,
+                Some(v) => v
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|t| (1.0..=5.0).contains(t))
+                    .context("STANDING_FLAG_THRESHOLD must be a number from 1 to 5")?,
+            },
+            pool_cache_ttl_ms: number("POOL_CACHE_TTL_MS", 1000)?.min(1000),
         })
     }
 

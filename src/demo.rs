@@ -1,5 +1,6 @@
 //! Demo data for `serve --demo`: on an empty database, one account per role, printed with
-//! their passwords so anyone can try the service at once.
+//! their passwords so anyone can try the service at once, and a pool of `DEMO_POOL_SIZE`
+//! (default 300) institutions across every activity category so a school can try the search.
 
 use diesel::prelude::*;
 
@@ -20,65 +21,86 @@ pub fn load(state: &AppState) -> anyhow::Result<()> {
         return Ok(());
     }
     let ctx = Ctx::system(state.clock.now());
-    db::write_tx(&mut conn, |c| -> crate::error::ApiResult<()> {
-        let school = service::create_school(
-            c,
-            &ctx,
-            &CreateSchoolRequest {
-                name: "南宁市青秀区示范小学".into(),
-                code: "2145010001".into(),
-                district: "青秀区".into(),
-            },
-        )?;
-        for (email, role, name, school_id) in [
-            ("admin@demo.local", Role::Admin, "系统管理员", None),
-            ("reviewer@demo.local", Role::Reviewer, "审核员 李老师", None),
-            (
-                "school@demo.local",
-                Role::School,
-                "示范小学 教务处",
-                Some(school.id),
-            ),
-        ] {
-            service::create_user(
+    let round = db::write_tx(
+        &mut conn,
+        |c| -> crate::error::ApiResult<crate::rounds::Round> {
+            let school = service::create_school(
                 c,
                 &ctx,
-                &CreateUserRequest {
-                    email: email.into(),
-                    password: DEMO_PASSWORD.into(),
-                    role,
-                    display_name: name.into(),
-                    school_id,
+                &CreateSchoolRequest {
+                    name: "南宁市青秀区示范小学".into(),
+                    code: "2145010001".into(),
+                    district: "青秀区".into(),
                 },
             )?;
-        }
-        let today = crate::clock::beijing_date(ctx.now);
-        crate::rounds::create(
-            c,
-            &ctx,
-            &crate::rounds::NewRound {
-                name: "课后服务第三方机构遴选（演示批次）".into(),
-                opens_at: ctx.now - chrono::Duration::days(1),
-                closes_at: ctx.now + chrono::Duration::days(60),
-                pool_valid_from: today,
-                pool_valid_until: today + chrono::Duration::days(730),
-            },
-        )?;
-        service::register(
-            c,
-            &ctx,
-            &RegisterRequest {
-                email: "institution@demo.local".into(),
-                password: DEMO_PASSWORD.into(),
-                display_name: "王经理".into(),
-                institution_name: "南宁市青少年体育培训中心".into(),
-                uscc: "52450100MJ9000002T".into(),
-                entity_type: EntityType::PrivateNonEnterpriseUnit,
-            },
-        )?;
-        Ok(())
-    })
+            for (email, role, name, school_id) in [
+                ("admin@demo.local", Role::Admin, "系统管理员", None),
+                ("reviewer@demo.local", Role::Reviewer, "审核员 李老师", None),
+                (
+                    "school@demo.local",
+                    Role::School,
+                    "示范小学 教务处",
+                    Some(school.id),
+                ),
+            ] {
+                service::create_user(
+                    c,
+                    &ctx,
+                    &CreateUserRequest {
+                        email: email.into(),
+                        password: DEMO_PASSWORD.into(),
+                        role,
+                        display_name: name.into(),
+                        school_id,
+                    },
+                )?;
+            }
+            let today = crate::clock::beijing_date(ctx.now);
+            let round = crate::rounds::create(
+                c,
+                &ctx,
+                &crate::rounds::NewRound {
+                    name: "课后服务第三方机构遴选（演示批次）".into(),
+                    opens_at: ctx.now - chrono::Duration::days(1),
+                    closes_at: ctx.now + chrono::Duration::days(60),
+                    pool_valid_from: today,
+                    pool_valid_until: today + chrono::Duration::days(730),
+                },
+            )?;
+            service::register(
+                c,
+                &ctx,
+                &RegisterRequest {
+                    email: "institution@demo.local".into(),
+                    password: DEMO_PASSWORD.into(),
+                    display_name: "王经理".into(),
+                    institution_name: "南宁市青少年体育培训中心".into(),
+                    uscc: "52450100MJ9000002T".into(),
+                    entity_type: EntityType::PrivateNonEnterpriseUnit,
+                },
+            )?;
+            Ok(round)
+        },
+    )
     .map_err(|e| anyhow::anyhow!("cannot load demo data: {}", e.problem().detail.en))?;
+    let size = pool_size()?;
+    let started = std::time::Instant::now();
+    crate::pool::seed::seed(
+        &mut conn,
+        &ctx,
+        &crate::pool::seed::SeedPlan {
+            round_id: round.id,
+            count: size,
+            first: 1,
+            valid_from: round.pool_valid_from,
+            valid_until: round.pool_valid_until,
+        },
+    )
+    .map_err(|e| anyhow::anyhow!("cannot seed the demo pool: {}", e.problem().detail.en))?;
+    println!(
+        "demo pool: {size} institutions seeded in {} ms (GET /api/v1/pool?category=sports)",
+        started.elapsed().as_millis()
+    );
     println!(
         "demo data loaded; sign in with POST /api/v1/auth/login using password `{DEMO_PASSWORD}` and:"
     );
@@ -91,4 +113,17 @@ pub fn load(state: &AppState) -> anyhow::Result<()> {
         println!("  {role:<12} {email}");
     }
     Ok(())
+}
+
+/// `DEMO_POOL_SIZE`: institutions in the demo pool (default 300; the benchmark uses 2000).
+fn pool_size() -> anyhow::Result<usize> {
+    match std::env::var("DEMO_POOL_SIZE") {
+        Err(_) => Ok(300),
+        Ok(v) => v
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n <= 100_000)
+            .ok_or_else(|| anyhow::anyhow!("DEMO_POOL_SIZE must be a whole number up to 100000")),
+    }
 }

@@ -60,6 +60,15 @@ use crate::{
         institutions::routes::staff_teachers,
         institutions::routes::staff_inspections,
         institutions::routes::reveal,
+        crate::pool::routes::search,
+        crate::pool::routes::entry,
+        crate::pool::routes::export_csv,
+        crate::pool::routes::export_json,
+        crate::pool::routes::institution_status,
+        crate::contracts::routes::create,
+        crate::contracts::routes::list,
+        crate::contracts::routes::get,
+        crate::contracts::routes::evaluate,
     ),
     components(schemas(crate::error::ProblemBody, crate::error::FieldErrorBody))
 )]
@@ -84,6 +93,8 @@ struct ApiV1;
         (name = "documents", description = "uploads, content-addressed storage, isolated PDF text"),
         (name = "institutions", description = "profile, teacher roster, annual inspections; identity numbers masked, reviewer reveal audited"),
         (name = "applications", description = "drafts, submission checks, withdrawal, history"),
+        (name = "pool", description = "the whitelist for schools and the public: search, exports, status look-up"),
+        (name = "contracts", description = "school contracts with pool members and their evaluations"),
         (name = "ops", description = "health, readiness and metrics"),
     )
 )]

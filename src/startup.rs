@@ -121,9 +121,13 @@ pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
         None => PdfExtractor::new(settings.pdf_limits.clone())
             .context("cannot locate this executable for PDF extraction")?,
     };
+    let pool_cache = Arc::new(crate::pool::cache::SearchCache::new(
+        crate::pool::routes::cache_ttl(settings.pool_cache_ttl_ms),
+    ));
     Ok(AppState {
         pool,
         clock,
+        pool_cache,
         settings: Arc::new(settings),
         jwt,
         pdf,
@@ -186,7 +190,9 @@ fn routes(cfg: &mut web::ServiceConfig, test_clock: bool) {
             .service(institutions::routes::staff_profile)
             .service(institutions::routes::staff_teachers)
             .service(institutions::routes::staff_inspections)
-            .service(institutions::routes::reveal);
+            .service(institutions::routes::reveal)
+            .configure(crate::pool::routes::configure)
+            .configure(crate::contracts::routes::configure);
         if test_clock {
             // Without REGISTRY_TEST_CLOCK the route does not exist at all (404).
             api = api.service(ops::routes::set_clock);

@@ -83,6 +83,8 @@ impl Registry {
                 Ok(())
             }),
         );
+        crate::pool::register(&mut r);
+        crate::contracts::register(&mut r);
         r
     }
 

@@ -37,6 +37,14 @@ pub fn standard() -> Vec<Periodic> {
             kind: VERIFY_AUDIT,
             schedule: Schedule::DailyAt(at(3, 0)),
         },
+        Periodic {
+            kind: crate::pool::EXPIRE_ENTRIES,
+            schedule: Schedule::DailyAt(at(0, 5)),
+        },
+        Periodic {
+            kind: crate::contracts::END_EXPIRED,
+            schedule: Schedule::DailyAt(at(0, 10)),
+        },
     ]
 }
 

@@ -207,3 +207,40 @@ pub async fn submitted(app: &TestApp, n: u32, round: i64, items: &[&str]) -> (Ap
     submit(app, &applicant, id).await;
     (applicant, id)
 }
+
+/// STAND-IN until the review → notice → admission flow lands: institution `n` set up through
+/// the API with a submitted application in `round` proposing `items`, then moved to `admitted`
+/// and given an active pool entry (valid for the round's pool validity) with SQL. Returns the
+/// applicant and the pool entry id. The integrator replaces the SQL with the real HTTP flow.
+pub async fn seed_pool_entry(
+    app: &TestApp,
+    n: u32,
+    round: i64,
+    items: &[&str],
+) -> (Applicant, i64) {
+    let (applicant, application) = submitted(app, n, round, items).await;
+    let items_json = serde_json::to_string(items).unwrap();
+    let mut statements = format!(
+        "UPDATE applications SET status = 'admitted', approved_items = '{items_json}' \
+         WHERE id = {application};\
+         INSERT INTO pool_entries (institution_id, application_id, round_id, items, status, \
+         valid_from, valid_until, admitted_at, updated_at) \
+         SELECT {institution}, {application}, id, '{items_json}', 'active', pool_valid_from, \
+         pool_valid_until, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM rounds WHERE id = {round};",
+        institution = applicant.institution_id,
+    );
+    for code in items {
+        let category = code.split('.').next().unwrap();
+        statements.push_str(&format!(
+            "INSERT INTO pool_items (entry_id, code, category) SELECT id, '{code}', '{category}' \
+             FROM pool_entries WHERE application_id = {application};"
+        ));
+    }
+    app.sql(&statements).await;
+    let entry = app
+        .sql_i64(&format!(
+            "SELECT id AS value FROM pool_entries WHERE application_id = {application}"
+        ))
+        .await;
+    (applicant, entry)
+}
