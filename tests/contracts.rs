@@ -8,7 +8,6 @@ mod common;
 use common::flow::{self, Applicant};
 use common::{PASSWORD, TestApp, assert_problem};
 use provider_registry::auth::Role;
-use provider_registry::clock::Clock;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

@@ -8,7 +8,6 @@ mod common;
 use common::flow::{self, Applicant};
 use common::{TestApp, assert_problem};
 use provider_registry::auth::{Ctx, Role};
-use provider_registry::clock::Clock;
 use provider_registry::pool::seed::{self, SeedPlan};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -66,7 +65,7 @@ async fn three_members(app: &TestApp) -> (Applicant, Applicant, Applicant) {
         b.institution_id, c.institution_id
     ))
     .await;
-    set_clock(&app, IN_POOL).await;
+    set_clock(app, IN_POOL).await;
     (a, b, c)
 }
 

@@ -135,7 +135,7 @@ fn items_of(n: usize) -> Vec<String> {
     let mut items: Vec<String> = (0..count)
         .map(|k| main.items[(n / 7 + k * 5) % main.items.len()].code.clone())
         .collect();
-    if n % 5 == 0 {
+    if n.is_multiple_of(5) {
         let other = &categories[(n + 1) % categories.len()];
         items.push(other.items[(n / 11) % other.items.len()].code.clone());
     }
