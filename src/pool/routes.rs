@@ -4,9 +4,10 @@
 
 use std::time::{Duration, Instant};
 
+use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::web::Bytes;
-use actix_web::{HttpResponse, get, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, get, web};
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,7 @@ use crate::clock::beijing_date;
 use crate::db::schema::{applications, notices, pool_entries};
 use crate::error::{ApiError, ApiResult, ProblemBody};
 use crate::http::{Page, PageQuery};
+use crate::pool::cache::Lookup;
 use crate::pool::export::{self, PoolExport};
 use crate::pool::search::{self as pool_search, PoolEntry, PoolItem, PoolQuery, Viewer};
 use crate::pool::status::{self, InstitutionStatus};
@@ -47,31 +49,39 @@ fn viewer(state: &AppState, staff: bool) -> Viewer {
     params(PoolQuery, PageQuery),
     responses(
         (status = 200, body = Page<PoolEntry>),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json", description = "`invalid_query`"),
         (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`flagged` without a reviewer or admin token"),
         (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`unknown_category`, `academic_subject_forbidden`, `validation_failed`"),
     )
 )]
 #[get("/pool")]
-pub async fn search(
-    state: web::Data<AppState>,
-    query: web::Query<PoolQuery>,
-    page: web::Query<PageQuery>,
-    staff: Option<Authed<Staff>>,
-) -> ApiResult<HttpResponse> {
-    let is_staff = staff.is_some();
-    let filter = query.parse(is_staff)?;
-    let page = page.into_inner();
+pub async fn search(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let today = beijing_date(state.clock.now());
     let cache = state.pool_cache.clone();
-    // Public searches share rendered pages for at most one second (see `pool::cache`).
-    let key = (!is_staff && cache.enabled())
-        .then(|| format!("{today}|{filter:?}|{}|{}", page.page(), page.per_page()));
-    if let Some(key) = &key
-        && let Some(body) = cache.get(key, Instant::now())
-    {
-        return Ok(json_bytes(body));
+    // Public searches share rendered pages for at most one second (see `pool::cache`). The key
+    // is the raw query string, so a hit costs no parsing at all.
+    let public = !req.headers().contains_key(header::AUTHORIZATION);
+    let key = (public && cache.enabled()).then(|| format!("{today}?{}", req.query_string()));
+    if let Some(k) = &key {
+        match cache.lookup(k, Instant::now()) {
+            Lookup::Fresh(body)
+            | Lookup::Stale {
+                body,
+                refresh: false,
+            } => return Ok(json_bytes(body)),
+            Lookup::Stale { refresh: true, .. } | Lookup::Miss => {}
+        }
     }
     let started = Instant::now();
+    let is_staff = !public
+        && Authed::<Staff>::from_request(&req, &mut Payload::None)
+            .await
+            .is_ok();
+    let query = web::Query::<PoolQuery>::from_query(req.query_string()).map_err(bad_query)?;
+    let page = web::Query::<PageQuery>::from_query(req.query_string())
+        .map_err(bad_query)?
+        .into_inner();
+    let filter = query.parse(is_staff)?;
     let viewer = viewer(&state, is_staff);
     let body = state
         .run(move |conn| {
@@ -91,6 +101,21 @@ pub async fn search(
         cache.put(key, started, body.clone());
     }
     Ok(json_bytes(body))
+}
+
+/// The same problem as the service's query extractor configuration gives (400 `invalid_query`).
+fn bad_query(err: actix_web::error::QueryPayloadError) -> ApiError {
+    let detail = err.to_string();
+    ApiError::bad_request(
+        "invalid_query",
+        "查询参数格式错误。",
+        "A query parameter is malformed.",
+    )
+    .with_errors(vec![crate::error::FieldIssue::new(
+        "query",
+        "invalid_value",
+        crate::error::Msg::new(format!("查询参数无效：{detail}"), detail),
+    )])
 }
 
 fn json_bytes(body: Bytes) -> HttpResponse {
