@@ -33,12 +33,16 @@ cargo build --release --quiet
 BIN="${CARGO_TARGET_DIR:-target}/release/provider-registry"
 
 WORK="$(mktemp -d /tmp/bench-pool.XXXXXX)"
+PGDIR=""
 SERVER_PID=""
 PG_BIN=""
 run_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 cleanup() {
   if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
-  if [ -n "$PG_BIN" ]; then run_pg "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -m immediate stop >/dev/null 2>&1 || true; fi
+  if [ -n "$PGDIR" ]; then
+    run_pg "$PG_BIN/pg_ctl" -D "$PGDIR/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$PGDIR"
+  fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -51,12 +55,12 @@ if [ "$BACKEND" = postgres ]; then
     PG_BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
   fi
   PGPORT="$(free_port)"
-  mkdir -p "$WORK/pg"
-  if [ "$(id -u)" -eq 0 ]; then chown postgres "$WORK/pg"; fi
+  PGDIR="$(mktemp -d /tmp/bench-pool-pg.XXXXXX)"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres "$PGDIR"; fi
   echo "== PostgreSQL cluster on 127.0.0.1:$PGPORT"
-  run_pg "$PG_BIN/initdb" -D "$WORK/pg/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
-  run_pg "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/server.log" -w \
-    -o "-p $PGPORT -k $WORK/pg -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
+  run_pg "$PG_BIN/initdb" -D "$PGDIR/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  run_pg "$PG_BIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w \
+    -o "-p $PGPORT -k $PGDIR -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
   export DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/postgres"
 else
   unset DATABASE_URL
@@ -74,14 +78,19 @@ for _ in $(seq 1 600); do
 done
 grep -E "^demo pool" "$WORK/server.log" || true
 
+if [ "$BACKEND" = postgres ]; then
+  # Settle the fresh cluster (statistics, autovacuum) so it does not compete with the run.
+  run_pg "$PG_BIN/psql" -h "$PGDIR" -p "$PGPORT" -U postgres -qc "VACUUM ANALYZE" postgres >/dev/null
+fi
 SEARCH="http://127.0.0.1:$PORT/api/v1/pool?category=sports&per_page=20"
 HEALTH="http://127.0.0.1:$PORT/healthz"
 TOTAL="$(curl -fs "$SEARCH" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')"
-echo "   search matches $TOTAL entries; 20 per page"
+BYTES="$(curl -fs "$SEARCH" | wc -c)"
+echo "   search matches $TOTAL entries; 20 per page, $BYTES bytes per response"
 
 # Runs wrk on $1; prints "req/s p99_ms".
 measure() {
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d1s "$1" >/dev/null 2>&1 # warm-up
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$1" >/dev/null 2>&1 # warm-up
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$1" >"$WORK/wrk.out"
   python3 - "$WORK/wrk.out" <<'PY'
 import re, sys

@@ -143,7 +143,9 @@ fn routes(cfg: &mut web::ServiceConfig, test_clock: bool) {
         )
         .service(web::redirect("/docs", "/docs/"));
     cfg.service({
+        // The public pool search first: resources are matched in order, and it is the hot path.
         let mut api = web::scope("/api/v1")
+            .configure(crate::pool::routes::configure)
             .service(accounts::routes::register)
             .service(accounts::routes::login)
             .service(accounts::routes::me)
@@ -191,7 +193,6 @@ fn routes(cfg: &mut web::ServiceConfig, test_clock: bool) {
             .service(institutions::routes::staff_teachers)
             .service(institutions::routes::staff_inspections)
             .service(institutions::routes::reveal)
-            .configure(crate::pool::routes::configure)
             .configure(crate::contracts::routes::configure);
         if test_clock {
             // Without REGISTRY_TEST_CLOCK the route does not exist at all (404).

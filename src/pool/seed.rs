@@ -50,6 +50,19 @@ const TRADES: [&str; 20] = [
     "蓝天", "青苗", "成长", "卓越", "新星", "梦想", "鸿鹄", "知行",
 ];
 
+/// Branch names that keep larger pools' names distinct.
+const BRANCHES: [&str; 9] = [
+    "",
+    "（江南分校）",
+    "（五象分校）",
+    "（东盟分校）",
+    "（仙葫分校）",
+    "（南湖分校）",
+    "（凤岭分校）",
+    "（琅东分校）",
+    "（相思湖分校）",
+];
+
 const SURNAMES: [&str; 12] = [
     "黄", "韦", "李", "陆", "覃", "莫", "梁", "蒙", "农", "蓝", "陈", "刘",
 ];
@@ -200,11 +213,13 @@ fn seed_one(conn: &mut DbConn, ctx: &Ctx, plan: &SeedPlan, n: usize) -> ApiResul
         .unwrap_or("sports")
         .to_owned();
     let (district, road) = DISTRICTS[n % DISTRICTS.len()];
+    let combos = TRADES.len() * PREFIXES.len();
     let name = format!(
-        "{}{}{}",
+        "{}{}{}{}",
         PREFIXES[(n / TRADES.len()) % PREFIXES.len()],
         TRADES[n % TRADES.len()],
-        brand(&category, n / (TRADES.len() * PREFIXES.len()) + n / 3),
+        brand(&category, n / 3),
+        BRANCHES[(n / combos) % BRANCHES.len()],
     );
     let person = format!("{}经理", SURNAMES[n % SURNAMES.len()]);
     let institution_id: i64 = diesel::insert_into(institutions::table)
