@@ -25,6 +25,7 @@
 //! | `PDF_MAX_CONCURRENT` | `2` | extractions running at once per instance |
 //! | `PDF_EXTRACTOR_PROGRAM` | this executable | the binary run as extraction child (tests point it at the built binary) |
 //! | `STANDING_FLAG_THRESHOLD` | `3.0` | pool entries whose evaluation standing (mean 1–5, ≥ 3 evaluations) is under it are flagged to reviewers |
+//! | `DEMO_POOL_SIZE` | `300` | `serve --demo`: institutions in the demo pool (read by `demo`) |
 //! | `POOL_CACHE_TTL_MS` | `1000` | public pool search pages are shared for this long (at most 1000: a change shows within 1 s); `0` turns it off |
 //! | `REGISTRY_REGION` | `4501` | the bureau's administrative-division prefix (GB/T 2260; 4501 = Nanning); codes registered elsewhere are flagged |
 
