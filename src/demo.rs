@@ -1,6 +1,8 @@
 //! Demo data for `serve --demo`: on an empty database, one account per role, printed with
 //! their passwords so anyone can try the service at once, and a pool of `DEMO_POOL_SIZE`
-//! (default 300) institutions across every activity category so a school can try the search.
+//! (default 300) institutions across every activity category so a school can try the search;
+//! every tenth has a contract with the demo school and three evaluations (some under the
+//! reviewers' flag threshold).
 
 use diesel::prelude::*;
 
@@ -96,7 +98,14 @@ pub fn load(state: &AppState) -> anyhow::Result<()> {
             valid_until: round.pool_valid_until,
         },
     )
-    .map_err(|e| anyhow::anyhow!("cannot seed the demo pool: {}", e.problem().detail.en))?;
+    .map_err(|e| anyhow::anyhow!("cannot seed the demo pool: {}", e.problem().detail.en))
+    .and_then(|entries| {
+        let school: i64 = crate::db::schema::schools::table
+            .select(crate::db::schema::schools::id)
+            .first(&mut conn)?;
+        crate::pool::seed::seed_contracts(&mut conn, &ctx, school, &entries, 10)
+            .map_err(|e| anyhow::anyhow!("cannot seed demo contracts: {}", e.problem().detail.en))
+    })?;
     println!(
         "demo pool: {size} institutions seeded in {} ms (GET /api/v1/pool?category=sports)",
         started.elapsed().as_millis()

@@ -518,3 +518,41 @@ async fn with_the_cache_on_a_pool_change_shows_within_one_second() {
     }
     assert!(changed_at.elapsed() <= std::time::Duration::from_millis(1100));
 }
+
+#[tokio::test]
+async fn the_demo_data_gives_a_pool_of_hundreds_across_every_category() {
+    let app = TestApp::spawn().await;
+    let state = app.state.clone();
+    tokio::task::spawn_blocking(move || provider_registry::demo::load(&state).unwrap())
+        .await
+        .unwrap();
+    let all = get_json(&app, "/api/v1/pool?per_page=100").await;
+    assert_eq!(all["total"], 300);
+    for category in ["sports", "arts", "practice"] {
+        let page = get_json(&app, &format!("/api/v1/pool?category={category}")).await;
+        assert!(
+            page["total"].as_i64().unwrap() >= 100,
+            "{category}: {}",
+            page["total"]
+        );
+    }
+    let districts: std::collections::HashSet<String> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["district"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(districts.len() >= 7, "{districts:?}");
+    let export = get_json(&app, "/api/v1/pool/export.json").await;
+    let with_standing = export["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| !e["standing"].is_null())
+        .count();
+    assert_eq!(with_standing, 30);
+    // Every seeded credit code passes the public look-up.
+    let uscc = all["items"][0]["uscc"].as_str().unwrap();
+    let status = get_json(&app, &format!("/api/v1/institutions/status?uscc={uscc}")).await;
+    assert_eq!(status["status"], "in_pool");
+}

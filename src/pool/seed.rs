@@ -340,6 +340,91 @@ pub fn insert_entry(
     Ok(entry_id)
 }
 
+/// Demo contracts: every `every`-th seeded entry gets a contract with `school_id` running from
+/// the previous school year to June of the next, and one evaluation for each of the three
+/// terms begun so far (some institutions score low, so the reviewers' flag shows). Returns how
+/// many contracts it made.
+pub fn seed_contracts(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    school_id: i64,
+    entry_ids: &[i64],
+    every: usize,
+) -> ApiResult<usize> {
+    use crate::contracts::term::{Term, school_year_of};
+    use crate::db::schema::{contracts, evaluations};
+    let today = crate::clock::beijing_date(ctx.now);
+    let year = school_year_of(today);
+    let starts_on = NaiveDate::from_ymd_opt(year - 1, 9, 1).unwrap_or(today);
+    let ends_on = NaiveDate::from_ymd_opt(year + 1, 6, 30).unwrap_or(today);
+    let terms = [
+        Term {
+            year: year - 1,
+            half: 1,
+        },
+        Term {
+            year: year - 1,
+            half: 2,
+        },
+        Term { year, half: 1 },
+    ];
+    let now = db_time(ctx.now);
+    db::write_tx(conn, |c| -> ApiResult<usize> {
+        let mut made = 0;
+        for (k, entry_id) in entry_ids.iter().step_by(every.max(1)).enumerate() {
+            let (institution_id, items): (i64, String) = pool_entries::table
+                .find(entry_id)
+                .select((pool_entries::institution_id, pool_entries::items))
+                .first(c)?;
+            let contract_id: i64 = diesel::insert_into(contracts::table)
+                .values((
+                    contracts::school_id.eq(school_id),
+                    contracts::institution_id.eq(institution_id),
+                    contracts::pool_entry_id.eq(entry_id),
+                    contracts::items.eq(&items),
+                    contracts::starts_on.eq(starts_on),
+                    contracts::ends_on.eq(ends_on),
+                    contracts::status.eq("active"),
+                    contracts::created_at.eq(now),
+                    contracts::updated_at.eq(now),
+                ))
+                .returning(contracts::id)
+                .get_result(c)?;
+            // Every fourth institution disappoints (standing about 2.3, under the threshold).
+            let base: i32 = if k % 4 == 3 { 2 } else { 4 };
+            for (t, term) in terms.iter().enumerate() {
+                let bump = i32::from(t == 1);
+                diesel::insert_into(evaluations::table)
+                    .values((
+                        evaluations::contract_id.eq(contract_id),
+                        evaluations::institution_id.eq(institution_id),
+                        evaluations::term.eq(term.to_string()),
+                        evaluations::quality.eq(base + bump),
+                        evaluations::safety.eq(base),
+                        evaluations::punctuality.eq((base + 1 - bump).min(5)),
+                        evaluations::comment.eq(if base > 2 {
+                            "课程丰富，学生积极参与"
+                        } else {
+                            "教师多次迟到，需整改"
+                        }),
+                        evaluations::created_at.eq(now),
+                    ))
+                    .execute(c)?;
+            }
+            made += 1;
+        }
+        audit::record(
+            c,
+            ctx,
+            "contracts.seeded",
+            "school",
+            school_id,
+            serde_json::json!({ "contracts": made, "evaluations_each": terms.len(), "purpose": "demo data" }),
+        )?;
+        Ok(made)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
