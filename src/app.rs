@@ -19,6 +19,8 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     /// Isolated PDF text extraction (bounded concurrency shared by all requests).
     pub pdf: crate::documents::pdf::PdfExtractor,
+    /// Rendered public pool searches, kept at most one second (`pool::cache`).
+    pub pool_cache: Arc<crate::pool::cache::SearchCache>,
 }
 
 impl AppState {

@@ -31,6 +31,9 @@
 //! | `SMTP_CA_FILE` | unset | PEM file of extra root certificates trusted for the SMTP server (a private CA) |
 //! | `INSPECTION_REMINDER_DATE` | `06-01` | MM-DD (Beijing) from which institutions lacking last year's annual inspection are reminded |
 //! | `INSPECTION_SWEEP_DATE` | `06-30` | `MM-DD`; from the next day on, pool members without a passed inspection for the previous year get an exit case |
+//! | `STANDING_FLAG_THRESHOLD` | `3.0` | pool entries whose evaluation standing (mean 1–5, ≥ 3 evaluations) is under it are flagged to reviewers |
+//! | `DEMO_POOL_SIZE` | `300` | `serve --demo`: institutions in the demo pool (read by `demo`) |
+//! | `POOL_CACHE_TTL_MS` | `1000` | public pool search pages are shared for this long (at most 1000: a change shows within 1 s); `0` turns it off |
 //! | `REGISTRY_REGION` | `4501` | the bureau's administrative-division prefix (GB/T 2260; 4501 = Nanning); codes registered elsewhere are flagged |
 
 use std::net::SocketAddr;
@@ -81,6 +84,10 @@ pub struct Settings {
     pub objection_rate_limit: u32,
     /// E-mail: transport, sender, reminder date.
     pub mail: crate::mail::config::MailSettings,
+    /// Standing under which a pool entry is flagged to reviewers.
+    pub standing_flag_threshold: f64,
+    /// Lifetime of a cached public pool search page, at most 1000 ms.
+    pub pool_cache_ttl_ms: u64,
 }
 
 /// Flags from the command line that take precedence over the environment.
@@ -201,6 +208,16 @@ impl Settings {
                 number("SMTP_TIMEOUT_SECONDS", 30)?,
                 var("SMTP_CA_FILE"),
             )?,
+            standing_flag_threshold: match var("STANDING_FLAG_THRESHOLD") {
+                None => 3.0,
+                Some(v) => v
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|t| (1.0..=5.0).contains(t))
+                    .context("STANDING_FLAG_THRESHOLD must be a number from 1 to 5")?,
+            },
+            pool_cache_ttl_ms: number("POOL_CACHE_TTL_MS", 1000)?.min(1000),
         })
     }
 

@@ -1,9 +1,12 @@
 //! Demo data for `serve --demo`: on an empty database, one account per role, printed with
-//! their passwords so anyone can try the service at once.
-
-use diesel::prelude::*;
+//! their passwords so anyone can try the service at once; institutions at the intake stages
+//! (`story`); and a pool of `DEMO_POOL_SIZE` (default 300) institutions across every activity
+//! category so a school can try the search; every tenth has a contract with the demo school and
+//! three evaluations (some under the reviewers' flag threshold).
 
 mod story;
+
+use diesel::prelude::*;
 
 use crate::accounts::service::{self, CreateSchoolRequest, CreateUserRequest};
 use crate::app::AppState;
@@ -21,55 +24,58 @@ pub fn load(state: &AppState) -> anyhow::Result<()> {
         return Ok(());
     }
     let ctx = Ctx::system(state.clock.now());
-    db::write_tx(&mut conn, |c| -> crate::error::ApiResult<()> {
-        let school = service::create_school(
-            c,
-            &ctx,
-            &CreateSchoolRequest {
-                name: "南宁市青秀区示范小学".into(),
-                code: "2145010001".into(),
-                district: "青秀区".into(),
-            },
-        )?;
-        for (email, role, name, school_id) in [
-            ("admin@demo.local", Role::Admin, "系统管理员", None),
-            ("reviewer@demo.local", Role::Reviewer, "审核员 李老师", None),
-            (
-                "school@demo.local",
-                Role::School,
-                "示范小学 教务处",
-                Some(school.id),
-            ),
-        ] {
-            service::create_user(
+    let round = db::write_tx(
+        &mut conn,
+        |c| -> crate::error::ApiResult<crate::rounds::Round> {
+            let school = service::create_school(
                 c,
                 &ctx,
-                &CreateUserRequest {
-                    email: email.into(),
-                    password: DEMO_PASSWORD.into(),
-                    role,
-                    display_name: name.into(),
-                    school_id,
+                &CreateSchoolRequest {
+                    name: "南宁市青秀区示范小学".into(),
+                    code: "2145010001".into(),
+                    district: "青秀区".into(),
                 },
             )?;
-        }
-        let today = crate::clock::beijing_date(ctx.now);
-        let round = crate::rounds::create(
-            c,
-            &ctx,
-            &crate::rounds::NewRound {
-                name: "课后服务第三方机构遴选（演示批次）".into(),
-                opens_at: ctx.now - chrono::Duration::days(1),
-                closes_at: ctx.now + chrono::Duration::days(60),
-                pool_valid_from: today,
-                pool_valid_until: today + chrono::Duration::days(730),
-            },
-        )?;
-        for persona in story::PERSONAS.iter().enumerate() {
-            story::build(c, state, &ctx, round.id, persona, DEMO_PASSWORD)?;
-        }
-        Ok(())
-    })
+            for (email, role, name, school_id) in [
+                ("admin@demo.local", Role::Admin, "系统管理员", None),
+                ("reviewer@demo.local", Role::Reviewer, "审核员 李老师", None),
+                (
+                    "school@demo.local",
+                    Role::School,
+                    "示范小学 教务处",
+                    Some(school.id),
+                ),
+            ] {
+                service::create_user(
+                    c,
+                    &ctx,
+                    &CreateUserRequest {
+                        email: email.into(),
+                        password: DEMO_PASSWORD.into(),
+                        role,
+                        display_name: name.into(),
+                        school_id,
+                    },
+                )?;
+            }
+            let today = crate::clock::beijing_date(ctx.now);
+            let round = crate::rounds::create(
+                c,
+                &ctx,
+                &crate::rounds::NewRound {
+                    name: "课后服务第三方机构遴选（演示批次）".into(),
+                    opens_at: ctx.now - chrono::Duration::days(1),
+                    closes_at: ctx.now + chrono::Duration::days(60),
+                    pool_valid_from: today,
+                    pool_valid_until: today + chrono::Duration::days(730),
+                },
+            )?;
+            for persona in story::PERSONAS.iter().enumerate() {
+                story::build(c, state, &ctx, round.id, persona, DEMO_PASSWORD)?;
+            }
+            Ok(round)
+        },
+    )
     .map_err(|e| {
         let problem = e.problem();
         let findings: Vec<String> = problem
@@ -83,6 +89,31 @@ pub fn load(state: &AppState) -> anyhow::Result<()> {
             findings.join(", ")
         )
     })?;
+    let size = pool_size()?;
+    let started = std::time::Instant::now();
+    crate::pool::seed::seed(
+        &mut conn,
+        &ctx,
+        &crate::pool::seed::SeedPlan {
+            round_id: round.id,
+            count: size,
+            first: 1,
+            valid_from: round.pool_valid_from,
+            valid_until: round.pool_valid_until,
+        },
+    )
+    .map_err(|e| anyhow::anyhow!("cannot seed the demo pool: {}", e.problem().detail.en))
+    .and_then(|entries| {
+        let school: i64 = crate::db::schema::schools::table
+            .select(crate::db::schema::schools::id)
+            .first(&mut conn)?;
+        crate::pool::seed::seed_contracts(&mut conn, &ctx, school, &entries, 10)
+            .map_err(|e| anyhow::anyhow!("cannot seed demo contracts: {}", e.problem().detail.en))
+    })?;
+    println!(
+        "demo pool: {size} institutions seeded in {} ms (GET /api/v1/pool?category=sports)",
+        started.elapsed().as_millis()
+    );
     println!(
         "demo data loaded; sign in with POST /api/v1/auth/login using password `{DEMO_PASSWORD}` and:"
     );
@@ -95,4 +126,17 @@ pub fn load(state: &AppState) -> anyhow::Result<()> {
         println!("  {role:<12} {email}");
     }
     Ok(())
+}
+
+/// `DEMO_POOL_SIZE`: institutions in the demo pool (default 300; the benchmark uses 2000).
+fn pool_size() -> anyhow::Result<usize> {
+    match std::env::var("DEMO_POOL_SIZE") {
+        Err(_) => Ok(300),
+        Ok(v) => v
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n <= 100_000)
+            .ok_or_else(|| anyhow::anyhow!("DEMO_POOL_SIZE must be a whole number up to 100000")),
+    }
 }

@@ -79,6 +79,15 @@ use crate::{
         crate::sanctions::routes::list_bans,
         crate::sanctions::routes::import_blacklist,
         crate::sanctions::routes::list_blacklist,
+        crate::pool::routes::search,
+        crate::pool::routes::entry,
+        crate::pool::routes::export_csv,
+        crate::pool::routes::export_json,
+        crate::pool::routes::institution_status,
+        crate::contracts::routes::create,
+        crate::contracts::routes::list,
+        crate::contracts::routes::get,
+        crate::contracts::routes::evaluate,
     ),
     components(schemas(crate::error::ProblemBody, crate::error::FieldErrorBody))
 )]
@@ -107,6 +116,8 @@ struct ApiV1;
         (name = "notices", description = "public notices (5 working days), objections, admission to the pool"),
         (name = "exit cases", description = "exit cases: grounds, statement of defence, decision, removal"),
         (name = "sanctions", description = "bans and blacklists"),
+        (name = "pool", description = "the whitelist for schools and the public: search, exports, status look-up"),
+        (name = "contracts", description = "school contracts with pool members and their evaluations"),
         (name = "ops", description = "health, readiness and metrics"),
     )
 )]

@@ -122,9 +122,13 @@ pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
         None => PdfExtractor::new(settings.pdf_limits.clone())
             .context("cannot locate this executable for PDF extraction")?,
     };
+    let pool_cache = Arc::new(crate::pool::cache::SearchCache::new(
+        crate::pool::routes::cache_ttl(settings.pool_cache_ttl_ms),
+    ));
     Ok(AppState {
         pool,
         clock,
+        pool_cache,
         settings: Arc::new(settings),
         jwt,
         pdf,
@@ -140,7 +144,9 @@ fn routes(cfg: &mut web::ServiceConfig, test_clock: bool) {
         )
         .service(web::redirect("/docs", "/docs/"));
     cfg.service({
+        // The public pool search first: resources are matched in order, and it is the hot path.
         let mut api = web::scope("/api/v1")
+            .configure(crate::pool::routes::configure)
             .service(accounts::routes::register)
             .service(accounts::routes::login)
             .service(accounts::routes::me)
@@ -192,7 +198,8 @@ fn routes(cfg: &mut web::ServiceConfig, test_clock: bool) {
             .configure(crate::notices::routes::configure)
             .configure(crate::objections::routes::configure)
             .configure(crate::exits::routes::configure)
-            .configure(crate::sanctions::routes::configure);
+            .configure(crate::sanctions::routes::configure)
+            .configure(crate::contracts::routes::configure);
         if test_clock {
             // Without REGISTRY_TEST_CLOCK the route does not exist at all (404).
             api = api.service(ops::routes::set_clock);

@@ -28,6 +28,14 @@ pub enum JobError {
     Permanent(anyhow::Error),
 }
 
+/// A service error inside a job is worth retrying (a missing calendar year gets loaded, a
+/// conflict clears); the attempts bound it.
+impl From<crate::error::ApiError> for JobError {
+    fn from(e: crate::error::ApiError) -> Self {
+        Self::Retry(anyhow::Error::new(e))
+    }
+}
+
 impl From<diesel::result::Error> for JobError {
     fn from(e: diesel::result::Error) -> Self {
         Self::Retry(e.into())
@@ -90,6 +98,8 @@ impl Registry {
         crate::notices::register(&mut r);
         crate::mail::register(&mut r);
         crate::sanctions::sweeps::register(&mut r);
+        crate::pool::register(&mut r);
+        crate::contracts::register(&mut r);
         r
     }
 

@@ -49,6 +49,14 @@ pub fn standard() -> Vec<Periodic> {
             kind: crate::sanctions::sweeps::INSPECTION_SWEEP,
             schedule: Schedule::DailyAt(at(1, 0)),
         },
+        Periodic {
+            kind: crate::pool::EXPIRE_ENTRIES,
+            schedule: Schedule::DailyAt(at(0, 5)),
+        },
+        Periodic {
+            kind: crate::contracts::END_EXPIRED,
+            schedule: Schedule::DailyAt(at(0, 10)),
+        },
     ]
 }
 

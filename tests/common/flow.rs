@@ -298,7 +298,7 @@ pub async fn admitted(app: &TestApp, n: u32, round: i64, items: &[&str]) -> (App
     (applicant, id)
 }
 
-// ---- exit cases and sanctions (issue #7) ---------------------------------------------------
+// ---- pool members and contracts --------------------------------------------------------------
 
 /// Institution `n`, admitted to the pool of `round` for `items` through the real flow
 /// (submitted, approved, published today, the notice closed by its job), with the clock put
@@ -324,6 +324,17 @@ pub async fn seed_pool_member(
     (applicant, application, entry)
 }
 
+/// [`seed_pool_member`] without the application id: the applicant and its pool entry id.
+pub async fn seed_pool_entry(
+    app: &TestApp,
+    n: u32,
+    round: i64,
+    items: &[&str],
+) -> (Applicant, i64) {
+    let (applicant, _, entry) = seed_pool_member(app, n, round, items).await;
+    (applicant, entry)
+}
+
 /// The school of the harness's school account (`token(Role::School)`).
 pub async fn school_id(app: &TestApp) -> i64 {
     app.token(provider_registry::auth::Role::School).await;
@@ -331,7 +342,9 @@ pub async fn school_id(app: &TestApp) -> i64 {
         .await
 }
 
-/// An active contract of `school` with the pool member for `items`; returns its id.
+/// An active contract of `school` with the pool member for `items`, inserted directly: the
+/// exit-case tests run before the pool's validity starts, when `POST /contracts` (tested in
+/// tests/contracts.rs) would refuse it. Returns its id.
 pub async fn seed_contract(
     app: &TestApp,
     school: i64,

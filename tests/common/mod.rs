@@ -67,6 +67,8 @@ pub fn test_settings(
         ("DB_POOL_SIZE", "4"),
         ("REGISTRY_HTTP_WORKERS", "1"),
         ("REGISTRY_BIND", "127.0.0.1:0"),
+        // Searches see every change at once (a test may opt in to the 1 s cache).
+        ("POOL_CACHE_TTL_MS", "0"),
         // The test binary is not the service: the PDF extraction child is the built binary.
         (
             "PDF_EXTRACTOR_PROGRAM",

@@ -1,0 +1,25 @@
+//! School contracts with pool members (DESIGN §1.7): only active pool members, only approved
+//! items, a term of at most two school years; evaluations once per contract per term, which
+//! feed the institution's standing in the pool; the daily job that ends contracts on their end
+//! date. (Termination with exit grounds belongs to the sanctions capability.)
+
+pub mod routes;
+pub mod service;
+pub mod term;
+
+use crate::auth::Ctx;
+use crate::jobs::registry::{Handler, Registry};
+
+/// Job kind: end active contracts past their end date (daily).
+pub const END_EXPIRED: &str = "contracts.end_expired";
+
+/// Registers the contracts' job kinds.
+pub fn register(registry: &mut Registry) {
+    registry.register(
+        END_EXPIRED,
+        Handler::Transactional(|conn, job, _| {
+            service::end_expired(conn, &Ctx::system(job.now))?;
+            Ok(())
+        }),
+    );
+}

@@ -1,0 +1,127 @@
+//! Contract endpoints: schools create and evaluate; schools, institutions and bureau staff read
+//! what concerns them.
+
+use actix_web::{HttpResponse, get, post, web};
+
+use crate::app::AppState;
+use crate::auth::{AnyRole, Authed, SchoolRole};
+use crate::contracts::service::{
+    self, Contract, ContractFilter, Evaluation, NewContract, NewEvaluation,
+};
+use crate::error::{ApiResult, ProblemBody};
+use crate::http::{Json, Page, PageQuery};
+
+/// Registers the contract routes (one line in `startup::routes`).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(create)
+        .service(list)
+        .service(get)
+        .service(evaluate);
+}
+
+/// Sign a contract with an active pool member (school accounts): approved items only, a term of
+/// at most two school years (1 Sep – 31 Aug, counted from the school year of the start date).
+#[utoipa::path(
+    tag = "contracts",
+    request_body = NewContract,
+    responses(
+        (status = 201, body = Contract),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`not_in_pool`, `item_not_approved`, `invalid_term`, `term_too_long`, `validation_failed`"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/contracts")]
+pub async fn create(
+    user: Authed<SchoolRole>,
+    state: web::Data<AppState>,
+    body: Json<NewContract>,
+) -> ApiResult<HttpResponse> {
+    let (req, u, ctx) = (body.into_inner(), user.user.clone(), user.ctx.clone());
+    let contract = state
+        .write(move |conn| service::create(conn, &u, &ctx, &req))
+        .await?;
+    Ok(HttpResponse::Created().json(contract))
+}
+
+/// Contracts: a school's own, an institution's own, or all (reviewers and admins).
+#[utoipa::path(
+    tag = "contracts",
+    params(ContractFilter, PageQuery),
+    responses(
+        (status = 200, body = Page<Contract>),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/contracts")]
+pub async fn list(
+    user: Authed<AnyRole>,
+    state: web::Data<AppState>,
+    filter: web::Query<ContractFilter>,
+    page: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let (u, filter, page) = (user.user.clone(), filter.into_inner(), page.into_inner());
+    let (items, total) = state
+        .run(move |conn| service::list(conn, &u, &filter, page.offset(), page.per_page()))
+        .await?;
+    Ok(HttpResponse::Ok().json(Page::new(items, &page, total)))
+}
+
+/// One contract with its evaluations (its school, its institution, or bureau staff; 404 for
+/// anyone else).
+#[utoipa::path(
+    tag = "contracts",
+    params(("id" = i64, Path, description = "contract id")),
+    responses(
+        (status = 200, body = Contract),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/contracts/{id}")]
+pub async fn get(
+    user: Authed<AnyRole>,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> ApiResult<HttpResponse> {
+    let (u, id) = (user.user.clone(), id.into_inner());
+    Ok(HttpResponse::Ok().json(state.run(move |conn| service::get(conn, &u, id)).await?))
+}
+
+/// Evaluate a contract for a school term (the school that signed it): quality, safety and
+/// punctuality 1–5 and a comment, once per term.
+#[utoipa::path(
+    tag = "contracts",
+    params(("id" = i64, Path, description = "contract id")),
+    request_body = NewEvaluation,
+    responses(
+        (status = 201, body = Evaluation),
+        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`already_evaluated`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed` (`invalid_school_term`, scores), `term_not_started`, `term_outside_contract`"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/contracts/{id}/evaluations")]
+pub async fn evaluate(
+    user: Authed<SchoolRole>,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: Json<NewEvaluation>,
+) -> ApiResult<HttpResponse> {
+    let (req, u, ctx, id) = (
+        body.into_inner(),
+        user.user.clone(),
+        user.ctx.clone(),
+        id.into_inner(),
+    );
+    let evaluation = state
+        .write(move |conn| service::evaluate(conn, &u, &ctx, id, &req))
+        .await?;
+    Ok(HttpResponse::Created().json(evaluation))
+}

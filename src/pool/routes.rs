@@ -1,0 +1,338 @@
+//! Pool endpoints (public): the search, one institution's entry, the exports, and the status
+//! look-up of a USCC. `configure` registers them; the fixed paths (`export.csv`) come before
+//! `{institution_id}`, which only matches digits anyway.
+
+use std::time::{Duration, Instant};
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, get, web};
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::app::AppState;
+use crate::auth::{Authed, Staff};
+use crate::clock::beijing_date;
+use crate::db::schema::{applications, notices, pool_entries};
+use crate::error::{ApiError, ApiResult, ProblemBody};
+use crate::http::{Page, PageQuery};
+use crate::pool::cache::Lookup;
+use crate::pool::export::{self, PoolExport};
+use crate::pool::search::{self as pool_search, PoolEntry, PoolItem, PoolQuery, Viewer};
+use crate::pool::status::{self, InstitutionStatus};
+
+/// Registers the pool's routes (one line in `startup::routes`).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(export_csv)
+        .service(export_json)
+        .service(search)
+        .service(entry)
+        .service(institution_status);
+}
+
+fn viewer(state: &AppState, staff: bool) -> Viewer {
+    Viewer {
+        staff,
+        flag_threshold: state.settings.standing_flag_threshold,
+    }
+}
+
+/// Search the pool (备选库): active entries valid today (Beijing), filtered by activity category
+/// (a top-level code such as `sports` matches all its items), district and name substring,
+/// sorted by institution name then entry id, paginated. Public; reviewers and admins also see
+/// the `flagged` mark and may filter `flagged=true`.
+#[utoipa::path(
+    tag = "pool",
+    params(PoolQuery, PageQuery),
+    responses(
+        (status = 200, body = Page<PoolEntry>),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json", description = "`invalid_query`"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`flagged` without a reviewer or admin token"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`unknown_category`, `academic_subject_forbidden`, `validation_failed`"),
+    )
+)]
+#[get("/pool")]
+pub async fn search(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let today = beijing_date(state.clock.now());
+    let cache = state.pool_cache.clone();
+    // Public searches share rendered pages for at most one second (see `pool::cache`). The key
+    // is the raw query string, so a hit costs no parsing at all.
+    let public = !req.headers().contains_key(header::AUTHORIZATION);
+    let key = (public && cache.enabled()).then(|| format!("{today}?{}", req.query_string()));
+    if let Some(k) = &key {
+        match cache.lookup(k, Instant::now()) {
+            Lookup::Fresh(body)
+            | Lookup::Stale {
+                body,
+                refresh: false,
+            } => return Ok(json_bytes(body)),
+            Lookup::Stale { refresh: true, .. } | Lookup::Miss => {}
+        }
+    }
+    let started = Instant::now();
+    let is_staff = !public
+        && Authed::<Staff>::from_request(&req, &mut Payload::None)
+            .await
+            .is_ok();
+    let query = web::Query::<PoolQuery>::from_query(req.query_string()).map_err(bad_query)?;
+    let page = web::Query::<PageQuery>::from_query(req.query_string())
+        .map_err(bad_query)?
+        .into_inner();
+    let filter = query.parse(is_staff)?;
+    let viewer = viewer(&state, is_staff);
+    let body = state
+        .run(move |conn| {
+            let (items, total) = pool_search::search(
+                conn,
+                &filter,
+                today,
+                viewer,
+                Some((page.offset(), page.per_page())),
+            )?;
+            serde_json::to_vec(&Page::new(items, &page, total))
+                .map_err(|e| ApiError::Internal(e.into()))
+        })
+        .await?;
+    let body = Bytes::from(body);
+    if let Some(key) = key {
+        cache.put(key, started, body.clone());
+    }
+    Ok(json_bytes(body))
+}
+
+/// The same problem as the service's query extractor configuration gives (400 `invalid_query`).
+fn bad_query(err: actix_web::error::QueryPayloadError) -> ApiError {
+    let detail = err.to_string();
+    ApiError::bad_request(
+        "invalid_query",
+        "查询参数格式错误。",
+        "A query parameter is malformed.",
+    )
+    .with_errors(vec![crate::error::FieldIssue::new(
+        "query",
+        "invalid_value",
+        crate::error::Msg::new(format!("查询参数无效：{detail}"), detail),
+    )])
+}
+
+fn json_bytes(body: Bytes) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "application/json"))
+        .body(body)
+}
+
+/// The pool entry as exported (CSV and JSON): all matching entries, not one page.
+async fn all_entries(
+    state: &web::Data<AppState>,
+    query: &PoolQuery,
+    is_staff: bool,
+) -> ApiResult<(NaiveDate, Vec<PoolEntry>, i64)> {
+    let filter = query.parse(is_staff)?;
+    let today = beijing_date(state.clock.now());
+    let viewer = viewer(state, is_staff);
+    let (items, total) = state
+        .run(move |conn| pool_search::search(conn, &filter, today, viewer, None))
+        .await?;
+    Ok((today, items, total))
+}
+
+/// Export the pool as CSV (UTF-8 with BOM and a header row, so Excel shows Chinese text);
+/// the same filters as the search, every matching entry.
+#[utoipa::path(
+    tag = "pool",
+    params(PoolQuery),
+    responses(
+        (status = 200, content_type = "text/csv", body = String, description = "UTF-8 CSV with BOM"),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`unknown_category`, `academic_subject_forbidden`"),
+    )
+)]
+#[get("/pool/export.csv")]
+pub async fn export_csv(
+    state: web::Data<AppState>,
+    query: web::Query<PoolQuery>,
+    staff: Option<Authed<Staff>>,
+) -> ApiResult<HttpResponse> {
+    let (today, items, _) = all_entries(&state, &query, staff.is_some()).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"pool-{today}.csv\""),
+        ))
+        .body(export::csv(&items)))
+}
+
+/// Export the pool as JSON: the same filters as the search, every matching entry.
+#[utoipa::path(
+    tag = "pool",
+    params(PoolQuery),
+    responses(
+        (status = 200, body = PoolExport),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`unknown_category`, `academic_subject_forbidden`"),
+    )
+)]
+#[get("/pool/export.json")]
+pub async fn export_json(
+    state: web::Data<AppState>,
+    query: web::Query<PoolQuery>,
+    staff: Option<Authed<Staff>>,
+) -> ApiResult<HttpResponse> {
+    let (as_of, items, total) = all_entries(&state, &query, staff.is_some()).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"pool-{as_of}.json\""),
+        ))
+        .json(PoolExport {
+            as_of,
+            total,
+            items,
+        }))
+}
+
+/// A teacher as shown in the pool: name, credential kinds and specialities only.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PoolTeacher {
+    pub name: String,
+    /// `teacher_qualification`, `sports_instructor`, …
+    pub credential_kinds: Vec<String>,
+    pub specialities: Vec<PoolItem>,
+}
+
+/// The public notice an entry came from.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoticeRef {
+    pub id: i64,
+    pub title: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+}
+
+/// One institution's pool entry with its teachers and notice.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PoolEntryDetail {
+    #[serde(flatten)]
+    pub entry: PoolEntry,
+    pub teachers: Vec<PoolTeacher>,
+    pub notice: Option<NoticeRef>,
+}
+
+/// One institution's entry in the pool today, with its teachers (names, credential kinds and
+/// specialities — never identity numbers) and the notice it came from.
+#[utoipa::path(
+    tag = "pool",
+    params(("institution_id" = i64, Path, description = "institution id")),
+    responses(
+        (status = 200, body = PoolEntryDetail),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "not in the pool today"),
+    )
+)]
+#[get("/pool/{institution_id:\\d+}")]
+pub async fn entry(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    staff: Option<Authed<Staff>>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let today = beijing_date(state.clock.now());
+    let viewer = viewer(&state, staff.is_some());
+    let detail = state
+        .run(move |conn| {
+            let entry = pool_search::entry_of(conn, id, today, viewer)?
+                .ok_or_else(|| ApiError::not_found("备选库条目", "pool entry"))?;
+            let application_teachers: Option<String> = pool_entries::table
+                .inner_join(
+                    applications::table.on(applications::id.eq(pool_entries::application_id)),
+                )
+                .filter(pool_entries::id.eq(entry.entry_id))
+                .select(applications::teacher_ids)
+                .first(conn)
+                .optional()?;
+            let listed: Option<Vec<i64>> =
+                application_teachers.and_then(|t| serde_json::from_str(&t).ok());
+            let teachers = crate::institutions::service::active_teachers(conn, id, today)?
+                .into_iter()
+                .filter(|t| listed.as_ref().is_none_or(|ids| ids.contains(&t.id)))
+                .map(|t| PoolTeacher {
+                    name: t.name,
+                    credential_kinds: t
+                        .credentials
+                        .iter()
+                        .map(|c| c.stored.kind.as_str().to_owned())
+                        .collect(),
+                    specialities: t
+                        .specialities
+                        .iter()
+                        .map(|s| PoolItem::of(&s.code))
+                        .collect(),
+                })
+                .collect();
+            let notice = match entry.notice_id {
+                Some(notice_id) => notices::table
+                    .find(notice_id)
+                    .select((
+                        notices::id,
+                        notices::title,
+                        notices::starts_on,
+                        notices::ends_on,
+                    ))
+                    .first::<(i64, String, NaiveDate, NaiveDate)>(conn)
+                    .optional()?
+                    .map(|(id, title, starts_on, ends_on)| NoticeRef {
+                        id,
+                        title,
+                        starts_on,
+                        ends_on,
+                    }),
+                None => None,
+            };
+            Ok(PoolEntryDetail {
+                entry,
+                teachers,
+                notice,
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(detail))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatusQuery {
+    /// The unified social credit code to look up.
+    pub uscc: String,
+}
+
+/// Look up a USCC: `in_pool` (items and validity), `banned` (until when, on which grounds) or
+/// `not_listed`; a malformed code is refused with every reason it is invalid.
+#[utoipa::path(
+    tag = "pool",
+    params(StatusQuery),
+    responses(
+        (status = 200, body = InstitutionStatus),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json", description = "`uscc` missing"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`invalid_uscc` with the validator's reasons"),
+    )
+)]
+#[get("/institutions/status")]
+pub async fn institution_status(
+    state: web::Data<AppState>,
+    query: web::Query<StatusQuery>,
+) -> ApiResult<HttpResponse> {
+    let uscc = query.into_inner().uscc;
+    let today = beijing_date(state.clock.now());
+    let found = state
+        .run(move |conn| status::lookup(conn, &uscc, today))
+        .await?;
+    Ok(HttpResponse::Ok().json(found))
+}
+
+/// The cache TTL from the settings, capped at the one-second visibility rule.
+pub fn cache_ttl(ms: u64) -> Duration {
+    Duration::from_millis(ms).min(crate::pool::cache::MAX_TTL)
+}
