@@ -70,9 +70,22 @@ pub fn load(state: &AppState) -> anyhow::Result<()> {
                     pool_valid_until: today + chrono::Duration::days(730),
                 },
             )?;
+            let reviewer = story::user_by_email(c, "reviewer@demo.local")?;
+            let mut approved = Vec::new();
             for persona in story::PERSONAS.iter().enumerate() {
-                story::build(c, state, &ctx, round.id, persona, DEMO_PASSWORD)?;
+                let id = story::build(
+                    c,
+                    state,
+                    (&ctx, &reviewer),
+                    round.id,
+                    persona,
+                    DEMO_PASSWORD,
+                )?;
+                if persona.1.stage == story::Stage::InNotice {
+                    approved.push(id);
+                }
             }
+            story::publish(c, (&ctx, &reviewer), approved)?;
             Ok(round)
         },
     )
@@ -91,7 +104,7 @@ pub fn load(state: &AppState) -> anyhow::Result<()> {
     })?;
     let size = pool_size()?;
     let started = std::time::Instant::now();
-    crate::pool::seed::seed(
+    let entries = crate::pool::seed::seed(
         &mut conn,
         &ctx,
         &crate::pool::seed::SeedPlan {
@@ -107,9 +120,16 @@ pub fn load(state: &AppState) -> anyhow::Result<()> {
         let school: i64 = crate::db::schema::schools::table
             .select(crate::db::schema::schools::id)
             .first(&mut conn)?;
-        crate::pool::seed::seed_contracts(&mut conn, &ctx, school, &entries, 10)
-            .map_err(|e| anyhow::anyhow!("cannot seed demo contracts: {}", e.problem().detail.en))
+        crate::pool::seed::seed_contracts(&mut conn, &ctx, school, &entries, 10).map_err(|e| {
+            anyhow::anyhow!("cannot seed demo contracts: {}", e.problem().detail.en)
+        })?;
+        Ok(entries)
     })?;
+    if let Some(&entry) = entries.get(1) {
+        db::write_tx(&mut conn, |c| exit_case(c, &ctx, entry)).map_err(|e| {
+            anyhow::anyhow!("cannot open the demo exit case: {}", e.problem().detail.en)
+        })?;
+    }
     println!(
         "demo pool: {size} institutions seeded in {} ms (GET /api/v1/pool?category=sports)",
         started.elapsed().as_millis()
@@ -125,6 +145,24 @@ pub fn load(state: &AppState) -> anyhow::Result<()> {
     ] {
         println!("  {role:<12} {email}");
     }
+    Ok(())
+}
+
+/// A reviewer's open exit case against the institution of pool entry `entry`, so the exit
+/// workflow (statement of defence, decision) can be tried at once.
+fn exit_case(conn: &mut crate::db::DbConn, ctx: &Ctx, entry: i64) -> crate::error::ApiResult<()> {
+    let institution_id: i64 = crate::db::schema::pool_entries::table
+        .find(entry)
+        .select(crate::db::schema::pool_entries::institution_id)
+        .first(conn)?;
+    let reviewer = story::user_by_email(conn, "reviewer@demo.local")?;
+    let case: crate::exits::service::NewCase = serde_json::from_value(serde_json::json!({
+        "institution_id": institution_id,
+        "grounds": ["service_mismatch"],
+        "statement": "学校反映本学期课程内容与协议约定的课程明显不符，多次调整课表未提前告知。",
+    }))
+    .map_err(|e| crate::error::ApiError::Internal(e.into()))?;
+    crate::exits::service::create(conn, &reviewer, ctx, &case)?;
     Ok(())
 }
 

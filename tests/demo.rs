@@ -9,8 +9,10 @@ use provider_registry::demo::{self, DEMO_PASSWORD};
 use serde_json::Value;
 
 #[tokio::test]
-async fn demo_data_loads_once_with_applications_at_every_intake_stage() {
+async fn demo_data_loads_once_with_every_workflow_stage() {
     let app = TestApp::spawn().await;
+    // A date whose notice window the shipped calendars cover.
+    app.set_clock("2026-11-23T10:00:00+08:00").await;
     let state = app.state.clone();
     tokio::task::spawn_blocking(move || demo::load(&state))
         .await
@@ -25,7 +27,15 @@ async fn demo_data_loads_once_with_applications_at_every_intake_stage() {
     ] {
         app.login(email, DEMO_PASSWORD).await;
     }
-    for stage in ["draft", "submitted", "withdrawn", "admitted"] {
+    for stage in [
+        "draft",
+        "submitted",
+        "withdrawn",
+        "returned",
+        "rejected",
+        "in_notice",
+        "admitted",
+    ] {
         let list: Value = app
             .get(&format!("/api/v1/applications?status={stage}"))
             .bearer_auth(&reviewer)
@@ -40,6 +50,27 @@ async fn demo_data_loads_once_with_applications_at_every_intake_stage() {
             "no {stage} application: {list}"
         );
     }
+
+    // An open notice on the public board, and an open exit case for reviewers.
+    let board: Value = app
+        .get("/api/v1/notices")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(board["total"], 1, "{board}");
+    let cases: Value = app
+        .get("/api/v1/exit-cases?status=open")
+        .bearer_auth(&reviewer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(cases["total"], 1, "{cases}");
 
     // The demo institution's own draft passes every check when it submits it.
     let token = app.login("institution@demo.local", DEMO_PASSWORD).await;

@@ -1,6 +1,7 @@
-//! The demo's institutions at the intake stages, built through the same service functions and
-//! request bodies as the API: complete profiles, rosters, inspections and documents, with
-//! applications as a draft ready to submit, submitted, and withdrawn.
+//! The demo's institutions at every stage before the pool, built through the same service
+//! functions and request bodies as the API: complete profiles, rosters, inspections and
+//! documents, with applications as a draft ready to submit, submitted, withdrawn, returned for
+//! correction, rejected, and approved and published in an open notice.
 
 use chrono::Datelike;
 use diesel::prelude::*;
@@ -27,6 +28,10 @@ pub enum Stage {
     Draft,
     Submitted,
     Withdrawn,
+    Returned,
+    Rejected,
+    /// Approved; [`publish`] puts these in one open notice.
+    InNotice,
 }
 
 /// One demo institution.
@@ -77,6 +82,42 @@ pub const PERSONAS: &[Persona] = &[
         district: "西乡塘区",
         items: &["practice.robotics", "practice.programming"],
         stage: Stage::Withdrawn,
+    },
+    Persona {
+        email: "yuefeng@demo.local",
+        name: "南宁市悦风舞蹈艺术培训中心",
+        uscc_body: "52450103MJ9000047",
+        entity_type: EntityType::PrivateNonEnterpriseUnit,
+        district: "青秀区",
+        items: &["arts.dance"],
+        stage: Stage::Returned,
+    },
+    Persona {
+        email: "jiaxue@demo.local",
+        name: "南宁市佳学教育咨询有限公司",
+        uscc_body: "91450105MA5K00059",
+        entity_type: EntityType::Enterprise,
+        district: "江南区",
+        items: &["practice.reading"],
+        stage: Stage::Rejected,
+    },
+    Persona {
+        email: "feiyang@demo.local",
+        name: "南宁市飞扬乒乓球俱乐部",
+        uscc_body: "52450108MJ9000063",
+        entity_type: EntityType::PrivateNonEnterpriseUnit,
+        district: "良庆区",
+        items: &["sports.table_tennis", "sports.badminton"],
+        stage: Stage::InNotice,
+    },
+    Persona {
+        email: "xingkong@demo.local",
+        name: "南宁市星空天文科普中心",
+        uscc_body: "52450109MJ9000071",
+        entity_type: EntityType::PrivateNonEnterpriseUnit,
+        district: "邕宁区",
+        items: &["practice.astronomy", "practice.science_popularisation"],
+        stage: Stage::InNotice,
     },
 ];
 
@@ -150,12 +191,22 @@ fn resident_id(seed: usize) -> String {
     format!("{body}{check}")
 }
 
+/// The demo reviewer who decides the demo applications.
+pub fn user_by_email(conn: &mut DbConn, email: &str) -> ApiResult<AuthUser> {
+    let id: i64 = users::table
+        .filter(users::email.eq(email))
+        .select(users::id)
+        .first(conn)?;
+    auth_user(conn, id)
+}
+
 /// Registers `persona`, completes its profile, roster, inspections and documents, and brings
-/// its application in `round_id` to the persona's stage. Returns the application id.
+/// its application in `round_id` to the persona's stage (`InNotice` stops at approved; see
+/// [`publish`]). Returns the application id.
 pub fn build(
     conn: &mut DbConn,
     state: &AppState,
-    ctx: &Ctx,
+    (ctx, reviewer): (&Ctx, &AuthUser),
     round_id: i64,
     (index, persona): (usize, &Persona),
     password: &str,
@@ -275,6 +326,49 @@ pub fn build(
         Stage::Withdrawn => {
             applications::withdraw(conn, &user, ctx, application.id)?;
         }
+        Stage::Returned | Stage::Rejected | Stage::InNotice => {
+            applications::submit(
+                conn,
+                &user,
+                ctx,
+                application.id,
+                &state.settings.region_prefix,
+            )?;
+            let decision = match persona.stage {
+                Stage::Returned => json!({
+                    "decision": "return",
+                    "reasons": "课后服务方案未写明安全应急预案，请补充后重新提交。",
+                    "deadline_working_days": 5,
+                }),
+                Stage::Rejected => json!({
+                    "decision": "reject",
+                    "reasons": "申报的阅读辅导内容属于学科类培训，不在第三方机构课后服务范围内。",
+                }),
+                _ => json!({"decision": "approve", "approved_items": persona.items}),
+            };
+            crate::review::decide(conn, reviewer, ctx, application.id, &from_json(decision)?)?;
+        }
     }
     Ok(application.id)
+}
+
+/// Publishes the approved demo applications in one notice starting today, when the working-day
+/// calendar covers its window (a demo run in a year not loaded leaves them approved).
+pub fn publish(
+    conn: &mut DbConn,
+    (ctx, reviewer): (&Ctx, &AuthUser),
+    approved: Vec<i64>,
+) -> ApiResult<bool> {
+    let today = crate::clock::beijing_date(ctx.now);
+    let calendar = crate::calendar::store::calendar(conn)?;
+    if approved.is_empty() || calendar.nth_working_day(today, 5).is_err() {
+        return Ok(false);
+    }
+    crate::notices::service::publish(
+        conn,
+        reviewer,
+        ctx,
+        &from_json(json!({"publication_date": today, "application_ids": approved}))?,
+    )?;
+    Ok(true)
 }
