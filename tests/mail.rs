@@ -789,3 +789,356 @@ async fn an_untrusted_certificate_is_not_sent_to_and_is_retried() {
         "{pending:?}"
     );
 }
+
+/// Runs the due jobs and returns the messages that arrived since the last call, as sorted
+/// (recipient, subject) pairs, each checked as valid MIME; `bodies` collects their text and HTML.
+async fn step(
+    app: &TestApp,
+    smtp: &SmtpServer,
+    seen: &mut usize,
+    bodies: &mut Vec<(String, String, String)>,
+) -> Vec<(String, String)> {
+    app.run_pending_jobs().await;
+    let messages = smtp.messages();
+    let mut got = Vec::new();
+    for m in &messages[*seen..] {
+        assert_eq!(m.rcpt_to.len(), 1, "one recipient per message");
+        let (subject, text, html) = check_mime(&m.data);
+        assert!(
+            subject.starts_with("【课后服务备选库】"),
+            "the Chinese subject decodes: {subject}"
+        );
+        // Text and HTML together, so content checks (and absences) cover both parts.
+        bodies.push((
+            m.rcpt_to[0].clone(),
+            subject.clone(),
+            format!("{text}\n{html}"),
+        ));
+        got.push((m.rcpt_to[0].clone(), subject));
+    }
+    *seen = messages.len();
+    got.sort();
+    got
+}
+
+fn pairs(expected: &[(&str, String)]) -> Vec<(String, String)> {
+    let mut all: Vec<_> = expected
+        .iter()
+        .map(|(to, s)| ((*to).to_owned(), s.clone()))
+        .collect();
+    all.sort();
+    all
+}
+
+#[tokio::test]
+async fn a_full_flow_from_submission_to_removal_mails_each_party_exactly_its_messages() {
+    let (app, smtp) = with_smtp(&[]).await;
+    let p = "【课后服务备选库】";
+    let reviewer = "reviewer@test.local";
+    let school = "school@test.local";
+    let mut seen = 0;
+    let mut bodies = Vec::new();
+    // Monday 1 June 2026: the round is open; the pool is valid from 1 September.
+    app.set_clock("2026-06-01T10:00:00+08:00").await;
+    app.token(Role::Reviewer).await;
+    let school_id = flow::school_id(&app).await;
+    let round = app.open_round().await;
+
+    // Two institutions submit: each is told, the reviewer gets new work.
+    let (mut kept, kept_app) = flow::submitted(&app, 21, round, ITEMS).await;
+    let (dropped, dropped_app) = flow::submitted(&app, 22, round, ITEMS).await;
+    let (k, d) = (kept.email.clone(), dropped.email.clone());
+    assert_eq!(
+        step(&app, &smtp, &mut seen, &mut bodies).await,
+        pairs(&[
+            (&k, format!("{p}申报已受理（申报编号 {kept_app}）")),
+            (&d, format!("{p}申报已受理（申报编号 {dropped_app}）")),
+            (
+                reviewer,
+                format!(
+                    "{p}新的入库申报待审核：“{}”（申报编号 {kept_app}）",
+                    kept.name
+                )
+            ),
+            (
+                reviewer,
+                format!(
+                    "{p}新的入库申报待审核：“{}”（申报编号 {dropped_app}）",
+                    dropped.name
+                )
+            ),
+        ])
+    );
+
+    // The reviewer approves both.
+    for id in [kept_app, dropped_app] {
+        let res = flow::decide(
+            &app,
+            id,
+            json!({"decision": "approve", "approved_items": ITEMS}),
+        )
+        .await;
+        assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    }
+    assert_eq!(
+        step(&app, &smtp, &mut seen, &mut bodies).await,
+        pairs(&[
+            (&k, format!("{p}申报审核通过（申报编号 {kept_app}）")),
+            (&d, format!("{p}申报审核通过（申报编号 {dropped_app}）")),
+        ])
+    );
+
+    // The notice is published: each listed institution is told.
+    let notice = flow::publish(&app, &[kept_app, dropped_app], "2026-06-01").await;
+    let notice_id = notice["id"].as_i64().unwrap();
+    let title = notice["title"].as_str().unwrap().to_owned();
+    assert_eq!(
+        step(&app, &smtp, &mut seen, &mut bodies).await,
+        pairs(&[
+            (&k, format!("{p}入库公示已发布：{title}")),
+            (&d, format!("{p}入库公示已发布：{title}")),
+        ])
+    );
+
+    // An objection against each, with the objector's e-mail.
+    let mut objections = Vec::new();
+    for (n, application) in [(1, kept_app), (2, dropped_app)] {
+        let res = app
+            .post(&format!("/api/v1/notices/{notice_id}/objections"))
+            .json(&json!({
+                "application_id": application,
+                "name": format!("异议人{n}"),
+                "mobile": format!("1390000111{n}"),
+                "email": format!("objector{n}@example.cn"),
+                "grounds": format!("该机构的篮球教练并未持有有效证书，与公示材料不符（第{n}份）。"),
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        objections.push(
+            app.sql_i64(&format!(
+                "SELECT id AS value FROM objections WHERE application_id = {application}"
+            ))
+            .await,
+        );
+    }
+    let filed =
+        |name: &str, id: i64| format!("{p}新的公示异议待处理：针对“{name}”（异议编号 {id}）");
+    assert_eq!(
+        step(&app, &smtp, &mut seen, &mut bodies).await,
+        pairs(&[
+            (&k, format!("{p}公示期间收到针对贵机构的异议")),
+            (&d, format!("{p}公示期间收到针对贵机构的异议")),
+            (reviewer, filed(&kept.name, objections[0])),
+            (reviewer, filed(&dropped.name, objections[1])),
+        ])
+    );
+    // The institution learns the grounds, nothing about the objector.
+    for (n, to) in [(1, &k), (2, &d)] {
+        let (_, _, text) = bodies
+            .iter()
+            .find(|(t, s, _)| t == to && s.contains("异议"))
+            .unwrap();
+        assert!(text.contains(&format!("（第{n}份）")), "{text}");
+        for personal in [
+            format!("异议人{n}"),
+            format!("1390000111{n}"),
+            format!("objector{n}@example.cn"),
+        ] {
+            assert!(!text.contains(&personal), "no objector data: {text}");
+        }
+    }
+
+    // Dismissed for the first (it waits for the closing), upheld for the second (rejected).
+    for (id, outcome) in [(objections[0], "dismissed"), (objections[1], "upheld")] {
+        let res = app
+            .as_role(
+                Role::Reviewer,
+                Method::POST,
+                &format!("/api/v1/objections/{id}/resolution"),
+            )
+            .await
+            .json(&json!({"outcome": outcome, "reasons": "经核查教练持证情况"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "{}",
+            res.text().await.unwrap()
+        );
+    }
+    assert_eq!(
+        step(&app, &smtp, &mut seen, &mut bodies).await,
+        pairs(&[
+            ("objector1@example.cn", format!("{p}您提出的异议已处理")),
+            ("objector2@example.cn", format!("{p}您提出的异议已处理")),
+            (&d, format!("{p}申报未通过审核（申报编号 {dropped_app}）")),
+        ])
+    );
+    let text_of = |bodies: &[(String, String, String)], to: &str, part: &str| -> String {
+        let found: Vec<_> = bodies
+            .iter()
+            .filter(|(t, s, _)| t == to && s.contains(part))
+            .collect();
+        assert_eq!(found.len(), 1, "one {part} to {to}");
+        found[0].2.clone()
+    };
+    assert!(
+        text_of(&bodies, "objector1@example.cn", "异议").contains("异议不成立"),
+        "dismissed"
+    );
+    let upheld = text_of(&bodies, "objector2@example.cn", "异议");
+    assert!(upheld.contains("异议成立") && upheld.contains("经核查教练持证情况"));
+    assert!(text_of(&bodies, &d, "未通过").contains("公示期间的异议经核查成立"));
+
+    // The window closes: the first is admitted, the rejected one gets nothing more.
+    flow::close_notice(&app, &notice).await;
+    assert_eq!(
+        step(&app, &smtp, &mut seen, &mut bodies).await,
+        pairs(&[(&k, format!("{p}贵机构已纳入课后服务备选库"))])
+    );
+    assert!(text_of(&bodies, &k, "纳入").contains("2026-09-01 至 2028-08-31"));
+
+    // September: the school signs a contract with the pool member; both are told.
+    flow::travel(&app, "2026-09-10T10:00:00+08:00", &mut [&mut kept]).await;
+    let res = app
+        .as_role(Role::School, Method::POST, "/api/v1/contracts")
+        .await
+        .json(
+            &json!({"institution_id": kept.institution_id, "items": ITEMS,
+                      "starts_on": "2026-09-01", "ends_on": "2027-06-30"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::CREATED,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let contract = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    assert_eq!(
+        app.sql_i64(&format!(
+            "SELECT school_id AS value FROM contracts WHERE id = {contract}"
+        ))
+        .await,
+        school_id
+    );
+    let signed = format!("{p}课后服务协议已签订（协议编号 {contract}）");
+    assert_eq!(
+        step(&app, &smtp, &mut seen, &mut bodies).await,
+        pairs(&[(&k, signed.clone()), (school, signed)])
+    );
+
+    // The school terminates it with a ground: the contract ends and an exit case opens.
+    let res = app
+        .as_role(
+            Role::School,
+            Method::POST,
+            &format!("/api/v1/contracts/{contract}/terminate"),
+        )
+        .await
+        .json(
+            &json!({"grounds": ["subcontracting"], "statement": "机构将课程转包给无资质个人",
+                      "evidence_document_ids": []}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let body: Value = res.json().await.unwrap();
+    let case = body["exit_case"]["id"].as_i64().unwrap();
+    let due = body["exit_case"]["statement_due"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ended = format!("{p}课后服务协议已终止（协议编号 {contract}）");
+    assert_eq!(
+        step(&app, &smtp, &mut seen, &mut bodies).await,
+        pairs(&[
+            (&k, ended.clone()),
+            (school, ended),
+            (&k, format!("{p}退出程序已启动，请于 {due} 前陈述申辩")),
+            (
+                reviewer,
+                format!("{p}新的退出案件待处理：“{}”（案件编号 {case}）", kept.name)
+            ),
+        ])
+    );
+    assert!(text_of(&bodies, school, "已终止").contains("学校依据退出情形提前终止协议"));
+    assert!(text_of(&bodies, &k, "退出程序").contains("分包或转包"));
+
+    // The institution files its statement; the reviewer is told.
+    let res = app
+        .post(&format!("/api/v1/exit-cases/{case}/statement"))
+        .bearer_auth(&kept.token)
+        .json(&json!({"statement": "我机构对所述情形提出申辩", "document_ids": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    assert_eq!(
+        step(&app, &smtp, &mut seen, &mut bodies).await,
+        pairs(&[(
+            reviewer,
+            format!("{p}收到陈述申辩：{}（案件 {case}）", kept.name)
+        )])
+    );
+
+    // The reviewer removes it: it is banned; the contract had already ended, so the school
+    // hears nothing more.
+    let res = app
+        .as_role(
+            Role::Reviewer,
+            Method::POST,
+            &format!("/api/v1/exit-cases/{case}/decision"),
+        )
+        .await
+        .json(&json!({"decision": "remove", "reasons": "经审议作出决定"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let removed: Value = res.json().await.unwrap();
+    let ban_ends = removed["ban"]["ends_on"].as_str().unwrap().to_owned();
+    assert_eq!(
+        step(&app, &smtp, &mut seen, &mut bodies).await,
+        pairs(&[(&k, format!("{p}贵机构已被移出备选库"))])
+    );
+    let banned = text_of(&bodies, &k, "移出");
+    assert!(
+        banned.contains("分包或转包") && banned.contains(&ban_ends),
+        "{banned}"
+    );
+
+    // Totals per party, and nothing more on a later run.
+    let count = |to: &str| bodies.iter().filter(|(t, _, _)| t == to).count();
+    assert_eq!(count(&k), 9);
+    assert_eq!(count(&d), 5);
+    assert_eq!(count(reviewer), 6);
+    assert_eq!(count(school), 2);
+    assert_eq!(count("objector1@example.cn"), 1);
+    assert_eq!(count("objector2@example.cn"), 1);
+    assert_eq!(bodies.len(), 24, "nobody else got anything");
+    app.set_clock("2026-09-20T10:00:00+08:00").await;
+    assert!(step(&app, &smtp, &mut seen, &mut bodies).await.is_empty());
+}
