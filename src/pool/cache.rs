@@ -13,7 +13,7 @@
 //! Staff searches (which carry the `flagged` marks) are never cached.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::web::Bytes;
@@ -48,6 +48,9 @@ struct Entry {
 pub struct SearchCache {
     ttl: Duration,
     entries: Mutex<HashMap<String, Entry>>,
+    /// One computation per key at a time: when an entry expires under load, the first caller
+    /// queries and the others wait for its result instead of all querying at once.
+    computing: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl SearchCache {
@@ -55,6 +58,20 @@ impl SearchCache {
         Self {
             ttl: ttl.min(MAX_TTL),
             entries: Mutex::new(HashMap::new()),
+            computing: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The lock that serialises computations of `key`.
+    pub fn compute_lock(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        match self.computing.lock() {
+            Ok(mut locks) => {
+                if locks.len() >= MAX_KEYS {
+                    locks.retain(|_, l| Arc::strong_count(l) > 1);
+                }
+                locks.entry(key.to_owned()).or_default().clone()
+            }
+            Err(_) => Arc::default(),
         }
     }
 

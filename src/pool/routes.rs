@@ -62,14 +62,21 @@ pub async fn search(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<H
     // is the raw query string, so a hit costs no parsing at all.
     let public = !req.headers().contains_key(header::AUTHORIZATION);
     let key = (public && cache.enabled()).then(|| format!("{today}?{}", req.query_string()));
+    let mut _computing = None;
     if let Some(k) = &key {
-        match cache.lookup(k, Instant::now()) {
-            Lookup::Fresh(body)
-            | Lookup::Stale {
-                body,
-                refresh: false,
-            } => return Ok(json_bytes(body)),
-            Lookup::Stale { refresh: true, .. } | Lookup::Miss => {}
+        if let Lookup::Fresh(body)
+        | Lookup::Stale {
+            body,
+            refresh: false,
+        } = cache.lookup(k, Instant::now())
+        {
+            return Ok(json_bytes(body));
+        }
+        // One query per key at a time; whoever waited finds the page computed meanwhile (the
+        // caller refreshing a stale page computes it regardless).
+        _computing = Some(cache.compute_lock(k).lock_owned().await);
+        if let Lookup::Fresh(body) = cache.lookup(k, Instant::now()) {
+            return Ok(json_bytes(body));
         }
     }
     let started = Instant::now();
