@@ -34,6 +34,27 @@ pub struct TestApp {
     tokens: std::sync::Mutex<HashMap<Role, String>>,
 }
 
+/// A test's PostgreSQL database is dropped when the test passes (a failing test's is kept to
+/// be inspected); SQLite files go with the temporary directory.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if !is_postgres() || std::thread::panicking() {
+            return;
+        }
+        let (Ok(server), Some((_, name))) = (
+            std::env::var("TEST_DATABASE_URL"),
+            self.database_url.rsplit_once('/'),
+        ) else {
+            return;
+        };
+        if let Ok(pool) = db::build_pool(&db::DatabaseUrl::parse(&server).unwrap(), 1)
+            && let Ok(mut conn) = pool.get()
+        {
+            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+}
+
 /// A fresh database URL: a file in `dir`, or a new database on the test PostgreSQL server.
 pub fn fresh_database_url(dir: &std::path::Path) -> String {
     match std::env::var("TEST_DATABASE_URL") {
