@@ -491,6 +491,27 @@ async fn objections_are_rate_limited_per_client_address() {
 }
 
 #[tokio::test]
+async fn simultaneous_objections_from_one_address_stop_at_the_limit() {
+    let app = TestApp::spawn_with(&[("OBJECTION_RATE_LIMIT", "3")]).await;
+    app.set_clock("2026-03-02T09:00:00+08:00").await;
+    let round = app.open_round().await;
+    let (_, a) = flow::approved(&app, 1, round, ITEMS).await;
+    let notice = flow::publish(&app, &[a], "2026-03-02").await;
+    let id = notice["id"].as_i64().unwrap();
+    let sent =
+        futures_util::future::join_all((0..10).map(|_| object(&app, id, a, "13912345678"))).await;
+    let created = sent
+        .iter()
+        .filter(|r| r.status() == StatusCode::CREATED)
+        .count();
+    let limited = sent
+        .iter()
+        .filter(|r| r.status() == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((created, limited), (3, 7));
+}
+
+#[tokio::test]
 async fn admitted_helper_puts_an_institution_in_the_pool() {
     let app = TestApp::spawn().await;
     app.set_clock("2026-03-02T09:00:00+08:00").await;

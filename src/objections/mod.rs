@@ -232,6 +232,18 @@ pub fn precheck(
     check_rate(conn, client_ip, rate_limit, ctx.now)
 }
 
+/// Serialises the objections of one client address, so the rate limit's count and the insert
+/// cannot interleave: on PostgreSQL a transaction-scoped advisory lock on the address; SQLite's
+/// write transaction (`BEGIN IMMEDIATE`) already holds the database lock.
+fn lock_client(conn: &mut DbConn, ip: &str) -> ApiResult<()> {
+    if matches!(conn, DbConn::Postgres(_)) {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(7270, hashtext($1))")
+            .bind::<diesel::sql_types::Text, _>(ip)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Files an objection (public), with its optional evidence document recorded in the same
 /// transaction as kind `objection_evidence`. Outside the window: 409 `notice_closed`.
 pub fn file(
@@ -243,6 +255,7 @@ pub fn file(
     rate_limit: u32,
     evidence: Option<&NewDocument>,
 ) -> ApiResult<ObjectionReceipt> {
+    lock_client(conn, client_ip)?;
     precheck(conn, ctx, notice_id, req, client_ip, rate_limit)?;
     let evidence_document_id = match evidence {
         Some(doc) => Some(docs::insert(conn, ctx, doc)?.id),
