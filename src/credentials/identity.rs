@@ -49,6 +49,13 @@ pub struct ResidentId {
 }
 
 impl ResidentId {
+    /// Appends the check character to the first 17 digits of a number (for demo and test
+    /// data); `None` when `body` is not 17 digits.
+    pub fn complete(body: &str) -> Option<String> {
+        let chars: Vec<char> = body.chars().collect();
+        Some(format!("{body}{}", check_character(&chars)?))
+    }
+
     /// Normalises `input` (trim, lower-case `x` → `X`) and checks length,
     /// characters, province, birth date (real, from 1900, not after `today`)
     /// and check character, reporting every problem found at once.
@@ -171,13 +178,20 @@ fn digits(chars: &[char]) -> Option<Vec<u32>> {
     chars.iter().map(|c| c.to_digit(10)).collect()
 }
 
+/// The ISO 7064 MOD 11-2 check character of 17 digits.
+fn check_character(body: &[char]) -> Option<char> {
+    let values = digits(body).filter(|v| v.len() == WEIGHTS.len())?;
+    let sum: u32 = values.iter().zip(WEIGHTS).map(|(v, w)| v * w).sum();
+    CHECK_CHARACTERS
+        .get((sum % 11) as usize)
+        .map(|&c| char::from(c))
+}
+
 /// For an 18-character number whose first 17 characters are digits: the
 /// ISO 7064 MOD 11-2 check character, if the 18th differs from it.
 fn check_mismatch(chars: &[char]) -> Option<char> {
     let (&actual, body) = chars.split_last()?;
-    let values = digits(body).filter(|v| v.len() == WEIGHTS.len())?;
-    let sum: u32 = values.iter().zip(WEIGHTS).map(|(v, w)| v * w).sum();
-    let expected = char::from(*CHECK_CHARACTERS.get((sum % 11) as usize)?);
+    let expected = check_character(body)?;
     (actual != expected).then_some(expected)
 }
 
@@ -669,6 +683,20 @@ mod tests {
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn completing_17_digits_appends_the_check_character() {
+        assert_eq!(
+            ResidentId::complete("11010519491231002").as_deref(),
+            Some("11010519491231002X")
+        );
+        assert_eq!(
+            ResidentId::complete("45010319850312002").as_deref(),
+            Some("450103198503120026")
+        );
+        assert_eq!(ResidentId::complete("4501031985031200"), None);
+        assert_eq!(ResidentId::complete("4501031985031200A"), None);
     }
 
     fn today() -> NaiveDate {

@@ -13,6 +13,7 @@ use crate::accounts::service::{self as accounts, RegisterRequest};
 use crate::app::AppState;
 use crate::applications::service::{self as applications, NewApplication};
 use crate::auth::{AuthUser, Ctx};
+use crate::credentials::identity::ResidentId;
 use crate::credentials::uscc::{EntityType, Uscc};
 use crate::db::{DbConn, schema::users};
 use crate::documents::store::{self, DocumentKind, NewDocument};
@@ -174,21 +175,14 @@ fn document(
 
 /// A resident identity number with its GB 11643 check character, for demo people.
 fn resident_id(seed: usize) -> String {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let body = format!(
+    ResidentId::complete(&format!(
         "450103{}{:02}{:02}{:03}",
         1980 + seed % 15,
         1 + seed % 12,
         1 + seed % 28,
         100 + seed % 900
-    );
-    let sum: u32 = body
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    let check = b"10X98765432"[(sum % 11) as usize] as char;
-    format!("{body}{check}")
+    ))
+    .unwrap_or_default()
 }
 
 /// The demo reviewer who decides the demo applications.

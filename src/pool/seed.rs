@@ -12,6 +12,8 @@ use diesel::prelude::*;
 use crate::audit;
 use crate::auth::Ctx;
 use crate::catalogue::Catalogue;
+use crate::credentials::identity::ResidentId;
+use crate::credentials::uscc::Uscc;
 use crate::db::schema::{applications, institutions, pool_entries, pool_items, teachers};
 use crate::db::{self, DbConn, db_time};
 use crate::error::ApiResult;
@@ -103,37 +105,19 @@ fn brand(category: &str, n: usize) -> &'static str {
 /// A USCC of a private non-enterprise unit (52) registered in Nanning (450100), valid under
 /// GB 32100 — serial `n` in the organisation-code part.
 pub fn uscc(n: u32) -> String {
-    const CHARS: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-    const WEIGHTS: [usize; 17] = [
-        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-    ];
-    let body = format!("52450100MA{:07}", n % 10_000_000);
-    let sum: usize = body
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(c, w)| CHARS.iter().position(|&x| x == c).unwrap_or(0) * w)
-        .sum();
-    let check = (31 - sum % 31) % 31;
-    format!("{body}{}", CHARS[check] as char)
+    Uscc::complete(&format!("52450100MA{:07}", n % 10_000_000)).unwrap_or_default()
 }
 
 /// A resident identity number (GB 11643) with its check character.
 fn resident_id(n: u32) -> String {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let body = format!(
+    ResidentId::complete(&format!(
         "450102{}{:02}{:02}{:03}",
         1975 + n % 25,
         1 + n % 12,
         1 + n % 28,
         n % 1000
-    );
-    let sum: u32 = body
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    let check = b"10X98765432"[(sum % 11) as usize] as char;
-    format!("{body}{check}")
+    ))
+    .unwrap_or_default()
 }
 
 /// The items of institution `n`: one to four items, mostly of one category, sometimes two;

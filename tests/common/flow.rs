@@ -5,41 +5,26 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use provider_registry::credentials::identity::ResidentId;
+use provider_registry::credentials::uscc::Uscc;
+
 use super::{PASSWORD, TestApp, fixture};
 
 /// A USCC of a private non-enterprise unit (民办非企业单位) in Nanning, valid under GB 32100.
 pub fn uscc(n: u32) -> String {
-    const CHARS: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-    const WEIGHTS: [u32; 17] = [
-        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-    ];
-    let body = format!("52450100MJ{n:07}");
-    let sum: u32 = body
-        .chars()
-        .zip(WEIGHTS)
-        .map(|(c, w)| CHARS.find(c).expect("USCC character") as u32 * w)
-        .sum();
-    let check = (31 - sum % 31) % 31;
-    format!("{body}{}", CHARS.as_bytes()[check as usize] as char)
+    Uscc::complete(&format!("52450100MJ{n:07}")).unwrap()
 }
 
 /// A resident identity number (GB 11643) born 1985–1994, with its check character.
 pub fn resident_id(n: u32) -> String {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let body = format!(
+    ResidentId::complete(&format!(
         "450103{}{:02}{:02}{:03}",
         1985 + n % 10,
         1 + n % 12,
         1 + n % 28,
         n % 1000
-    );
-    let sum: u32 = body
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    let check = "10X98765432".as_bytes()[(sum % 11) as usize] as char;
-    format!("{body}{check}")
+    ))
+    .unwrap()
 }
 
 /// What a test needs to know about an institution it set up.
