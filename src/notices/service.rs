@@ -6,6 +6,8 @@
 //! 1st; objections are accepted until 23:59:59 Asia/Shanghai on the end date (`closes_at`,
 //! stored as UTC). The closing job is due one second after `closes_at`.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -333,13 +335,25 @@ pub fn publish(
     get(conn, id, ctx.now)
 }
 
-fn view(conn: &mut DbConn, row: Row, now: DateTime<Utc>) -> ApiResult<Notice> {
-    type Listed = (i64, String, Option<String>, String, String, Option<String>);
+/// The public views of `rows`: their applications and objection counts in one query each,
+/// however many notices the page holds.
+fn views(conn: &mut DbConn, rows: Vec<Row>, now: DateTime<Utc>) -> ApiResult<Vec<Notice>> {
+    type Listed = (
+        i64,
+        i64,
+        String,
+        Option<String>,
+        String,
+        String,
+        Option<String>,
+    );
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let listed: Vec<Listed> = applications::table
         .inner_join(institutions::table)
-        .filter(applications::notice_id.eq(row.id))
+        .filter(applications::notice_id.eq_any(&ids))
         .order(applications::id.asc())
         .select((
+            applications::notice_id.assume_not_null(),
             applications::id,
             applications::status,
             applications::approved_items,
@@ -348,15 +362,19 @@ fn view(conn: &mut DbConn, row: Row, now: DateTime<Utc>) -> ApiResult<Notice> {
             institutions::district,
         ))
         .load(conn)?;
-    let counts: Vec<(i64, i64)> = objections::table
-        .filter(objections::notice_id.eq(row.id))
+    let counts: HashMap<i64, i64> = objections::table
+        .filter(objections::notice_id.eq_any(&ids))
         .group_by(objections::application_id)
         .select((objections::application_id, diesel::dsl::count_star()))
-        .load(conn)?;
-    let applications = listed
+        .load::<(i64, i64)>(conn)?
         .into_iter()
-        .map(
-            |(id, status, approved, name, uscc, district)| NoticedApplication {
+        .collect();
+    let mut by_notice: HashMap<i64, Vec<NoticedApplication>> = HashMap::new();
+    for (notice_id, id, status, approved, name, uscc, district) in listed {
+        by_notice
+            .entry(notice_id)
+            .or_default()
+            .push(NoticedApplication {
                 application_id: id,
                 institution_name: name,
                 uscc,
@@ -367,13 +385,22 @@ fn view(conn: &mut DbConn, row: Row, now: DateTime<Utc>) -> ApiResult<Notice> {
                         .unwrap_or_default(),
                 ),
                 status: Status::parse(&status).unwrap_or(Status::InNotice),
-                objection_count: counts.iter().find(|(a, _)| *a == id).map_or(0, |(_, n)| *n),
-            },
-        )
-        .collect();
+                objection_count: counts.get(&id).copied().unwrap_or(0),
+            });
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let applications = by_notice.remove(&row.id).unwrap_or_default();
+            view(row, applications, now)
+        })
+        .collect())
+}
+
+fn view(row: Row, applications: Vec<NoticedApplication>, now: DateTime<Utc>) -> Notice {
     let window = row.window();
     let accepting = accepting_objections(&row.status, &window, now);
-    Ok(Notice {
+    Notice {
         id: row.id,
         objection_route: ObjectionRoute {
             method: "POST",
@@ -393,7 +420,7 @@ fn view(conn: &mut DbConn, row: Row, now: DateTime<Utc>) -> ApiResult<Notice> {
         applications,
         closed_at: row.closed_at.map(Into::into),
         created_at: row.created_at.into(),
-    })
+    }
 }
 
 /// Objections are accepted from the start of the first day through the whole last second
@@ -411,7 +438,10 @@ fn is_past(closes_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
 
 pub fn get(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> ApiResult<Notice> {
     let row = load_row(conn, id)?;
-    view(conn, row, now)
+    let mut notices = views(conn, vec![row], now)?;
+    notices
+        .pop()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("notice {id} vanished")))
 }
 
 /// The notice board, newest first.
@@ -428,11 +458,7 @@ pub fn list(
         .limit(limit)
         .select(Row::as_select())
         .load(conn)?;
-    let items = rows
-        .into_iter()
-        .map(|r| view(conn, r, now))
-        .collect::<ApiResult<Vec<_>>>()?;
-    Ok((items, total))
+    Ok((views(conn, rows, now)?, total))
 }
 
 /// What an objection needs to know about the notice of an application.
