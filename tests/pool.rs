@@ -480,7 +480,7 @@ async fn the_status_look_up_answers_in_pool_banned_or_not_listed_and_explains_ba
     let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_uscc").await;
     assert!(!body["errors"].as_array().unwrap().is_empty());
     // The other /institutions routes are untouched.
-    flow::refresh_tokens(&app).await;
+    app.refresh_tokens().await;
     let res = app
         .as_role(
             Role::Reviewer,

@@ -120,6 +120,23 @@ pub fn calendar(conn: &mut DbConn) -> ApiResult<Calendar> {
     ))
 }
 
+/// The `n`th working day *after* `date` (the count starts the next day), by the stored calendar:
+/// the deadline of a return for correction and of a statement of defence. A year that is not
+/// loaded is the calendar's `calendar_year_missing` problem.
+pub fn nth_working_day_after(
+    conn: &mut DbConn,
+    date: chrono::NaiveDate,
+    n: u32,
+) -> ApiResult<chrono::NaiveDate> {
+    let next = date
+        .succ_opt()
+        .ok_or_else(|| anyhow::anyhow!("date out of range: {date}"))?;
+    let count = calendar(conn)?
+        .nth_working_day(next, n)
+        .map_err(crate::calendar::routes::calendar_problem)?;
+    Ok(count.end)
+}
+
 /// Replaces a year (or adds a new one) and bumps its version; audited with both versions.
 pub fn replace(
     conn: &mut DbConn,

@@ -23,7 +23,6 @@ use crate::applications::service as applications_service;
 use crate::applications::status::{Event, Status as AppStatus};
 use crate::audit::{self, UtcTime};
 use crate::auth::{AuthUser, Ctx, Role};
-use crate::calendar::routes::calendar_problem;
 use crate::calendar::store as calendar_store;
 use crate::clock::{beijing_date, end_of_beijing_day};
 use crate::db::schema::{
@@ -98,14 +97,7 @@ pub struct NewGround {
 
 /// The statement due date of a case opened on `opened_on`: the 5th working day after it.
 pub fn statement_due(conn: &mut DbConn, opened_on: NaiveDate) -> ApiResult<NaiveDate> {
-    let calendar = calendar_store::calendar(conn)?;
-    let next = opened_on
-        .succ_opt()
-        .ok_or_else(|| anyhow::anyhow!("date out of range"))?;
-    Ok(calendar
-        .nth_working_day(next, STATEMENT_WORKING_DAYS)
-        .map_err(calendar_problem)?
-        .end)
+    calendar_store::nth_working_day_after(conn, opened_on, STATEMENT_WORKING_DAYS)
 }
 
 fn open_case_id(conn: &mut DbConn, institution_id: i64) -> QueryResult<Option<i64>> {

@@ -128,17 +128,8 @@ fn list_or_text(raw: &str) -> Vec<String> {
 
 /// The Chinese name of an exit ground (§1.8).
 pub fn ground_label(code: &str) -> String {
-    match code {
-        "false_credentials" => "提供虚假资质证明",
-        "major_management_failure" => "服务过程中出现较大管理过失",
-        "service_mismatch" => "服务质量、内容与约定明显不符",
-        "blacklisted" => "被列入黑名单",
-        "annual_inspection" => "上年度不按时参加年检或年检不合格",
-        "subcontracting" => "分包或转包",
-        "illegal_conduct" => "机构或其人员存在违法或严重违规行为",
-        other => other,
-    }
-    .to_owned()
+    crate::sanctions::Ground::parse(code)
+        .map_or_else(|| code.to_owned(), |g| g.name_zh().to_owned())
 }
 
 fn institution_name(conn: &mut DbConn, id: i64) -> ApiResult<String> {

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::credentials::Uscc;
 use crate::db::DbConn;
-use crate::db::schema::{bans, institutions};
+use crate::db::schema::institutions;
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
 use crate::pool::search::{self, PoolItem, Viewer};
 
@@ -57,25 +57,12 @@ pub fn lookup(conn: &mut DbConn, input: &str, today: NaiveDate) -> ApiResult<Ins
         )
     })?;
     let code = uscc.as_str();
-    let ban: Option<(String, NaiveDate, NaiveDate, String)> = bans::table
-        .filter(bans::uscc.eq(code))
-        .filter(bans::starts_on.le(today))
-        .filter(bans::ends_on.gt(today))
-        .order(bans::ends_on.desc())
-        .select((
-            bans::institution_name,
-            bans::starts_on,
-            bans::ends_on,
-            bans::grounds,
-        ))
-        .first(conn)
-        .optional()?;
-    if let Some((name, since, until, grounds)) = ban {
+    if let Some(ban) = crate::sanctions::bans::active_ban(conn, code, today)? {
         return Ok(InstitutionStatus::Banned {
-            name,
-            since,
-            until,
-            grounds: parse_grounds(&grounds),
+            name: ban.institution_name,
+            since: ban.starts_on,
+            until: ban.ends_on,
+            grounds: ban.grounds.iter().map(|g| g.as_str().to_owned()).collect(),
         });
     }
     let institution: Option<i64> = institutions::table
@@ -99,45 +86,4 @@ pub fn lookup(conn: &mut DbConn, input: &str, today: NaiveDate) -> ApiResult<Ins
         });
     }
     Ok(InstitutionStatus::NotListed)
-}
-
-/// Ban grounds are stored as a JSON array (of codes, or of objects with a `ground`); anything
-/// else is shown as one ground.
-fn parse_grounds(stored: &str) -> Vec<String> {
-    match serde_json::from_str::<serde_json::Value>(stored) {
-        Ok(serde_json::Value::Array(items)) => items
-            .into_iter()
-            .map(|v| match v {
-                serde_json::Value::String(s) => s,
-                serde_json::Value::Object(o) => o
-                    .get("ground")
-                    .or_else(|| o.get("code"))
-                    .and_then(|g| g.as_str())
-                    .map_or_else(
-                        || serde_json::Value::Object(o.clone()).to_string(),
-                        str::to_owned,
-                    ),
-                other => other.to_string(),
-            })
-            .collect(),
-        _ => vec![stored.to_owned()],
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn grounds_are_read_from_codes_objects_or_plain_text() {
-        assert_eq!(
-            parse_grounds(r#"["subcontracting","blacklisted"]"#),
-            ["subcontracting", "blacklisted"]
-        );
-        assert_eq!(
-            parse_grounds(r#"[{"ground":"illegal_conduct"}]"#),
-            ["illegal_conduct"]
-        );
-        assert_eq!(parse_grounds("subcontracting"), ["subcontracting"]);
-    }
 }

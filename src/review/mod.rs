@@ -23,7 +23,6 @@ use crate::applications::service::{self as applications_service, Application, It
 use crate::applications::status::{Event, Status};
 use crate::audit::{self, UtcTime};
 use crate::auth::{AuthUser, Ctx};
-use crate::calendar::routes::calendar_problem;
 use crate::catalogue::Catalogue;
 use crate::clock::{beijing_date, end_of_beijing_day};
 use crate::db::schema::{applications, decisions};
@@ -310,12 +309,9 @@ pub fn decide(
         DecisionKind::Return => {
             let reasons = required_reasons(&req.reasons)?;
             let n = req.deadline_working_days.unwrap_or(DEFAULT_RETURN_DAYS);
-            let calendar = crate::calendar::store::calendar(conn)?;
-            let from = beijing_date(ctx.now) + Duration::days(1);
-            let count = calendar
-                .nth_working_day(from, n)
-                .map_err(calendar_problem)?;
-            (Event::Return, None, reasons, Some(count.end))
+            let deadline =
+                crate::calendar::store::nth_working_day_after(conn, beijing_date(ctx.now), n)?;
+            (Event::Return, None, reasons, Some(deadline))
         }
     };
     let to = applications_service::transition(conn, id, app.status, event, now)?;

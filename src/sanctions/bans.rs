@@ -28,24 +28,45 @@ pub fn ban_end(starts_on: NaiveDate) -> Option<NaiveDate> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActiveBan {
     pub id: i64,
+    pub institution_name: String,
+    pub grounds: Vec<Ground>,
     pub starts_on: NaiveDate,
     pub ends_on: NaiveDate,
 }
 
+/// The grounds of a ban as [`record`] stores them (a JSON array of ground codes).
+fn stored_grounds(stored: &str) -> Vec<Ground> {
+    serde_json::from_str::<Vec<String>>(stored)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|g| Ground::parse(g))
+        .collect()
+}
+
 pub fn active_ban(conn: &mut DbConn, uscc: &str, today: NaiveDate) -> ApiResult<Option<ActiveBan>> {
-    let row: Option<(i64, NaiveDate, NaiveDate)> = bans::table
+    let row: Option<(i64, String, String, NaiveDate, NaiveDate)> = bans::table
         .filter(bans::uscc.eq(uscc))
         .filter(bans::starts_on.le(today))
         .filter(bans::ends_on.gt(today))
         .order(bans::ends_on.desc())
-        .select((bans::id, bans::starts_on, bans::ends_on))
+        .select((
+            bans::id,
+            bans::institution_name,
+            bans::grounds,
+            bans::starts_on,
+            bans::ends_on,
+        ))
         .first(conn)
         .optional()?;
-    Ok(row.map(|(id, starts_on, ends_on)| ActiveBan {
-        id,
-        starts_on,
-        ends_on,
-    }))
+    Ok(row.map(
+        |(id, institution_name, grounds, starts_on, ends_on)| ActiveBan {
+            id,
+            institution_name,
+            grounds: stored_grounds(&grounds),
+            starts_on,
+            ends_on,
+        },
+    ))
 }
 
 /// The problem a banned credit code gets (registration), naming the end date.
@@ -169,10 +190,8 @@ pub fn list(
                 id,
                 institution_name,
                 uscc,
-                grounds: serde_json::from_str::<Vec<String>>(&grounds)
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(|g| Ground::parse(g))
+                grounds: stored_grounds(&grounds)
+                    .into_iter()
                     .map(GroundRef::from)
                     .collect(),
                 starts_on,
@@ -229,6 +248,15 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap_or_default()
+    }
+
+    #[test]
+    fn stored_grounds_are_read_back_as_grounds() {
+        assert_eq!(
+            stored_grounds(r#"["subcontracting","blacklisted"]"#),
+            [Ground::Subcontracting, Ground::Blacklisted]
+        );
+        assert!(stored_grounds("not json").is_empty());
     }
 
     #[test]

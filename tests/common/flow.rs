@@ -351,25 +351,11 @@ pub async fn seed_contract(
     .await
 }
 
-/// Signs every cached role in again (tokens expire 8 hours after the clock time they were
-/// issued at, so a test that moves the clock far ahead refreshes them).
-pub async fn refresh_tokens(app: &TestApp) {
-    let roles: Vec<provider_registry::auth::Role> =
-        app.tokens.lock().unwrap().keys().copied().collect();
-    for role in roles {
-        let token = app
-            .login(&format!("{}@test.local", role.as_str()), PASSWORD)
-            .await;
-        app.tokens.lock().unwrap().insert(role, token);
-    }
-}
-
 /// Moves the clock to `now` (any distance) and signs the harness's roles and `applicants` in
 /// again.
 pub async fn travel(app: &TestApp, now: &str, applicants: &mut [&mut Applicant]) {
-    refresh_tokens(app).await;
+    app.refresh_tokens().await;
     app.set_clock(now).await;
-    refresh_tokens(app).await;
     for a in applicants.iter_mut() {
         a.token = app.login(&a.email, PASSWORD).await;
     }

@@ -283,6 +283,12 @@ impl TestApp {
         );
         // Cached role tokens are signed in again at the new time, so jumps of days or weeks
         // do not expire them (a test's own token strings are left alone).
+        self.refresh_tokens().await;
+    }
+
+    /// Signs every cached role in again at the service clock's time (tokens expire 8 hours
+    /// after the clock time they were issued at).
+    pub async fn refresh_tokens(&self) {
         let roles: Vec<Role> = self.tokens.lock().unwrap().keys().copied().collect();
         for role in roles {
             let token = self
