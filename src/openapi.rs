@@ -1,16 +1,60 @@
 //! The OpenAPI document (`GET /api/v1/openapi.json`, Swagger UI at `/docs`).
 //! Every endpoint is listed here; `tests/openapi.rs` snapshots the whole document.
+//!
+//! Who writes which response:
+//! - each handler's `#[utoipa::path]` documents its success response and the statuses its
+//!   service answers (404, 409, 422, 429), naming their problem `code`s, and its security:
+//!   `("bearer" = [roles…])` lists the roles admitted (none listed: any signed-in account),
+//!   an empty requirement `()` first makes the token optional;
+//! - [`FrameworkResponses`] adds the statuses that follow from an operation's shape, the same
+//!   way for every operation, so they cannot drift from what the extractors and the
+//!   middleware answer: 400 for parameters and bodies, 401 for a required token, 403 for a
+//!   role list, 413 / 415 for bodies, 422 `invalid_body` for JSON bodies. Where a handler
+//!   already documents one of these statuses with its own codes, the framework's codes are
+//!   appended to its description.
 
+use std::collections::BTreeSet;
+
+use utoipa::openapi::header::Header;
+use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Content, Ref, RefOr, Response};
 use utoipa::{Modify, OpenApi};
 
 use crate::{
-    accounts, applications, audit, calendar, catalogue, credentials, documents, institutions, jobs,
-    ops, rounds,
+    accounts, applications, audit, calendar, catalogue, contracts, credentials, documents, exits,
+    institutions, jobs, notices, objections, ops, pool, review, rounds, sanctions,
 };
 
-#[derive(OpenApi)]
-#[openapi(
+/// Declares an API struct from its handler list, and (for the component-name test) a function
+/// that walks the same handlers through utoipa's schema collection.
+macro_rules! api {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident;
+        fn $references:ident;
+        paths($($($segment:ident)::+),* $(,)?),
+        $($rest:tt)*
+    ) => {
+        #[derive(OpenApi)]
+        #[openapi(paths($($($segment)::+),*), $($rest)*)]
+        $(#[$meta])*
+        $vis struct $name;
+
+        /// Every `(component name, schema)` pair the handlers' bodies contribute, in the order
+        /// utoipa collects them, duplicates included (the derive keeps the last of each name).
+        #[cfg(test)]
+        fn $references(
+            out: &mut Vec<(String, RefOr<utoipa::openapi::schema::Schema>)>,
+        ) {
+            $(<$($segment)::+ as utoipa::__dev::SchemaReferences>::schemas(out);)*
+        }
+    };
+}
+
+api! {
+    struct ApiV1;
+    fn v1_references;
     paths(
         accounts::routes::register,
         accounts::routes::login,
@@ -60,48 +104,48 @@ use crate::{
         institutions::routes::staff_teachers,
         institutions::routes::staff_inspections,
         institutions::routes::reveal,
-        crate::review::routes::decide,
-        crate::review::routes::dossier,
-        crate::notices::routes::publish,
-        crate::notices::routes::list,
-        crate::notices::routes::get,
-        crate::objections::routes::file,
-        crate::objections::routes::list,
-        crate::objections::routes::resolve,
-        crate::exits::routes::list,
-        crate::exits::routes::create,
-        crate::exits::routes::get_case,
-        crate::exits::routes::statement,
-        crate::exits::routes::decision,
-        crate::exits::routes::terminate,
-        crate::exits::routes::verify_inspection,
-        crate::exits::routes::verify_teacher,
-        crate::sanctions::routes::list_bans,
-        crate::sanctions::routes::import_blacklist,
-        crate::sanctions::routes::list_blacklist,
-        crate::pool::routes::search,
-        crate::pool::routes::entry,
-        crate::pool::routes::export_csv,
-        crate::pool::routes::export_json,
-        crate::pool::routes::institution_status,
-        crate::contracts::routes::create,
-        crate::contracts::routes::list,
-        crate::contracts::routes::get,
-        crate::contracts::routes::evaluate,
+        review::routes::decide,
+        review::routes::dossier,
+        notices::routes::publish,
+        notices::routes::list,
+        notices::routes::get,
+        objections::routes::file,
+        objections::routes::list,
+        objections::routes::resolve,
+        exits::routes::list,
+        exits::routes::create,
+        exits::routes::get_case,
+        exits::routes::statement,
+        exits::routes::decision,
+        exits::routes::terminate,
+        exits::routes::verify_inspection,
+        exits::routes::verify_teacher,
+        sanctions::routes::list_bans,
+        sanctions::routes::import_blacklist,
+        sanctions::routes::list_blacklist,
+        pool::routes::search,
+        pool::routes::entry,
+        pool::routes::export_csv,
+        pool::routes::export_json,
+        pool::routes::institution_status,
+        contracts::routes::create,
+        contracts::routes::list,
+        contracts::routes::get,
+        contracts::routes::evaluate,
     ),
     components(schemas(crate::error::ProblemBody, crate::error::FieldErrorBody))
-)]
-struct ApiV1;
+}
 
-#[derive(OpenApi)]
-#[openapi(
+api! {
+    pub struct ApiDoc;
+    fn root_references;
+    paths(ops::routes::healthz, ops::routes::readyz, ops::routes::metrics),
     info(
         title = "Provider Registry",
         description = "课后服务第三方机构备选库 — the registry of third-party institutions admitted to schools' after-school services. Errors are RFC 9457 `application/problem+json` with a stable `code`; messages are Chinese unless `Accept-Language: en`.",
     ),
-    paths(ops::routes::healthz, ops::routes::readyz, ops::routes::metrics),
     nest((path = "/api/v1", api = ApiV1)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &FrameworkResponses),
     tags(
         (name = "accounts", description = "registration, login, the signed-in account"),
         (name = "admin", description = "accounts, schools, jobs and the test clock"),
@@ -120,8 +164,13 @@ struct ApiV1;
         (name = "contracts", description = "school contracts with pool members and their evaluations"),
         (name = "ops", description = "health, readiness and metrics"),
     )
-)]
-pub struct ApiDoc;
+}
+
+/// The name of the one security scheme.
+const BEARER: &str = "bearer";
+
+/// The roles a security requirement may list (DESIGN.md §2).
+const ALL_ROLES: [&str; 4] = ["institution", "reviewer", "school", "admin"];
 
 struct BearerAuth;
 
@@ -129,18 +178,333 @@ impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
-            "bearer",
+            BEARER,
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
+                    .description(Some(
+                        "The `access_token` of `POST /api/v1/auth/login`. An operation's scopes \
+                         are the roles it admits (`institution`, `reviewer`, `school`, `admin`); \
+                         no scopes: any signed-in account.",
+                    ))
                     .build(),
             ),
         );
     }
 }
 
+/// Adds the statuses every operation of a given shape can answer (see the module docs).
+struct FrameworkResponses;
+
+impl Modify for FrameworkResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            for operation in operations(item) {
+                let shape = Shape::of(operation);
+                for (status, text) in shape.framework_statuses() {
+                    add_problem(operation, status, &text);
+                }
+                if shape.token_required
+                    && let Some(RefOr::T(response)) = operation.responses.responses.get_mut("401")
+                {
+                    let mut header = Header::default();
+                    header.description = Some("`Bearer` (RFC 6750)".to_owned());
+                    response
+                        .headers
+                        .insert("WWW-Authenticate".to_owned(), RefOr::T(header));
+                }
+            }
+        }
+    }
+}
+
+fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        item.get.as_mut(),
+        item.put.as_mut(),
+        item.post.as_mut(),
+        item.delete.as_mut(),
+        item.patch.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// What an operation's declaration says about the requests it takes.
+#[derive(Debug, Default)]
+struct Shape {
+    /// A bearer token is required (a security requirement and no empty alternative).
+    token_required: bool,
+    /// The roles admitted, when not every role is.
+    roles: Option<Vec<String>>,
+    query: bool,
+    /// A path parameter that is not a string (a malformed number is a 400).
+    typed_path: bool,
+    /// The request body's media types.
+    body: BTreeSet<String>,
+}
+
+impl Shape {
+    fn of(operation: &Operation) -> Self {
+        let mut shape = Shape::default();
+        if let Some(requirements) = &operation.security {
+            let requirements: Vec<serde_json::Value> = requirements
+                .iter()
+                .filter_map(|r| serde_json::to_value(r).ok())
+                .collect();
+            let optional = requirements
+                .iter()
+                .any(|r| r.as_object().is_some_and(|o| o.is_empty()));
+            shape.token_required = !requirements.is_empty() && !optional;
+            let roles: Vec<String> = requirements
+                .iter()
+                .filter_map(|r| r.get(BEARER)?.as_array().cloned())
+                .flatten()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect();
+            if shape.token_required && !roles.is_empty() && roles.len() < ALL_ROLES.len() {
+                shape.roles = Some(roles);
+            }
+        }
+        for parameter in operation.parameters.iter().flatten() {
+            let RefOr::T(parameter) = parameter else {
+                continue;
+            };
+            match parameter.parameter_in {
+                ParameterIn::Query => shape.query = true,
+                ParameterIn::Path => {
+                    let schema = serde_json::to_value(&parameter.schema).unwrap_or_default();
+                    if schema["type"] != "string" {
+                        shape.typed_path = true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(RefOr::T(body)) = &operation.request_body {
+            shape.body = body.content.keys().cloned().collect();
+        }
+        shape
+    }
+
+    fn json_body(&self) -> bool {
+        self.body.contains("application/json")
+    }
+
+    /// `(status, text)` for every status that follows from the shape.
+    fn framework_statuses(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        let mut malformed = Vec::new();
+        if self.query {
+            malformed.push("`invalid_query` (a query parameter is missing or malformed)");
+        }
+        if self.typed_path {
+            malformed.push("`invalid_path` (a path parameter is malformed)");
+        }
+        if self.json_body() {
+            malformed.push("`malformed_json` (the body is not JSON)");
+        }
+        if !malformed.is_empty() {
+            out.push(("400", malformed.join(", ")));
+        }
+        if self.token_required {
+            out.push((
+                "401",
+                "`unauthenticated` (no bearer token), `invalid_token`, `token_expired` or \
+                 `account_disabled`"
+                    .to_owned(),
+            ));
+        }
+        if let Some(roles) = &self.roles {
+            out.push((
+                "403",
+                format!(
+                    "`forbidden`: only for {}",
+                    roles
+                        .iter()
+                        .map(|r| format!("`{r}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        if self.body.iter().any(|t| t != "multipart/form-data") {
+            // JSON and CSV bodies are read whole, with a size limit; multipart uploads stream
+            // to disk and name their own limit (`file_too_large`).
+            out.push((
+                "413",
+                "`payload_too_large` (the body is larger than the service accepts)".to_owned(),
+            ));
+        }
+        if !self.body.is_empty() {
+            out.push((
+                "415",
+                format!(
+                    "`unsupported_media_type` (the body is not {})",
+                    self.body
+                        .iter()
+                        .map(|t| format!("`{t}`"))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                ),
+            ));
+        }
+        if self.json_body() {
+            out.push((
+                "422",
+                "`invalid_body` (the JSON does not have the expected shape; `errors` names the \
+                 field)"
+                    .to_owned(),
+            ));
+        }
+        out
+    }
+}
+
+/// Documents `status` as a problem with `text`, or appends `text` to the handler's own
+/// description of that status unless it already names the first code in `text`.
+fn add_problem(operation: &mut Operation, status: &str, text: &str) {
+    match operation.responses.responses.get_mut(status) {
+        Some(RefOr::T(response)) => {
+            let first_code = text.split('`').nth(1).unwrap_or_default();
+            if !response.description.contains(&format!("`{first_code}`")) {
+                response.description = if response.description.is_empty() {
+                    text.to_owned()
+                } else {
+                    format!("{}; {text}", response.description)
+                };
+            }
+            response
+                .content
+                .entry("application/problem+json".to_owned())
+                .or_insert_with(problem_content);
+        }
+        Some(RefOr::Ref(_)) => {}
+        None => {
+            let mut response = Response::new(text);
+            response
+                .content
+                .insert("application/problem+json".to_owned(), problem_content());
+            operation
+                .responses
+                .responses
+                .insert(status.to_owned(), RefOr::T(response));
+        }
+    }
+}
+
+fn problem_content() -> RefOr<Content> {
+    RefOr::T(Content::new(Some(Ref::from_schema_name("ProblemBody"))))
+}
+
 /// The document as served.
 pub fn document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
+}
+
+#[cfg(test)]
+mod tests {
+    //! Component names. utoipa names a schema after its Rust type's last path segment (or its
+    //! `#[schema(as = …)]`), and the document keeps one schema per name: two types with one
+    //! name silently become one component, and every `$ref` to the name then describes
+    //! whichever type utoipa collected last (that is how `POST /applications/{id}/decisions`
+    //! came to be documented with the exit-case decision body).
+    //!
+    //! The derive collects, for every handler, `(T::name(), T::schema())` of each type its
+    //! bodies use and, recursively, of every type those reach (`ToSchema::schemas`), then
+    //! de-duplicates by name. [`all_references`] runs the same collection over the same handler
+    //! list but keeps the duplicates, so a name that arrives with two different schemas is two
+    //! Rust types behind one component. (Two types whose schemas are identical, description
+    //! included, would pass: they describe one contract.)
+
+    use std::collections::BTreeMap;
+
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::Schema;
+    use utoipa::{PartialSchema, ToSchema};
+
+    type References = Vec<(String, RefOr<Schema>)>;
+
+    fn all_references() -> References {
+        let mut out = Vec::new();
+        super::root_references(&mut out);
+        super::v1_references(&mut out);
+        // The components listed by name in `ApiV1`.
+        for (name, schema) in [
+            (
+                crate::error::ProblemBody::name(),
+                crate::error::ProblemBody::schema(),
+            ),
+            (
+                crate::error::FieldErrorBody::name(),
+                crate::error::FieldErrorBody::schema(),
+            ),
+        ] {
+            out.push((name.into_owned(), schema));
+        }
+        crate::error::ProblemBody::schemas(&mut out);
+        out
+    }
+
+    /// The names that arrive with more than one distinct schema.
+    fn clashes(references: &References) -> BTreeMap<String, usize> {
+        let mut seen: BTreeMap<&str, Vec<serde_json::Value>> = BTreeMap::new();
+        for (name, schema) in references {
+            let json = serde_json::to_value(schema).unwrap_or_default();
+            let variants = seen.entry(name).or_default();
+            if !variants.contains(&json) {
+                variants.push(json);
+            }
+        }
+        seen.into_iter()
+            .filter(|(_, variants)| variants.len() > 1)
+            .map(|(name, variants)| (name.to_owned(), variants.len()))
+            .collect()
+    }
+
+    #[test]
+    fn every_component_name_belongs_to_one_rust_type() {
+        let references = all_references();
+        let clashes = clashes(&references);
+        assert!(
+            clashes.is_empty(),
+            "several Rust types share these component names (name → number of different \
+             schemas); give each its own with #[schema(as = …)]: {clashes:?}"
+        );
+        // The collection is the document's: no component comes from anywhere else.
+        let collected: std::collections::BTreeSet<&str> =
+            references.iter().map(|(n, _)| n.as_str()).collect();
+        let document = super::document();
+        let components = document.components.as_ref().map(|c| &c.schemas);
+        let documented: std::collections::BTreeSet<&str> = components
+            .into_iter()
+            .flat_map(|s| s.keys().map(String::as_str))
+            .collect();
+        assert_eq!(collected, documented);
+    }
+
+    /// Two distinct types with one name (here through `as`, as two modules' `Status` enums
+    /// would by their type names) are caught.
+    #[test]
+    fn two_types_with_one_name_are_a_clash() {
+        #[derive(utoipa::ToSchema)]
+        #[schema(as = Twin)]
+        #[allow(dead_code)]
+        enum First {
+            Open,
+            Closed,
+        }
+        #[derive(utoipa::ToSchema)]
+        #[schema(as = Twin)]
+        #[allow(dead_code)]
+        struct Second {
+            findings: Vec<String>,
+        }
+        let mut references = all_references();
+        references.push((First::name().into_owned(), First::schema()));
+        assert!(clashes(&references).is_empty());
+        references.push((Second::name().into_owned(), Second::schema()));
+        assert_eq!(clashes(&references).get("Twin"), Some(&2));
+    }
 }

@@ -44,11 +44,12 @@ async fn token_for(
 /// Register an institution account (public).
 #[utoipa::path(
     tag = "accounts",
+    operation_id = "register_institution",
     request_body = RegisterRequest,
     responses(
-        (status = 201, body = TokenResponse),
-        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`email_taken`, `uscc_taken`, or `uscc_banned` (with `extra.ban_ends_on`)"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "invalid credit code, entity type mismatch, short password"),
+        (status = 201, body = TokenResponse, description = "The institution and its account exist; signed in as it."),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`email_taken`, `uscc_taken`, or `uscc_banned` (a removal's ban runs; its dates in `extra`)"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `errors` names each field (`password_too_short`, `password_too_long`, the credit code's reasons such as `bad_check_character`, `entity_type_mismatch`, e-mail, lengths)"),
     )
 )]
 #[post("/auth/register")]
@@ -68,11 +69,14 @@ pub async fn register(
 /// Sign in with e-mail and password; returns a JWT access token.
 #[utoipa::path(
     tag = "accounts",
+    operation_id = "login",
     request_body = LoginRequest,
     responses(
-        (status = 200, body = TokenResponse),
+        (status = 200, body = TokenResponse, description = "Signed in."),
         (status = 401, body = ProblemBody, content_type = "application/problem+json", description = "`invalid_credentials` or `account_disabled`"),
-        (status = 429, body = ProblemBody, content_type = "application/problem+json", description = "too many failed logins; see `Retry-After`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: an empty or over-long e-mail or password"),
+        (status = 429, body = ProblemBody, content_type = "application/problem+json", description = "`too_many_requests`: too many failed logins for this e-mail",
+            headers(("Retry-After" = u64, description = "Seconds until another attempt is accepted."))),
     )
 )]
 #[post("/auth/login")]
@@ -93,10 +97,8 @@ pub async fn login(
 /// The signed-in account.
 #[utoipa::path(
     tag = "accounts",
-    responses(
-        (status = 200, body = Account),
-        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-    ),
+    operation_id = "get_me",
+    responses((status = 200, body = Account, description = "The signed-in account.")),
     security(("bearer" = []))
 )]
 #[get("/me")]
@@ -108,13 +110,14 @@ pub async fn me(user: Authed<AnyRole>, state: web::Data<AppState>) -> ApiResult<
 /// Create a reviewer, school or admin account.
 #[utoipa::path(
     tag = "admin",
+    operation_id = "create_user",
     request_body = CreateUserRequest,
     responses(
-        (status = 201, body = Account),
+        (status = 201, body = Account, description = "The account."),
         (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`email_taken`"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `password_too_short`, `password_too_long`, `role_not_allowed` (institutions register themselves), `school_required`, `school_not_allowed`, `unknown_school`, e-mail, lengths"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["admin"]))
 )]
 #[post("/admin/users")]
 pub async fn create_user(
@@ -141,9 +144,10 @@ pub struct UsersQuery {
 /// List accounts.
 #[utoipa::path(
     tag = "admin",
+    operation_id = "list_users",
     params(UsersQuery, PageQuery),
-    responses((status = 200, body = Page<Account>), (status = 403, body = ProblemBody, content_type = "application/problem+json")),
-    security(("bearer" = []))
+    responses((status = 200, body = Page<Account>, description = "A page of accounts, by id.")),
+    security(("bearer" = ["admin"]))
 )]
 #[get("/admin/users")]
 pub async fn list_users(
@@ -162,9 +166,14 @@ pub async fn list_users(
 /// Disable an account: it can no longer sign in and its tokens are refused.
 #[utoipa::path(
     tag = "admin",
+    operation_id = "disable_user",
     params(("id" = i64, Path, description = "user id")),
-    responses((status = 200, body = Account), (status = 404, body = ProblemBody, content_type = "application/problem+json")),
-    security(("bearer" = []))
+    responses(
+        (status = 200, body = Account, description = "The account, disabled."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such account"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`cannot_disable_self`"),
+    ),
+    security(("bearer" = ["admin"]))
 )]
 #[post("/admin/users/{id}/disable")]
 pub async fn disable_user(
@@ -178,9 +187,13 @@ pub async fn disable_user(
 /// Re-enable a disabled account.
 #[utoipa::path(
     tag = "admin",
+    operation_id = "enable_user",
     params(("id" = i64, Path, description = "user id")),
-    responses((status = 200, body = Account), (status = 404, body = ProblemBody, content_type = "application/problem+json")),
-    security(("bearer" = []))
+    responses(
+        (status = 200, body = Account, description = "The account, enabled."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such account"),
+    ),
+    security(("bearer" = ["admin"]))
 )]
 #[post("/admin/users/{id}/enable")]
 pub async fn enable_user(
@@ -210,9 +223,14 @@ async fn set_disabled(
 /// Create a school record (school accounts belong to one).
 #[utoipa::path(
     tag = "admin",
+    operation_id = "create_school",
     request_body = CreateSchoolRequest,
-    responses((status = 201, body = School), (status = 409, body = ProblemBody, content_type = "application/problem+json")),
-    security(("bearer" = []))
+    responses(
+        (status = 201, body = School, description = "The school."),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`school_code_taken`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: lengths of `name`, `code`, `district`"),
+    ),
+    security(("bearer" = ["admin"]))
 )]
 #[post("/admin/schools")]
 pub async fn create_school(
@@ -230,8 +248,9 @@ pub async fn create_school(
 /// List school records.
 #[utoipa::path(
     tag = "admin",
-    responses((status = 200, body = Vec<School>)),
-    security(("bearer" = []))
+    operation_id = "list_schools",
+    responses((status = 200, body = Vec<School>, description = "Every school, by name.")),
+    security(("bearer" = ["admin"]))
 )]
 #[get("/admin/schools")]
 pub async fn list_schools(

@@ -60,6 +60,7 @@ impl Finding {
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = SubmissionFindings)]
 pub struct Outcome {
     pub blocking: Vec<Finding>,
     pub warnings: Vec<Finding>,

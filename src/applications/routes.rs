@@ -14,14 +14,15 @@ use crate::http::{Json, Page, PageQuery};
 /// Create a draft application for an open selection round.
 #[utoipa::path(
     tag = "applications",
+    operation_id = "create_application",
     request_body = NewApplication,
     responses(
-        (status = 201, body = Application),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "no such round"),
-        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`round_closed`"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`academic_subject_forbidden`, `unknown_category`, `unknown_teacher`, `unknown_document`"),
+        (status = 201, body = Application, description = "The draft."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such round"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`round_closed`: the round is not open for applications now"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `errors` names each item, teacher and document (`unknown_category`, `academic_subject_forbidden`, `unknown_teacher`, `unknown_document`) and lengths"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["institution"]))
 )]
 #[post("/applications")]
 pub async fn create(
@@ -39,9 +40,13 @@ pub async fn create(
 /// Applications: an institution's own, or all (reviewers and admins) with filters.
 #[utoipa::path(
     tag = "applications",
+    operation_id = "list_applications",
     params(ListFilter, PageQuery),
-    responses((status = 200, body = Page<Application>), (status = 403, body = ProblemBody, content_type = "application/problem+json"), (status = 422, body = ProblemBody, content_type = "application/problem+json")),
-    security(("bearer" = []))
+    responses(
+        (status = 200, body = Page<Application>, description = "A page of applications, newest first."),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `unknown_category`"),
+    ),
+    security(("bearer" = ["institution", "reviewer", "admin"]))
 )]
 #[get("/applications")]
 pub async fn list(
@@ -63,8 +68,12 @@ pub async fn list(
 /// One application (its owner, or bureau staff).
 #[utoipa::path(
     tag = "applications",
+    operation_id = "get_application",
     params(("id" = i64, Path, description = "application id")),
-    responses((status = 200, body = Application), (status = 404, body = ProblemBody, content_type = "application/problem+json")),
+    responses(
+        (status = 200, body = Application, description = "The application."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such application, or another institution's"),
+    ),
     security(("bearer" = []))
 )]
 #[get("/applications/{id}")]
@@ -80,15 +89,16 @@ pub async fn get(
 /// Edit a draft or returned application (replaces its content).
 #[utoipa::path(
     tag = "applications",
+    operation_id = "update_application",
     params(("id" = i64, Path, description = "application id")),
     request_body = ApplicationContent,
     responses(
-        (status = 200, body = Application),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`application_not_editable`"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 200, body = Application, description = "The application with its new content."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such application of this institution"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`application_not_editable` (neither a draft nor returned) or `status_changed`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `unknown_category`, `academic_subject_forbidden`, `unknown_teacher`, `unknown_document`, lengths"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["institution"]))
 )]
 #[put("/applications/{id}")]
 pub async fn update(
@@ -115,14 +125,15 @@ pub async fn update(
 /// the warnings for the reviewer.
 #[utoipa::path(
     tag = "applications",
+    operation_id = "submit_application",
     params(("id" = i64, Path, description = "application id")),
     responses(
-        (status = 200, body = Application),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 409, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`submission_blocked`"),
+        (status = 200, body = Application, description = "Submitted, with the warnings for the reviewer."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such application of this institution"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`invalid_transition` (neither a draft nor returned), `status_changed`, `duplicate_application` (another live application in the round)"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`submission_blocked`: every blocking finding in `errors` and `extra.blocking`"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["institution"]))
 )]
 #[post("/applications/{id}/submit")]
 pub async fn submit(
@@ -142,9 +153,14 @@ pub async fn submit(
 /// Withdraw an application before a decision.
 #[utoipa::path(
     tag = "applications",
+    operation_id = "withdraw_application",
     params(("id" = i64, Path, description = "application id")),
-    responses((status = 200, body = Application), (status = 404, body = ProblemBody, content_type = "application/problem+json"), (status = 409, body = ProblemBody, content_type = "application/problem+json")),
-    security(("bearer" = []))
+    responses(
+        (status = 200, body = Application, description = "Withdrawn."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such application of this institution"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`invalid_transition` (already decided, withdrawn or in the pool) or `status_changed`"),
+    ),
+    security(("bearer" = ["institution"]))
 )]
 #[post("/applications/{id}/withdraw")]
 pub async fn withdraw(
@@ -163,8 +179,12 @@ pub async fn withdraw(
 /// The application's full history (its audit events, oldest first).
 #[utoipa::path(
     tag = "applications",
+    operation_id = "list_application_history",
     params(("id" = i64, Path, description = "application id")),
-    responses((status = 200, body = Vec<AuditEvent>), (status = 404, body = ProblemBody, content_type = "application/problem+json")),
+    responses(
+        (status = 200, body = Vec<AuditEvent>, description = "Its audit events, oldest first."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such application, or another institution's"),
+    ),
     security(("bearer" = []))
 )]
 #[get("/applications/{id}/history")]

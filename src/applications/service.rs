@@ -25,13 +25,51 @@ use crate::sanctions;
 /// How old a teacher's criminal-record check may be at submission (days).
 pub const CRIMINAL_CHECK_MAX_AGE_DAYS: i64 = 180;
 
-#[derive(Debug, Deserialize, ToSchema, Validate)]
+/// A new draft: the round, and the content's fields beside it (one flat object).
+#[derive(Debug, Deserialize, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct NewApplication {
     pub round_id: i64,
     #[serde(flatten)]
     #[validate(nested)]
     pub content: ApplicationContent,
+}
+
+/// The schema is [`ApplicationContent`]'s object with `round_id` added, as serde reads the
+/// flattened body. (The derive would make it `allOf` of the content, which forbids unknown
+/// properties, and an object requiring `round_id`: a body that no instance can satisfy.)
+impl utoipa::PartialSchema for NewApplication {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{Object, Schema};
+        use utoipa::openapi::{KnownFormat, RefOr, SchemaFormat, Type};
+        let mut object = match ApplicationContent::schema() {
+            RefOr::T(Schema::Object(object)) => object,
+            _ => Object::new(),
+        };
+        let mut round_id = Object::with_type(Type::Integer);
+        round_id.format = Some(SchemaFormat::KnownFormat(KnownFormat::Int64));
+        round_id.description = Some("The open selection round to apply in.".to_owned());
+        object
+            .properties
+            .insert("round_id".to_owned(), round_id.into());
+        object.required.insert(0, "round_id".to_owned());
+        object.description = Some(
+            "A new draft: `round_id` and the fields of `ApplicationContent`, in one object."
+                .to_owned(),
+        );
+        RefOr::T(Schema::Object(object))
+    }
+}
+
+impl ToSchema for NewApplication {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        <ApplicationContent as ToSchema>::schemas(schemas);
+    }
 }
 
 /// What an institution fills in and edits while the application is a draft or returned.

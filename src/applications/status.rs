@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = ApplicationStatus)]
 pub enum Status {
     Draft,
     Submitted,

@@ -146,6 +146,7 @@ impl ChainFields {
 
 /// The outcome of walking the chain.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+#[schema(as = AuditChainVerification)]
 pub struct Verification {
     pub ok: bool,
     /// Events checked.

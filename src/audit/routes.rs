@@ -5,19 +5,16 @@ use actix_web::{HttpResponse, get, web};
 use crate::app::AppState;
 use crate::audit::{self, AuditEvent, AuditFilter, Verification};
 use crate::auth::{Authed, Staff};
-use crate::error::{ApiResult, ProblemBody};
+use crate::error::ApiResult;
 use crate::http::{Page, PageQuery};
 
 /// The audit trail, newest first, with filters.
 #[utoipa::path(
     tag = "audit",
+    operation_id = "list_audit_events",
     params(AuditFilter, PageQuery),
-    responses(
-        (status = 200, body = Page<AuditEvent>),
-        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses((status = 200, body = Page<AuditEvent>, description = "A page of events, newest first.")),
+    security(("bearer" = ["reviewer", "admin"]))
 )]
 #[get("/audit")]
 pub async fn list_audit(
@@ -36,12 +33,9 @@ pub async fn list_audit(
 /// Walks the hash chain and reports the first edited, inserted or deleted event.
 #[utoipa::path(
     tag = "audit",
-    responses(
-        (status = 200, body = Verification),
-        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    operation_id = "verify_audit_chain",
+    responses((status = 200, body = Verification, description = "The result of the walk: `ok`, or the first break.")),
+    security(("bearer" = ["reviewer", "admin"]))
 )]
 #[get("/audit/verify")]
 pub async fn verify_audit(

@@ -22,7 +22,11 @@ pub fn calendar_problem(err: CalendarError) -> ApiError {
 }
 
 /// The years loaded, with their versions.
-#[utoipa::path(tag = "calendar", responses((status = 200, body = Vec<StoredYear>)))]
+#[utoipa::path(
+    tag = "calendar",
+    operation_id = "list_calendar_years",
+    responses((status = 200, body = Vec<StoredYear>, description = "Every year loaded, in order."))
+)]
 #[get("/calendar")]
 pub async fn list_years(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(state.run(store::all).await?))
@@ -31,8 +35,12 @@ pub async fn list_years(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
 /// A year's statutory holidays and make-up working days, with its version.
 #[utoipa::path(
     tag = "calendar",
-    params(("year" = i32, Path, description = "calendar year")),
-    responses((status = 200, body = StoredYear), (status = 404, body = ProblemBody, content_type = "application/problem+json"))
+    operation_id = "get_calendar_year",
+    params(("year" = i32, Path, minimum = 0, description = "calendar year (digits)")),
+    responses(
+        (status = 200, body = StoredYear, description = "The year with its version."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: the year is not loaded (or `year` is not digits)"),
+    )
 )]
 #[get("/calendar/{year:\\d+}")]
 pub async fn get_year(state: web::Data<AppState>, year: web::Path<i32>) -> ApiResult<HttpResponse> {
@@ -50,14 +58,16 @@ pub async fn get_year(state: web::Data<AppState>, year: web::Path<i32>) -> ApiRe
 /// Replace (or add) a year from the State Council notice; bumps its version.
 #[utoipa::path(
     tag = "calendar",
-    params(("year" = i32, Path, description = "calendar year")),
+    operation_id = "put_calendar_year",
+    params(("year" = i32, Path, minimum = 0, description = "calendar year (digits)")),
     request_body = YearCalendarInput,
     responses(
-        (status = 200, body = StoredYear),
-        (status = 409, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "every problem of the calendar, by field"),
+        (status = 200, body = StoredYear, description = "The year as stored, with its new version; open notices that used it are recomputed."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: `year` is not digits (no such route)"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`calendar_changed`: another admin saved the year meanwhile"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: every problem of the calendar, by JSON path; `calendar_year_missing` when recomputing an open notice needs a year not loaded"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["admin"]))
 )]
 #[put("/calendar/{year:\\d+}")]
 pub async fn put_year(
@@ -90,11 +100,11 @@ pub struct WorkingDaysQuery {
 /// working day after it), explained day by day, with the calendar versions used.
 #[utoipa::path(
     tag = "calendar",
+    operation_id = "count_working_days",
     params(WorkingDaysQuery),
     responses(
-        (status = 200, body = WorkingDayCount),
-        (status = 400, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`calendar_year_missing` (naming the year) or `count_out_of_range`"),
+        (status = 200, body = WorkingDayCount, description = "The Nth working day, explained day by day."),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`calendar_year_missing` (naming the year in `extra`) or `count_out_of_range`"),
     )
 )]
 #[get("/calendar/working-days")]

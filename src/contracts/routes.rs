@@ -23,14 +23,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// at most two school years (1 Sep – 31 Aug, counted from the school year of the start date).
 #[utoipa::path(
     tag = "contracts",
+    operation_id = "create_contract",
     request_body = NewContract,
     responses(
-        (status = 201, body = Contract),
-        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`not_in_pool`, `item_not_approved`, `invalid_term`, `term_too_long`, `validation_failed`"),
+        (status = 201, body = Contract, description = "The contract."),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`not_in_pool`, `item_not_approved`, `invalid_term`, `term_too_long` (the latest end in `extra`), `validation_failed` (`items` count)"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["school"]))
 )]
 #[post("/contracts")]
 pub async fn create(
@@ -48,11 +47,9 @@ pub async fn create(
 /// Contracts: a school's own, an institution's own, or all (reviewers and admins).
 #[utoipa::path(
     tag = "contracts",
+    operation_id = "list_contracts",
     params(ContractFilter, PageQuery),
-    responses(
-        (status = 200, body = Page<Contract>),
-        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-    ),
+    responses((status = 200, body = Page<Contract>, description = "A page of contracts, newest first.")),
     security(("bearer" = []))
 )]
 #[get("/contracts")]
@@ -73,11 +70,11 @@ pub async fn list(
 /// anyone else).
 #[utoipa::path(
     tag = "contracts",
+    operation_id = "get_contract",
     params(("id" = i64, Path, description = "contract id")),
     responses(
-        (status = 200, body = Contract),
-        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 200, body = Contract, description = "The contract with its evaluations."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such contract, or not the caller's"),
     ),
     security(("bearer" = []))
 )]
@@ -95,17 +92,16 @@ pub async fn get(
 /// punctuality 1–5 and a comment, once per term.
 #[utoipa::path(
     tag = "contracts",
+    operation_id = "create_evaluation",
     params(("id" = i64, Path, description = "contract id")),
     request_body = NewEvaluation,
     responses(
-        (status = 201, body = Evaluation),
-        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`already_evaluated`"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed` (`invalid_school_term`, scores), `term_not_started`, `term_outside_contract`"),
+        (status = 201, body = Evaluation, description = "The evaluation."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such contract of this school"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`already_evaluated`: the term is evaluated"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed` (`invalid_school_term`, scores 1–5, lengths), `term_not_started`, `term_outside_contract`"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["school"]))
 )]
 #[post("/contracts/{id}/evaluations")]
 pub async fn evaluate(

@@ -46,8 +46,9 @@ pub struct NamedCode {
 /// type, registration authority and region.
 #[utoipa::path(
     tag = "reference",
+    operation_id = "check_uscc",
     params(("code" = String, Path, description = "the code to check")),
-    responses((status = 200, body = UsccCheck))
+    responses((status = 200, body = UsccCheck, description = "The verdict; an invalid code is answered 200 with `valid: false` and every reason."))
 )]
 #[get("/identifiers/uscc/{code}")]
 pub async fn check_uscc(

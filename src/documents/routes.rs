@@ -33,19 +33,37 @@ pub struct UploadForm {
     file: Vec<u8>,
 }
 
+/// A file's bytes in a response (documentation only).
+pub struct FileBytes;
+
+impl utoipa::PartialSchema for FileBytes {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Binary,
+            )))
+            .into()
+    }
+}
+
+impl ToSchema for FileBytes {}
+
 /// Upload a document (multipart: `kind`, then `file`). PDFs have their text extracted in an
 /// isolated process; encrypted or unreadable PDFs are refused. Schools and reviewers may
 /// upload only `exit_evidence` (evidence for an exit case); institutions any kind.
 #[utoipa::path(
     tag = "documents",
+    operation_id = "upload_document",
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses(
-        (status = 201, body = Document),
-        (status = 413, body = ProblemBody, content_type = "application/problem+json", description = "`file_too_large`"),
-        (status = 415, body = ProblemBody, content_type = "application/problem+json", description = "`unsupported_file_type` (not PDF/JPEG/PNG) or not multipart"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`pdf_encrypted`, `pdf_unreadable`, missing `kind` or `file`, `document_kind_not_allowed`"),
+        (status = 201, body = Document, description = "The stored document, with its text-extraction status for a PDF."),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json", description = "`malformed_multipart` or `form_field_too_large` (the `kind` field)"),
+        (status = 413, body = ProblemBody, content_type = "application/problem+json", description = "`file_too_large` (more than `UPLOAD_MAX_BYTES`)"),
+        (status = 415, body = ProblemBody, content_type = "application/problem+json", description = "`unsupported_file_type`: not a PDF, JPEG or PNG by content"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `unknown_document_kind`, `missing_field` (`kind` or `file`), `document_kind_not_allowed` (schools and reviewers upload `exit_evidence` only); `pdf_encrypted`, `pdf_unreadable`"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["institution", "school", "reviewer"]))
 )]
 #[post("/documents")]
 pub async fn upload(
@@ -318,8 +336,12 @@ pub fn sanitize_filename(name: &str) -> String {
 /// A document's metadata, including its text-extraction status.
 #[utoipa::path(
     tag = "documents",
+    operation_id = "get_document",
     params(("id" = i64, Path, description = "document id")),
-    responses((status = 200, body = Document), (status = 404, body = ProblemBody, content_type = "application/problem+json")),
+    responses(
+        (status = 200, body = Document, description = "The document's metadata."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such document, or not one the caller may read"),
+    ),
     security(("bearer" = []))
 )]
 #[get("/documents/{id}")]
@@ -335,14 +357,25 @@ pub async fn metadata(
 /// Download a document (owner and bureau staff only).
 #[utoipa::path(
     tag = "documents",
+    operation_id = "get_document_content",
     params(("id" = i64, Path, description = "document id")),
-    responses((status = 200, description = "the file", content_type = "application/octet-stream"), (status = 404, body = ProblemBody, content_type = "application/problem+json")),
+    responses(
+        (status = 200, description = "The file as an attachment, as its stored type (recognised by content at upload), or as `application/octet-stream` when `Accept` asks for that and not the stored type.",
+            content(
+                (inline(FileBytes) = "application/pdf"),
+                (inline(FileBytes) = "image/jpeg"),
+                (inline(FileBytes) = "image/png"),
+                (inline(FileBytes) = "application/octet-stream"),
+            )),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such document, or not one the caller may read"),
+    ),
     security(("bearer" = []))
 )]
 #[get("/documents/{id}/content")]
 pub async fn content(
     user: Authed<AnyRole>,
     state: web::Data<AppState>,
+    req: HttpRequest,
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
     let (id, u) = (id.into_inner(), user.user.clone());
@@ -359,12 +392,35 @@ pub async fn content(
         doc.id,
         percent_encode(&doc.filename)
     );
+    let content_type = if asks_for_octet_stream(&req, &doc.content_type) {
+        "application/octet-stream"
+    } else {
+        doc.content_type.as_str()
+    };
     Ok(HttpResponse::Ok()
-        .content_type(doc.content_type.as_str())
+        .content_type(content_type)
         .insert_header((header::CONTENT_DISPOSITION, disposition))
         .insert_header(("X-Content-Type-Options", "nosniff"))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .body(bytes))
+}
+
+/// Whether `Accept` names `application/octet-stream` and not the stored type: generic clients
+/// (generated ones in particular) read any file as bytes of that type.
+fn asks_for_octet_stream(req: &HttpRequest, stored: &str) -> bool {
+    let Some(accept) = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let ranges: Vec<String> = accept
+        .split(',')
+        .filter_map(|r| r.split(';').next())
+        .map(|r| r.trim().to_ascii_lowercase())
+        .collect();
+    ranges.iter().any(|r| r == "application/octet-stream") && !ranges.iter().any(|r| r == stored)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -376,8 +432,12 @@ pub struct DocumentText {
 /// The extracted, normalised text of a PDF, page by page (what reviewers compare).
 #[utoipa::path(
     tag = "documents",
+    operation_id = "get_document_text",
     params(("id" = i64, Path, description = "document id")),
-    responses((status = 200, body = DocumentText), (status = 404, body = ProblemBody, content_type = "application/problem+json")),
+    responses(
+        (status = 200, body = DocumentText, description = "The metadata and the pages' text (no pages for images and text-less PDFs)."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such document, or not one the caller may read"),
+    ),
     security(("bearer" = []))
 )]
 #[get("/documents/{id}/text")]

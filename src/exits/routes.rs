@@ -28,9 +28,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// Exit cases: reviewers all (filtered), an institution its own.
 #[utoipa::path(
     tag = "exit cases",
+    operation_id = "list_exit_cases",
     params(CaseFilter, PageQuery),
-    responses((status = 200, body = Page<ExitCase>), (status = 401, body = ProblemBody, content_type = "application/problem+json"), (status = 403, body = ProblemBody, content_type = "application/problem+json")),
-    security(("bearer" = []))
+    responses((status = 200, body = Page<ExitCase>, description = "A page of cases, newest first.")),
+    security(("bearer" = ["institution", "reviewer", "admin"]))
 )]
 #[get("/exit-cases")]
 pub async fn list(
@@ -52,15 +53,15 @@ pub async fn list(
 /// Open an exit case (reviewer), or add grounds to the institution's open case.
 #[utoipa::path(
     tag = "exit cases",
+    operation_id = "create_exit_case",
     request_body = NewCase,
     responses(
-        (status = 201, body = ExitCase),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "no such institution"),
-        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`not_in_pool`"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`grounds_missing`, `unknown_document`, `calendar_year_missing`"),
+        (status = 201, body = ExitCase, description = "The institution's open case, with the grounds added."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such institution"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`not_in_pool`: exit cases apply to pool members only"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `grounds_missing`, `unknown_document`, lengths; `calendar_year_missing` for the statement deadline"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["reviewer"]))
 )]
 #[post("/exit-cases")]
 pub async fn create(
@@ -78,8 +79,12 @@ pub async fn create(
 /// One exit case: grounds, evidence, statement, deadlines, decision.
 #[utoipa::path(
     tag = "exit cases",
+    operation_id = "get_exit_case",
     params(("id" = i64, Path, description = "exit case id")),
-    responses((status = 200, body = ExitCase), (status = 404, body = ProblemBody, content_type = "application/problem+json")),
+    responses(
+        (status = 200, body = ExitCase, description = "The case."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such case, or not the caller's"),
+    ),
     security(("bearer" = []))
 )]
 #[get("/exit-cases/{id}")]
@@ -96,15 +101,16 @@ pub async fn get_case(
 /// `statement_due`).
 #[utoipa::path(
     tag = "exit cases",
+    operation_id = "file_statement",
     params(("id" = i64, Path, description = "exit case id")),
     request_body = Statement,
     responses(
-        (status = 200, body = ExitCase),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 200, body = ExitCase, description = "The case with the statement."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such case of this institution"),
         (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`statement_window_closed`, `statement_already_filed`, `exit_case_closed`"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`unknown_document`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `unknown_document`, lengths"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["institution"]))
 )]
 #[post("/exit-cases/{id}/statement")]
 pub async fn statement(
@@ -130,15 +136,16 @@ pub async fn statement(
 /// applications rejected, a 36-month ban recorded) or `dismiss`.
 #[utoipa::path(
     tag = "exit cases",
+    operation_id = "decide_exit_case",
     params(("id" = i64, Path, description = "exit case id")),
     request_body = DecisionRequest,
     responses(
-        (status = 200, body = ExitCase),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 200, body = ExitCase, description = "The decided case (with the ban of a removal)."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such case"),
         (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`statement_window_open`, `exit_case_closed`, `status_changed`"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `reasons` length"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["reviewer"]))
 )]
 #[post("/exit-cases/{id}/decision")]
 pub async fn decision(
@@ -163,16 +170,16 @@ pub async fn decision(
 /// contract ends at once and the grounds open or join the institution's exit case.
 #[utoipa::path(
     tag = "contracts",
+    operation_id = "terminate_contract",
     params(("id" = i64, Path, description = "contract id")),
     request_body = Termination,
     responses(
-        (status = 200, body = TerminationOutcome),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 200, body = TerminationOutcome, description = "The ended contract and the institution's exit case."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such contract of this school"),
         (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`contract_not_active`"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`grounds_missing`, `unknown_document`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `grounds_missing`, `unknown_document`, lengths; `calendar_year_missing` for the statement deadline"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["school"]))
 )]
 #[post("/contracts/{id}/terminate")]
 pub async fn terminate(
@@ -198,15 +205,16 @@ pub async fn terminate(
 /// `false_credentials` exit case.
 #[utoipa::path(
     tag = "exit cases",
+    operation_id = "verify_inspection",
     params(("id" = i64, Path, description = "institution id"), ("inspection_id" = i64, Path, description = "inspection record id")),
     request_body = Verification,
     responses(
-        (status = 200, body = VerificationOutcome),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`not_in_pool`"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 200, body = VerificationOutcome, description = "The verdict, and the case a false one opened or joined."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such institution, or no such record of it"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`not_in_pool`: a false verdict needs a pool member"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `unknown_document`, lengths; `calendar_year_missing` for the statement deadline"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["reviewer"]))
 )]
 #[post("/institutions/{id}/inspections/{inspection_id}/verification")]
 pub async fn verify_inspection(
@@ -234,15 +242,16 @@ pub async fn verify_inspection(
 /// `false_credentials` exit case.
 #[utoipa::path(
     tag = "exit cases",
+    operation_id = "verify_teacher",
     params(("id" = i64, Path, description = "institution id"), ("teacher_id" = i64, Path, description = "teacher id")),
     request_body = Verification,
     responses(
-        (status = 200, body = VerificationOutcome),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`not_in_pool`"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 200, body = VerificationOutcome, description = "The verdict, and the case a false one opened or joined."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such institution, or no such teacher of it"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`not_in_pool`: a false verdict needs a pool member"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `unknown_document`, lengths; `calendar_year_missing` for the statement deadline"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["reviewer"]))
 )]
 #[post("/institutions/{id}/teachers/{teacher_id}/verification")]
 pub async fn verify_teacher(

@@ -332,6 +332,7 @@ pub struct CaseGround {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ExitCaseDecision)]
 pub struct Decision {
     /// `remove` or `dismiss`.
     pub decision: DecisionKind,
@@ -740,6 +741,7 @@ pub enum Verdict {
 
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CredentialVerification)]
 pub struct Verification {
     pub verdict: Verdict,
     #[validate(length(min = 1, max = 10000))]
@@ -940,6 +942,7 @@ fn changed_meanwhile() -> ApiError {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = ExitCaseDecisionKind)]
 pub enum DecisionKind {
     Remove,
     Dismiss,
@@ -947,6 +950,7 @@ pub enum DecisionKind {
 
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ExitCaseDecisionRequest)]
 pub struct DecisionRequest {
     pub decision: DecisionKind,
     #[validate(length(min = 1, max = 10000))]

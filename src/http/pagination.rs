@@ -1,6 +1,10 @@
 //! `page` / `per_page` query parameters and the page envelope of every list.
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema};
+use utoipa::openapi::{Ref, RefOr};
 use utoipa::{IntoParams, ToSchema};
 
 /// Largest page a client may ask for.
@@ -28,7 +32,7 @@ impl PageQuery {
 }
 
 /// One page of a list, with the total number of matching items.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub page: i64,
@@ -44,5 +48,59 @@ impl<T> Page<T> {
             per_page: query.per_page(),
             total,
         }
+    }
+}
+
+/// The schema of `Page<T>` (component `Page_T`), written by hand because the derive would
+/// inline `T`'s whole schema into every page: here `items` refers to `T`'s component, and
+/// `T` (with everything it refers to) is collected as a component of its own.
+impl<T: ToSchema> utoipa::__dev::ComposeSchema for Page<T> {
+    fn compose(_generics: Vec<RefOr<Schema>>) -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .description(Some(
+                "One page of a list, with the total number of matching items.",
+            ))
+            .property(
+                "items",
+                ArrayBuilder::new().items(Ref::from_schema_name(T::name())),
+            )
+            .required("items")
+            .property("page", page_number("1-based page number."))
+            .required("page")
+            .property("per_page", page_number("Items per page (1–100)."))
+            .required("per_page")
+            .property(
+                "total",
+                ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::Integer)
+                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                        utoipa::openapi::KnownFormat::Int64,
+                    )))
+                    .minimum(Some(0))
+                    .description(Some("Matching items on all pages.")),
+            )
+            .required("total")
+            .into()
+    }
+}
+
+fn page_number(description: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Integer)
+        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+            utoipa::openapi::KnownFormat::Int64,
+        )))
+        .minimum(Some(1))
+        .description(Some(description))
+}
+
+impl<T: ToSchema> ToSchema for Page<T> {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("Page")
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((T::name().into_owned(), T::schema()));
+        T::schemas(schemas);
     }
 }

@@ -32,12 +32,9 @@ fn own_institution(user: &AuthUser) -> ApiResult<i64> {
 /// The signed-in institution's profile (identity number masked).
 #[utoipa::path(
     tag = "institutions",
-    responses(
-        (status = 200, body = Profile),
-        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "not an institution account"),
-    ),
-    security(("bearer" = []))
+    operation_id = "get_my_profile",
+    responses((status = 200, body = Profile, description = "The profile.")),
+    security(("bearer" = ["institution"]))
 )]
 #[get("/institutions/me")]
 pub async fn get_profile(
@@ -55,14 +52,13 @@ pub async fn get_profile(
 /// contact); every field error is reported at once.
 #[utoipa::path(
     tag = "institutions",
+    operation_id = "update_my_profile",
     request_body = ProfileUpdate,
     responses(
-        (status = 200, body = Profile),
-        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed` (e.g. `registration_kind_mismatch`, `invalid_mobile`, `bad_check_character`) or `invalid_body`"),
+        (status = 200, body = Profile, description = "The profile as stored."),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: every field problem at once (e.g. `registration_kind_mismatch`, `authority_level_too_low`, `invalid_mobile`, the identity number's `bad_check_character`, `required`, `too_long`)"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["institution"]))
 )]
 #[put("/institutions/me")]
 pub async fn update_profile(
@@ -80,12 +76,9 @@ pub async fn update_profile(
 /// The institution's current teacher roster (removed teachers are not listed).
 #[utoipa::path(
     tag = "institutions",
-    responses(
-        (status = 200, body = Vec<Teacher>),
-        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    operation_id = "list_my_teachers",
+    responses((status = 200, body = Vec<Teacher>, description = "The current roster.")),
+    security(("bearer" = ["institution"]))
 )]
 #[get("/institutions/me/teachers")]
 pub async fn list_teachers(
@@ -102,14 +95,13 @@ pub async fn list_teachers(
 /// Add a teacher to the roster.
 #[utoipa::path(
     tag = "institutions",
+    operation_id = "create_teacher",
     request_body = TeacherInput,
     responses(
-        (status = 201, body = Teacher),
-        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: identity number, `credentials[i].…`, `specialities[i]` (`academic_subject_forbidden`, `unknown_category`), criminal check"),
+        (status = 201, body = Teacher, description = "The teacher, identity number masked."),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: identity number, `credentials[i].…`, `specialities[i]` (`academic_subject_forbidden`, `unknown_category`), criminal check, `too_many`"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["institution"]))
 )]
 #[post("/institutions/me/teachers")]
 pub async fn create_teacher(
@@ -127,14 +119,13 @@ pub async fn create_teacher(
 /// One teacher of the roster.
 #[utoipa::path(
     tag = "institutions",
+    operation_id = "get_teacher",
     params(("id" = i64, Path, description = "teacher id")),
     responses(
-        (status = 200, body = Teacher),
-        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "no such teacher on this institution's roster"),
+        (status = 200, body = Teacher, description = "The teacher, identity number masked."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such teacher on this institution's roster"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["institution"]))
 )]
 #[get("/institutions/me/teachers/{id}")]
 pub async fn get_teacher(
@@ -156,16 +147,15 @@ pub async fn get_teacher(
 /// Replace a teacher's data (leave `identity.number` out to keep the stored number).
 #[utoipa::path(
     tag = "institutions",
+    operation_id = "update_teacher",
     params(("id" = i64, Path, description = "teacher id")),
     request_body = TeacherInput,
     responses(
-        (status = 200, body = Teacher),
-        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 200, body = Teacher, description = "The teacher as stored."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such teacher on this institution's roster"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: as for a new teacher; `identity.number` may be left out only when the kind is unchanged"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["institution"]))
 )]
 #[put("/institutions/me/teachers/{id}")]
 pub async fn update_teacher(
@@ -189,14 +179,13 @@ pub async fn update_teacher(
 /// Take a teacher off the roster (kept for history, no longer listed).
 #[utoipa::path(
     tag = "institutions",
+    operation_id = "delete_teacher",
     params(("id" = i64, Path, description = "teacher id")),
     responses(
-        (status = 204, description = "removed"),
-        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 204, description = "Taken off the roster."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such teacher on this institution's roster"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["institution"]))
 )]
 #[delete("/institutions/me/teachers/{id}")]
 pub async fn remove_teacher(
@@ -214,12 +203,9 @@ pub async fn remove_teacher(
 /// The institution's annual inspection records, newest year first.
 #[utoipa::path(
     tag = "institutions",
-    responses(
-        (status = 200, body = Vec<Inspection>),
-        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    operation_id = "list_my_inspections",
+    responses((status = 200, body = Vec<Inspection>, description = "The records, newest year first.")),
+    security(("bearer" = ["institution"]))
 )]
 #[get("/institutions/me/inspections")]
 pub async fn list_inspections(
@@ -236,15 +222,14 @@ pub async fn list_inspections(
 /// Record a year's annual inspection (one record per year).
 #[utoipa::path(
     tag = "institutions",
+    operation_id = "create_inspection",
     request_body = InspectionInput,
     responses(
-        (status = 201, body = Inspection),
-        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 201, body = Inspection, description = "The record."),
         (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`inspection_year_exists`"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed` (`year_out_of_range`) or `invalid_document`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed` (`year_out_of_range`, `authority` `required` or `too_long`) or `invalid_document` (not one of the institution's `inspection_record` documents)"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["institution"]))
 )]
 #[post("/institutions/me/inspections")]
 pub async fn create_inspection(
@@ -262,17 +247,16 @@ pub async fn create_inspection(
 /// Replace a year's inspection record.
 #[utoipa::path(
     tag = "institutions",
+    operation_id = "update_inspection",
     params(("id" = i64, Path, description = "inspection record id")),
     request_body = InspectionInput,
     responses(
-        (status = 200, body = Inspection),
-        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`inspection_year_exists`"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 200, body = Inspection, description = "The record as stored."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such record of this institution"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`inspection_year_exists`: another record has that year"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed` (`year_out_of_range`, `authority`) or `invalid_document`"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["institution"]))
 )]
 #[put("/institutions/me/inspections/{id}")]
 pub async fn update_inspection(
@@ -296,14 +280,13 @@ pub async fn update_inspection(
 /// Delete a year's inspection record.
 #[utoipa::path(
     tag = "institutions",
+    operation_id = "delete_inspection",
     params(("id" = i64, Path, description = "inspection record id")),
     responses(
-        (status = 204, description = "deleted"),
-        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 204, description = "Deleted."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such record of this institution"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["institution"]))
 )]
 #[delete("/institutions/me/inspections/{id}")]
 pub async fn delete_inspection(
@@ -321,14 +304,13 @@ pub async fn delete_inspection(
 /// An institution's profile, for bureau staff (identity number masked).
 #[utoipa::path(
     tag = "institutions",
-    params(("id" = i64, Path, description = "institution id")),
+    operation_id = "get_institution",
+    params(("id" = i64, Path, minimum = 0, description = "institution id")),
     responses(
-        (status = 200, body = Profile),
-        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "not a reviewer or admin"),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 200, body = Profile, description = "The profile, identity number masked."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such institution"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["reviewer", "admin"]))
 )]
 #[get("/institutions/{id:\\d+}")]
 pub async fn staff_profile(
@@ -346,14 +328,13 @@ pub async fn staff_profile(
 /// An institution's current teacher roster, for bureau staff (identity numbers masked).
 #[utoipa::path(
     tag = "institutions",
-    params(("id" = i64, Path, description = "institution id")),
+    operation_id = "list_institution_teachers",
+    params(("id" = i64, Path, minimum = 0, description = "institution id")),
     responses(
-        (status = 200, body = Vec<Teacher>),
-        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 200, body = Vec<Teacher>, description = "The current roster, identity numbers masked."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such institution"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["reviewer", "admin"]))
 )]
 #[get("/institutions/{id:\\d+}/teachers")]
 pub async fn staff_teachers(
@@ -374,14 +355,13 @@ pub async fn staff_teachers(
 /// An institution's annual inspection records, for bureau staff.
 #[utoipa::path(
     tag = "institutions",
-    params(("id" = i64, Path, description = "institution id")),
+    operation_id = "list_institution_inspections",
+    params(("id" = i64, Path, minimum = 0, description = "institution id")),
     responses(
-        (status = 200, body = Vec<Inspection>),
-        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 200, body = Vec<Inspection>, description = "The records, newest year first."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such institution"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["reviewer", "admin"]))
 )]
 #[get("/institutions/{id:\\d+}/inspections")]
 pub async fn staff_inspections(
@@ -403,16 +383,15 @@ pub async fn staff_inspections(
 /// Audited as `pii.revealed`.
 #[utoipa::path(
     tag = "institutions",
-    params(("id" = i64, Path, description = "institution id")),
+    operation_id = "reveal_identity_number",
+    params(("id" = i64, Path, minimum = 0, description = "institution id")),
     request_body = RevealRequest,
     responses(
-        (status = 200, body = RevealedId),
-        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "reviewers only"),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "no such institution, teacher, or no legal representative on record"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 200, body = RevealedId, description = "The full number (not cacheable); the reveal is audited.",
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such institution or teacher on its roster, or no legal representative on record"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["reviewer"]))
 )]
 #[post("/institutions/{id:\\d+}/reveal")]
 pub async fn reveal(

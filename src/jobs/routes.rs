@@ -21,14 +21,13 @@ pub struct JobsQuery {
 /// List jobs, newest first (e.g. `?state=dead`).
 #[utoipa::path(
     tag = "admin",
+    operation_id = "list_jobs",
     params(JobsQuery, PageQuery),
     responses(
-        (status = 200, body = Page<JobView>),
-        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 200, body = Page<JobView>, description = "A page of jobs, newest first."),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `state` is not `pending`, `running`, `done` or `dead`"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["admin"]))
 )]
 #[get("/admin/jobs")]
 pub async fn list_jobs(
@@ -67,13 +66,14 @@ pub async fn list_jobs(
 /// Put a dead job back in the queue.
 #[utoipa::path(
     tag = "admin",
+    operation_id = "retry_job",
     params(("id" = i64, Path, description = "job id")),
     responses(
-        (status = 204, description = "queued again"),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "the job is not dead"),
+        (status = 204, description = "Queued again."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such job"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`job_not_dead`: only dead jobs are retried"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["admin"]))
 )]
 #[post("/admin/jobs/{id}/retry")]
 pub async fn retry_job(

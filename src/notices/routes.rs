@@ -16,15 +16,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// the 5th working day, closing at 23:59:59 Beijing time) is computed from the calendar.
 #[utoipa::path(
     tag = "notices",
+    operation_id = "publish_notice",
     request_body = NewNotice,
     responses(
-        (status = 201, body = Notice),
-        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`status_changed`"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`publication_backdated`, `application_not_approved`, `mixed_rounds`, `calendar_year_missing`"),
+        (status = 201, body = Notice, description = "The notice, its window computed from the calendar."),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`status_changed`: an application changed meanwhile"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `publication_backdated`, `duplicate_application`, `unknown_application`, `application_not_approved`, `mixed_rounds`, lengths; `calendar_year_missing` for the window"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["reviewer"]))
 )]
 #[post("/notices")]
 pub async fn publish(
@@ -46,8 +45,9 @@ pub async fn publish(
 /// The public notice board, newest first.
 #[utoipa::path(
     tag = "notices",
+    operation_id = "list_notices",
     params(PageQuery),
-    responses((status = 200, body = Page<Notice>), (status = 400, body = ProblemBody, content_type = "application/problem+json"))
+    responses((status = 200, body = Page<Notice>, description = "A page of notices, newest first."))
 )]
 #[get("/notices")]
 pub async fn list(
@@ -66,8 +66,12 @@ pub async fn list(
 /// change), its day-by-day explanation and how to object.
 #[utoipa::path(
     tag = "notices",
+    operation_id = "get_notice",
     params(("id" = i64, Path, description = "notice id")),
-    responses((status = 200, body = Notice), (status = 404, body = ProblemBody, content_type = "application/problem+json"))
+    responses(
+        (status = 200, body = Notice, description = "The notice."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such notice"),
+    )
 )]
 #[get("/notices/{id}")]
 pub async fn get(

@@ -355,6 +355,7 @@ pub fn of_application(conn: &mut DbConn, application_id: i64) -> ApiResult<Vec<O
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = ObjectionOutcome)]
 pub enum Outcome {
     Upheld,
     Dismissed,

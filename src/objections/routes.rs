@@ -43,20 +43,22 @@ pub struct ObjectionForm {
 /// objections per client IP per hour.
 #[utoipa::path(
     tag = "notices",
+    operation_id = "file_objection",
     params(("id" = i64, Path, description = "notice id")),
     request_body(content(
         (NewObjection = "application/json"),
         (ObjectionForm = "multipart/form-data"),
     )),
     responses(
-        (status = 201, body = ObjectionReceipt),
-        (status = 400, body = ProblemBody, content_type = "application/problem+json", description = "malformed JSON or form"),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`notice_closed`"),
-        (status = 413, body = ProblemBody, content_type = "application/problem+json", description = "`file_too_large`, `payload_too_large`"),
-        (status = 415, body = ProblemBody, content_type = "application/problem+json", description = "`unsupported_media_type`, `unsupported_file_type`"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`invalid_mobile`, `grounds_too_short`, `application_not_in_notice`, `pdf_encrypted`, `pdf_unreadable`"),
-        (status = 429, body = ProblemBody, content_type = "application/problem+json", description = "`rate_limited`, with `Retry-After`"),
+        (status = 201, body = ObjectionReceipt, description = "Received (a receipt without personal data)."),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json", description = "`malformed_multipart`, `form_field_too_large`, `invalid_utf8` (a form field)"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such notice"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`notice_closed`: the window is over (or not yet open)"),
+        (status = 413, body = ProblemBody, content_type = "application/problem+json", description = "`file_too_large` (the evidence)"),
+        (status = 415, body = ProblemBody, content_type = "application/problem+json", description = "`unsupported_file_type`: the evidence is not a PDF, JPEG or PNG"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `name_required`, `invalid_mobile`, `grounds_too_short`, `application_not_in_notice`, e-mail, lengths, a form's `application_id` not a number; `pdf_encrypted`, `pdf_unreadable` (the evidence)"),
+        (status = 429, body = ProblemBody, content_type = "application/problem+json", description = "`rate_limited`: more than `OBJECTION_RATE_LIMIT` objections from this address in an hour",
+            headers(("Retry-After" = u64, description = "Seconds until another objection is accepted."))),
     )
 )]
 #[post("/notices/{id}/objections")]
@@ -278,14 +280,10 @@ mod form {
 /// Objections with the objectors' details, newest first (reviewers).
 #[utoipa::path(
     tag = "notices",
+    operation_id = "list_objections",
     params(ObjectionFilter, PageQuery),
-    responses(
-        (status = 200, body = Page<Objection>),
-        (status = 400, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
+    responses((status = 200, body = Page<Objection>, description = "A page of objections, newest first.")),
+    security(("bearer" = ["reviewer"]))
 )]
 #[get("/objections")]
 pub async fn list(
@@ -305,17 +303,16 @@ pub async fn list(
 /// the window is over and nothing else holds it back.
 #[utoipa::path(
     tag = "notices",
+    operation_id = "resolve_objection",
     params(("id" = i64, Path, description = "objection id")),
     request_body = Resolution,
     responses(
-        (status = 200, body = Resolved),
-        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`objection_resolved`, `status_changed`"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 200, body = Resolved, description = "The objection and what it did to the application."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such objection"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`objection_resolved` (already resolved) or `status_changed`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `reasons_required`, lengths"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["reviewer"]))
 )]
 #[post("/objections/{id}/resolution")]
 pub async fn resolve(

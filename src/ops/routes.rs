@@ -15,7 +15,11 @@ use crate::http::Json;
 use crate::ops::metrics::Metrics;
 
 /// Liveness: the process answers. Does no work.
-#[utoipa::path(tag = "ops", responses((status = 200, description = "alive", body = String)))]
+#[utoipa::path(
+    tag = "ops",
+    operation_id = "get_health",
+    responses((status = 200, description = "Alive: the body is `ok`.", body = String, content_type = "text/plain"))
+)]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok()
@@ -30,7 +34,14 @@ pub struct Readiness {
 }
 
 /// Readiness: the database answers and every migration is applied.
-#[utoipa::path(tag = "ops", responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
+#[utoipa::path(
+    tag = "ops",
+    operation_id = "get_readiness",
+    responses(
+        (status = 200, body = Readiness, description = "Ready: the database answers and every migration is applied."),
+        (status = 503, body = ProblemBody, content_type = "application/problem+json", description = "Not ready: the database does not answer or a migration is missing"),
+    )
+)]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let result = state
@@ -55,7 +66,11 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// Prometheus metrics (text exposition format).
-#[utoipa::path(tag = "ops", responses((status = 200, description = "Prometheus text", body = String)))]
+#[utoipa::path(
+    tag = "ops",
+    operation_id = "get_metrics",
+    responses((status = 200, description = "Prometheus text exposition format (version 0.0.4).", body = String, content_type = "text/plain"))
+)]
 #[get("/metrics")]
 pub async fn metrics(
     state: web::Data<AppState>,
@@ -85,9 +100,13 @@ pub struct ClockState {
 /// Set the service clock (only when started with `REGISTRY_TEST_CLOCK=1`; 404 otherwise).
 #[utoipa::path(
     tag = "admin",
+    operation_id = "set_clock",
     request_body = SetClockRequest,
-    responses((status = 200, body = ClockState), (status = 404, body = ProblemBody, content_type = "application/problem+json")),
-    security(("bearer" = []))
+    responses(
+        (status = 200, body = ClockState, description = "The service clock now."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: the service was started without `REGISTRY_TEST_CLOCK=1`, so the route does not exist"),
+    ),
+    security(("bearer" = ["admin"]))
 )]
 #[put("/admin/clock")]
 pub async fn set_clock(

@@ -46,13 +46,14 @@ fn viewer(state: &AppState, staff: bool) -> Viewer {
 /// the `flagged` mark and may filter `flagged=true`.
 #[utoipa::path(
     tag = "pool",
+    operation_id = "search_pool",
     params(PoolQuery, PageQuery),
     responses(
-        (status = 200, body = Page<PoolEntry>),
-        (status = 400, body = ProblemBody, content_type = "application/problem+json", description = "`invalid_query`"),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`flagged` without a reviewer or admin token"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`unknown_category`, `academic_subject_forbidden`, `validation_failed`"),
-    )
+        (status = 200, body = Page<PoolEntry>, description = "A page of entries."),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`forbidden`: `flagged` without a reviewer's or admin's token"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`unknown_category`, `academic_subject_forbidden`, `validation_failed` (`q` too long)"),
+    ),
+    security((), ("bearer" = ["reviewer", "admin"]))
 )]
 #[get("/pool")]
 pub async fn search(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
@@ -150,12 +151,14 @@ async fn all_entries(
 /// the same filters as the search, every matching entry.
 #[utoipa::path(
     tag = "pool",
+    operation_id = "export_pool_csv",
     params(PoolQuery),
     responses(
-        (status = 200, content_type = "text/csv", body = String, description = "UTF-8 CSV with BOM"),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`unknown_category`, `academic_subject_forbidden`"),
-    )
+        (status = 200, content_type = "text/csv", body = String, description = "UTF-8 CSV with a byte-order mark and a header row, as an attachment."),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`forbidden`: `flagged` without a reviewer's or admin's token"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`unknown_category`, `academic_subject_forbidden`, `validation_failed` (`q` too long)"),
+    ),
+    security((), ("bearer" = ["reviewer", "admin"]))
 )]
 #[get("/pool/export.csv")]
 pub async fn export_csv(
@@ -176,12 +179,14 @@ pub async fn export_csv(
 /// Export the pool as JSON: the same filters as the search, every matching entry.
 #[utoipa::path(
     tag = "pool",
+    operation_id = "export_pool_json",
     params(PoolQuery),
     responses(
-        (status = 200, body = PoolExport),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`unknown_category`, `academic_subject_forbidden`"),
-    )
+        (status = 200, body = PoolExport, description = "Every matching entry, as an attachment."),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`forbidden`: `flagged` without a reviewer's or admin's token"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`unknown_category`, `academic_subject_forbidden`, `validation_failed` (`q` too long)"),
+    ),
+    security((), ("bearer" = ["reviewer", "admin"]))
 )]
 #[get("/pool/export.json")]
 pub async fn export_json(
@@ -233,11 +238,13 @@ pub struct PoolEntryDetail {
 /// specialities — never identity numbers) and the notice it came from.
 #[utoipa::path(
     tag = "pool",
-    params(("institution_id" = i64, Path, description = "institution id")),
+    operation_id = "get_pool_entry",
+    params(("institution_id" = i64, Path, minimum = 0, description = "institution id")),
     responses(
-        (status = 200, body = PoolEntryDetail),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "not in the pool today"),
-    )
+        (status = 200, body = PoolEntryDetail, description = "The entry."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: the institution is not in the pool today"),
+    ),
+    security((), ("bearer" = ["reviewer", "admin"]))
 )]
 #[get("/pool/{institution_id:\\d+}")]
 pub async fn entry(
@@ -319,11 +326,11 @@ pub struct StatusQuery {
 /// `not_listed`; a malformed code is refused with every reason it is invalid.
 #[utoipa::path(
     tag = "pool",
+    operation_id = "get_institution_status",
     params(StatusQuery),
     responses(
-        (status = 200, body = InstitutionStatus),
-        (status = 400, body = ProblemBody, content_type = "application/problem+json", description = "`uscc` missing"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`invalid_uscc` with the validator's reasons"),
+        (status = 200, body = InstitutionStatus, description = "`in_pool`, `banned` or `not_listed`."),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`invalid_uscc`: every reason in `errors`"),
     )
 )]
 #[get("/institutions/status")]

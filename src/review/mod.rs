@@ -42,6 +42,7 @@ pub const DEFAULT_RETURN_DAYS: u32 = 5;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = ApplicationDecisionKind)]
 pub enum DecisionKind {
     Approve,
     Reject,
@@ -63,6 +64,7 @@ impl DecisionKind {
 /// `deadline_working_days` (1–60, default 5).
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ApplicationDecisionRequest)]
 pub struct DecisionRequest {
     pub decision: DecisionKind,
     #[validate(length(max = 30))]
@@ -77,6 +79,7 @@ pub struct DecisionRequest {
 
 /// A recorded decision.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ApplicationDecision)]
 pub struct Decision {
     pub id: i64,
     pub application_id: i64,

@@ -18,17 +18,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// decided first.
 #[utoipa::path(
     tag = "review",
+    operation_id = "decide_application",
     params(("id" = i64, Path, description = "application id")),
     request_body = DecisionRequest,
     responses(
-        (status = 200, body = Application),
-        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`status_changed`, `invalid_transition`"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`item_not_proposed`, `reasons_required`, `calendar_year_missing`"),
+        (status = 200, body = Application, description = "The application after the decision."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such application"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`invalid_transition` (not submitted) or `status_changed` (another reviewer decided first)"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `approved_items_required`, `item_not_proposed`, `duplicate_item`, `reasons_required`, `deadline_working_days` out of 1–60; `calendar_year_missing` for a return's deadline"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["reviewer"]))
 )]
 #[post("/applications/{id}/decisions")]
 pub async fn decide(
@@ -53,14 +52,13 @@ pub async fn decide(
 /// text, the teachers' records, inspections, earlier decisions and objections.
 #[utoipa::path(
     tag = "review",
+    operation_id = "get_application_dossier",
     params(("id" = i64, Path, description = "application id")),
     responses(
-        (status = 200, body = Dossier),
-        (status = 401, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 200, body = Dossier, description = "The dossier."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such application"),
     ),
-    security(("bearer" = []))
+    security(("bearer" = ["reviewer", "admin"]))
 )]
 #[get("/applications/{id}/review")]
 pub async fn dossier(

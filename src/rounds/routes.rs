@@ -11,9 +11,13 @@ use crate::rounds::{self, NewRound, Round};
 /// Open a selection round: its application window and the validity of the pool it forms.
 #[utoipa::path(
     tag = "rounds",
+    operation_id = "create_round",
     request_body = NewRound,
-    responses((status = 201, body = Round), (status = 422, body = ProblemBody, content_type = "application/problem+json")),
-    security(("bearer" = []))
+    responses(
+        (status = 201, body = Round, description = "The round."),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `window_reversed`, `validity_reversed`, name length"),
+    ),
+    security(("bearer" = ["admin"]))
 )]
 #[post("/rounds")]
 pub async fn create_round(
@@ -29,7 +33,11 @@ pub async fn create_round(
 }
 
 /// Selection rounds, newest first, with whether each is open now.
-#[utoipa::path(tag = "rounds", responses((status = 200, body = Vec<Round>)))]
+#[utoipa::path(
+    tag = "rounds",
+    operation_id = "list_rounds",
+    responses((status = 200, body = Vec<Round>, description = "Every round, newest first."))
+)]
 #[get("/rounds")]
 pub async fn list_rounds(state: web::Data<AppState>, ctx: Ctx) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(state.run(move |conn| rounds::list(conn, ctx.now)).await?))

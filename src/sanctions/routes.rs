@@ -24,8 +24,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// start date and the first day it no longer applies.
 #[utoipa::path(
     tag = "sanctions",
+    operation_id = "list_bans",
     params(BanFilter, PageQuery),
-    responses((status = 200, body = Page<Ban>), (status = 400, body = ProblemBody, content_type = "application/problem+json"))
+    responses((status = 200, body = Page<Ban>, description = "A page of bans."))
 )]
 #[get("/bans")]
 pub async fn list_bans(
@@ -53,21 +54,25 @@ pub struct ImportQuery {
     pub source: String,
 }
 
-/// Import a blacklist (reviewer): `text/csv` with the header `uscc,name,source,listed_on,reason`.
+/// Import a blacklist (reviewer): `text/csv` with the header `uscc,name,source,listed_on,reason`
+/// (`application/octet-stream` is read as the same CSV, for clients that cannot send CSV).
 /// All or nothing: any bad line gives 422 `blacklist_malformed` listing every problem by line
 /// and field. Pool members on the list get an exit case (ground `blacklisted`).
 #[utoipa::path(
     tag = "sanctions",
+    operation_id = "import_blacklist",
     params(ImportQuery),
-    request_body(content = String, content_type = "text/csv"),
-    responses(
-        (status = 200, body = ImportOutcome),
-        (status = 403, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 413, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 415, body = ProblemBody, content_type = "application/problem+json", description = "not `text/csv`"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`blacklist_malformed`, `invalid_source`"),
+    request_body(
+        description = "The CSV file, sent as `text/csv` (this media type is left out of the map \
+                       because generated clients cannot send it) or `application/octet-stream`.",
+        content((inline(crate::documents::routes::FileBytes) = "application/octet-stream"))
     ),
-    security(("bearer" = []))
+    responses(
+        (status = 200, body = ImportOutcome, description = "The list imported, and the exit cases it opened."),
+        (status = 415, body = ProblemBody, content_type = "application/problem+json", description = "`unsupported_media_type`: neither `text/csv` nor `application/octet-stream`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`blacklist_malformed` (every problem by line and field) or `validation_failed` (`invalid_source`)"),
+    ),
+    security(("bearer" = ["reviewer"]))
 )]
 #[put("/blacklist")]
 pub async fn import_blacklist(
@@ -81,7 +86,11 @@ pub async fn import_blacklist(
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("text/csv"));
+        .is_some_and(|v| {
+            // `application/octet-stream` too: generated clients cannot send `text/csv`.
+            let v = v.trim().to_ascii_lowercase();
+            v.starts_with("text/csv") || v.starts_with("application/octet-stream")
+        });
     if !is_csv {
         return Err(ApiError::new(
             actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -113,9 +122,10 @@ pub async fn import_blacklist(
 /// Blacklist entries (reviewer), by source.
 #[utoipa::path(
     tag = "sanctions",
+    operation_id = "list_blacklist",
     params(EntryFilter, PageQuery),
-    responses((status = 200, body = Page<Entry>), (status = 401, body = ProblemBody, content_type = "application/problem+json"), (status = 403, body = ProblemBody, content_type = "application/problem+json")),
-    security(("bearer" = []))
+    responses((status = 200, body = Page<Entry>, description = "A page of entries.")),
+    security(("bearer" = ["reviewer"]))
 )]
 #[get("/blacklist")]
 pub async fn list_blacklist(

@@ -63,6 +63,7 @@ pub(crate) const ENV_PDFTOTEXT: &str = "PDF_EXTRACT_PDFTOTEXT";
 /// routes documents to manual verification, it never rejects anything by itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = TextStatus)]
 pub enum Status {
     /// Every page has text.
     Ok,
