@@ -416,7 +416,9 @@ mod tests {
     //! de-duplicates by name. [`all_references`] runs the same collection over the same handler
     //! list but keeps the duplicates, so a name that arrives with two different schemas is two
     //! Rust types behind one component. (Two types whose schemas are identical, description
-    //! included, would pass: they describe one contract.)
+    //! included, would pass: they describe one contract.) Query parameters refer to components
+    //! by name only and contribute no schema; `tests/openapi.rs` checks that every such name
+    //! resolves, so a parameter type must also be a component reached from a body.
 
     use std::collections::BTreeMap;
 

@@ -67,7 +67,10 @@ impl<T: ToSchema> utoipa::__dev::ComposeSchema for Page<T> {
             .required("items")
             .property("page", page_number("1-based page number."))
             .required("page")
-            .property("per_page", page_number("Items per page (1–100)."))
+            .property(
+                "per_page",
+                page_number("Items per page.").maximum(Some(MAX_PER_PAGE)),
+            )
             .required("per_page")
             .property(
                 "total",
