@@ -343,7 +343,12 @@ async fn academic_and_unknown_activities_are_refused_when_proposed() {
     let round = app.open_round().await;
     let token = app.token(Role::Institution).await;
     let res = draft(&app, &token, round, json!({"proposed_items": ["sports.basketball", "academic.mathematics", "英语", "sports.quidditch"]})).await;
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = assert_problem(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "academic_subject_forbidden",
+    )
+    .await;
     let errors: Vec<(String, String)> = body["errors"]
         .as_array()
         .unwrap()
@@ -453,7 +458,7 @@ async fn another_institution_gets_404_on_every_read_and_write() {
         .await
         .unwrap();
     let res = draft(&app, &other, round, json!({"document_ids": [doc["id"]]})).await;
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "unknown_document").await;
     assert_eq!(body["errors"][0]["code"], "unknown_document");
 }
 
@@ -529,7 +534,7 @@ async fn reviewers_list_all_applications_with_filters() {
         .send()
         .await
         .unwrap();
-    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "unknown_category").await;
     let res = app
         .as_role(Role::School, Method::GET, "/api/v1/applications")
         .await

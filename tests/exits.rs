@@ -104,7 +104,7 @@ async fn a_school_terminating_its_contract_ends_it_at_once_and_opens_one_case() 
     assert_problem(
         refused,
         StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
+        "document_kind_not_allowed",
     )
     .await;
 
@@ -258,7 +258,7 @@ async fn a_reviewer_opens_cases_only_against_pool_members() {
         .send()
         .await
         .unwrap();
-    assert_problem(empty, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_problem(empty, StatusCode::UNPROCESSABLE_ENTITY, "grounds_missing").await;
     let unknown = as_reviewer(&app, Method::POST, "/api/v1/exit-cases")
         .await
         .json(&json!({"institution_id": member.institution_id, "grounds": ["bad_weather"], "statement": "x"}))

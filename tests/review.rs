@@ -41,7 +41,7 @@ async fn a_reviewer_approves_a_subset_of_the_proposed_items() {
         json!({"decision": "approve", "approved_items": ["sports.basketball", "arts.music"]}),
     )
     .await;
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "item_not_proposed").await;
     assert_eq!(body["errors"][0]["field"], "approved_items[1]");
     assert_eq!(body["errors"][0]["code"], "item_not_proposed");
     let res = decide(
@@ -50,7 +50,12 @@ async fn a_reviewer_approves_a_subset_of_the_proposed_items() {
         json!({"decision": "approve", "approved_items": []}),
     )
     .await;
-    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_problem(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "approved_items_required",
+    )
+    .await;
 
     let res = decide(
         &app,
@@ -110,7 +115,7 @@ async fn rejection_and_return_need_reasons() {
     ] {
         let res = decide(&app, id, body).await;
         let problem =
-            assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+            assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "reasons_required").await;
         assert_eq!(problem["errors"][0]["code"], "reasons_required");
     }
     let res = decide(
@@ -246,7 +251,7 @@ async fn resubmission_before_the_deadline_avoids_the_automatic_rejection() {
         json!({"decision": "return", "reasons": "x", "deadline_working_days": 0}),
     )
     .await;
-    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "out_of_range").await;
 }
 
 #[tokio::test]

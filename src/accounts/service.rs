@@ -157,7 +157,11 @@ pub fn register(conn: &mut DbConn, ctx: &Ctx, req: &RegisterRequest) -> ApiResul
     let uscc = match Uscc::parse(&req.uscc) {
         Ok(uscc) => Some(uscc),
         Err(err) => {
-            issues.extend(err.field_issues("uscc").into_iter().map(FieldIssue::from));
+            issues.extend(
+                err.field_issues("uscc")
+                    .into_iter()
+                    .map(|i| FieldIssue::from(i).caused_by("invalid_uscc")),
+            );
             None
         }
     };

@@ -203,10 +203,25 @@ fn join_path(path: &str, field: &str) -> String {
 }
 
 /// Flattens `validator` errors into field issues with JSON paths.
+/// Sorted by field, so the first (whose code becomes the problem's `code`) does not depend on
+/// hash order.
 pub fn validation_issues(errors: &ValidationErrors) -> Vec<FieldIssue> {
     let mut out = Vec::new();
     collect(errors, "", &mut out);
+    out.sort_by(|a, b| a.field.cmp(&b.field));
     out
+}
+
+/// The stable code of a `validator` rule: its built-in rule names (`length`, `range`, …) are
+/// not causes a client can act on, so they are named here.
+fn rule_code(code: &str) -> String {
+    match code {
+        "length" => "invalid_length",
+        "range" => "out_of_range",
+        "email" => "invalid_email",
+        other => other,
+    }
+    .to_owned()
 }
 
 fn collect(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldIssue>) {
@@ -218,7 +233,7 @@ fn collect(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldIssue>) {
                     let (zh, en) = describe(e);
                     out.push(FieldIssue::new(
                         path.clone(),
-                        e.code.to_string(),
+                        rule_code(&e.code),
                         Msg::new(zh, en),
                     ));
                 }

@@ -4,6 +4,7 @@
 pub mod json;
 pub mod middleware;
 pub mod pagination;
+pub mod routes;
 
 pub use json::Json;
 pub use pagination::{Page, PageQuery};

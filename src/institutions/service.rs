@@ -256,7 +256,7 @@ fn identity(
                 issues.extend(
                     e.field_issues(&number_field)
                         .into_iter()
-                        .map(FieldIssue::from),
+                        .map(|i| FieldIssue::from(i).caused_by("invalid_id_number")),
                 );
             })
             .ok(),
