@@ -1026,15 +1026,29 @@ async fn a_known_path_with_another_method_answers_405_with_allow() {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.headers()["allow"], "GET");
+    assert_eq!(res.headers()["allow"], "GET, HEAD");
     assert_problem(res, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
     let res = app
         .request(Method::PATCH, "/api/v1/applications/5")
         .send()
         .await
         .unwrap();
-    assert_eq!(res.headers()["allow"], "GET, PUT");
+    assert_eq!(res.headers()["allow"], "GET, HEAD, PUT");
     assert_problem(res, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+}
+
+#[tokio::test]
+async fn head_answers_like_get_without_a_body() {
+    let app = TestApp::spawn().await;
+    let get = app.get("/api/v1/categories").send().await.unwrap();
+    let res = app
+        .request(Method::HEAD, "/api/v1/categories")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], get.headers()["content-type"]);
+    assert!(res.bytes().await.unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -11,11 +11,11 @@ use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::StatusCode;
 use actix_web::http::header::{
     AUTHORIZATION, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HeaderMap, HeaderName,
     HeaderValue, REFERRER_POLICY, WWW_AUTHENTICATE, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 use tracing::Instrument;
@@ -52,10 +52,15 @@ fn valid_request_id(value: &str) -> bool {
 }
 
 pub async fn observe(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let started = Instant::now();
+    // HEAD is GET without the body (RFC 9110 §9.3.2): routed as GET; the HTTP codec noted
+    // the HEAD when it parsed the request and sends no body.
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
     let request_id = req
         .headers()
         .get(&REQUEST_ID)

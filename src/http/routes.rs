@@ -29,6 +29,8 @@ impl RouteTable {
             .map(|(template, item)| {
                 let methods = [
                     (Method::GET, item.get.is_some()),
+                    // Every GET also answers HEAD (the middleware routes HEAD as GET).
+                    (Method::HEAD, item.get.is_some()),
                     (Method::PUT, item.put.is_some()),
                     (Method::POST, item.post.is_some()),
                     (Method::DELETE, item.delete.is_some()),
@@ -86,16 +88,14 @@ mod tests {
     #[test]
     fn every_documented_path_is_known_with_its_methods() {
         let table = RouteTable::from_openapi(&crate::openapi::document());
-        assert_eq!(table.allowed("/api/v1/pool"), Some(vec![Method::GET]));
+        let get = || vec![Method::GET, Method::HEAD];
+        assert_eq!(table.allowed("/api/v1/pool"), Some(get()));
         assert_eq!(
             table.allowed("/api/v1/applications/17"),
-            Some(vec![Method::GET, Method::PUT])
+            Some(vec![Method::GET, Method::HEAD, Method::PUT])
         );
         // A literal segment and a parameter at the same place: both templates match.
-        assert_eq!(
-            table.allowed("/api/v1/pool/export.csv"),
-            Some(vec![Method::GET])
-        );
+        assert_eq!(table.allowed("/api/v1/pool/export.csv"), Some(get()));
         assert_eq!(table.allowed("/api/v1/nope"), None);
         assert_eq!(table.allowed("/api/v1/applications//submit"), None);
     }
