@@ -53,6 +53,8 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(Compress::default())
+                // Inside `observe`, so its refusals are rendered in the client's language.
+                .wrap(from_fn(crate::http::input::refuse_control_characters))
                 .wrap(from_fn(crate::http::middleware::observe))
                 .app_data(data.clone())
                 .app_data(metrics.clone())
