@@ -2,7 +2,7 @@
 //! row, RFC 4180 quoting, CRLF line ends) and the same rows as JSON.
 //!
 //! The CSV is public and opened in spreadsheets, so two rules protect its cells:
-//! - **No formulas** (OWASP CSV injection, ASVS V5.3.10): a cell starting with `=`, `+`, `-`,
+//! - **No formulas** (OWASP CSV injection, ASVS 5.0 V1.2.10): a cell starting with `=`, `+`, `-`,
 //!   `@`, tab or CR gets a leading apostrophe ([`neutralise`]), so an institution's address
 //!   `=HYPERLINK(…)` is shown as text, not run. Every cell goes through it; no column holds a
 //!   legitimately negative number (ids, counts, scores 1–5, dates), so a leading `-` is always
@@ -13,7 +13,7 @@
 //!   drops the leading 0 of a landline. The tab is trailing, so the cell does not start with a
 //!   formula trigger. Why not the alternatives: `="…"` is itself a formula (shown literally
 //!   when LibreOffice's "Evaluate formulas" is off, and it defeats the rule above); a leading
-//!   apostrophe stays visible in Excel and LibreOffice; a leading tab is one of the OWASP
+//!   apostrophe stays visible (LibreOffice shows it); a leading tab is one of the OWASP
 //!   formula triggers. The README (CSV export) has what was checked, and how.
 
 use std::borrow::Cow;
