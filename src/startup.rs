@@ -56,6 +56,8 @@ impl Application {
             // `wrap` nests outwards: `Compress` is outermost, so it compresses the final body
             // after `observe` has rendered errors as problem+json.
             App::new()
+                // Inside `observe`, so its refusals are rendered in the client's language.
+                .wrap(from_fn(crate::http::input::refuse_control_characters))
                 .wrap(from_fn(crate::http::middleware::observe))
                 .wrap(Compress::default())
                 .app_data(data.clone())

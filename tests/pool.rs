@@ -326,7 +326,7 @@ async fn the_csv_export_opens_in_excel_with_chinese_text_and_escaped_names() {
     assert_eq!(
         *centre,
         format!(
-            "{},{},{},民办非企业单位,青秀区,南宁市青秀区民族大道1号,王经理,13800771234,institution1@example.cn,arts.dance;sports.basketball,舞蹈、篮球,2028-08-31,0,",
+            "{},{},\"{}\t\",民办非企业单位,青秀区,南宁市青秀区民族大道1号,王经理,\"13800771234\t\",institution1@example.cn,arts.dance;sports.basketball,舞蹈、篮球,2028-08-31,0,",
             a.institution_id, a.name, a.uscc
         )
     );

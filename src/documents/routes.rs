@@ -195,7 +195,8 @@ async fn receive(
         match name.as_str() {
             "kind" => {
                 let bytes = read_small(field).await.map_err(|e| (temp_of(&file), e))?;
-                let text = String::from_utf8_lossy(&bytes).to_string();
+                let text = crate::http::input::form_text("kind", bytes)
+                    .map_err(|e| (temp_of(&file), e))?;
                 kind = Some(DocumentKind::parse(&text).ok_or_else(|| {
                     (
                         temp_of(&file),

@@ -232,7 +232,7 @@ mod form {
                 }
                 continue;
             }
-            let text = read_text(field).await?;
+            let text = read_text(&name, field).await?;
             let value = match name.as_str() {
                 "application_id" => match text.trim().parse::<i64>() {
                     Ok(n) => serde_json::Value::from(n),
@@ -253,7 +253,8 @@ mod form {
         crate::http::json::parse_json(serde_json::Value::Object(fields).to_string().as_bytes())
     }
 
-    async fn read_text(mut field: actix_multipart::Field) -> ApiResult<String> {
+    /// A text part: UTF-8 without control characters (the rule of every input channel).
+    async fn read_text(name: &str, mut field: actix_multipart::Field) -> ApiResult<String> {
         let mut out = Vec::new();
         while let Some(chunk) = field.try_next().await.map_err(|e| multipart_error(&e))? {
             out.extend_from_slice(&chunk);
@@ -265,13 +266,7 @@ mod form {
                 ));
             }
         }
-        String::from_utf8(out).map_err(|_| {
-            ApiError::bad_request(
-                "invalid_utf8",
-                "表单字段须为 UTF-8 文本。",
-                "Form fields must be UTF-8 text.",
-            )
-        })
+        crate::http::input::form_text(name, out)
     }
 }
 
