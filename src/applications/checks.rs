@@ -109,7 +109,6 @@ pub struct DocumentFacts {
 #[derive(Debug, Clone)]
 pub struct Facts {
     pub today: NaiveDate,
-    pub round_open: bool,
     pub other_live_application: bool,
     pub profile: ProfileFacts,
     pub proposed_items: Vec<String>,
@@ -148,17 +147,6 @@ pub fn evaluate(f: &Facts) -> Outcome {
     let mut out = Outcome::default();
     let (b, w) = (&mut out.blocking, &mut out.warnings);
 
-    if !f.round_open {
-        b.push(Finding::new(
-            "round_closed",
-            "round_id",
-            rule::ROUND,
-            Msg::new(
-                "该遴选批次当前不在申报时间内。",
-                "The round's application window is not open.",
-            ),
-        ));
-    }
     if let Some(end) = f.ban_ends_on {
         b.push(
             Finding::new(
@@ -698,7 +686,6 @@ mod tests {
         });
         Facts {
             today,
-            round_open: true,
             other_live_application: false,
             profile: ProfileFacts {
                 name: "南宁市青少年体育培训中心".into(),
@@ -763,7 +750,6 @@ mod tests {
     #[test]
     fn each_blocking_finding() {
         let cases: Vec<(&str, Change)> = vec![
-            ("round_closed", |f| f.round_open = false),
             ("duplicate_application", |f| f.other_live_application = true),
             ("invalid_uscc", |f| {
                 f.profile.uscc = "52450100MJ9000002A".into()
