@@ -504,7 +504,7 @@ fn facts(conn: &mut DbConn, row: &Row, ctx: &Ctx, region_prefix: &str) -> ApiRes
         .into_iter()
         .map(|i| (i.year, i.result.as_str().to_owned()))
         .collect();
-    let ban_ends_on = sanctions::bans::active_ban(conn, &profile.uscc, today)?.map(|b| b.ends_on);
+    let ban = sanctions::bans::active_ban(conn, &profile.uscc, today)?.map(|b| b.period);
     let blacklist_sources = sanctions::blacklist::sources_listing(conn, &profile.uscc)?;
     let mut numbers: Vec<&str> = teachers.iter().map(|t| t.id_number.as_str()).collect();
     numbers.extend(profile.legal_rep_id_number.as_deref());
@@ -532,7 +532,7 @@ fn facts(conn: &mut DbConn, row: &Row, ctx: &Ctx, region_prefix: &str) -> ApiRes
         inspections,
         criminal_check_max_age_days: CRIMINAL_CHECK_MAX_AGE_DAYS,
         region_prefix: region_prefix.to_owned(),
-        ban_ends_on,
+        ban,
         blacklist_sources,
         linked_to_banned_institution,
     })
