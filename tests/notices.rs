@@ -552,9 +552,10 @@ async fn admitted_helper_puts_an_institution_in_the_pool() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    // Decisions on an admitted application are refused.
+    // Decisions on an admitted application are refused: it is no longer awaiting one.
     let res = decide(&app, id, json!({"decision": "reject", "reasons": "x"})).await;
-    assert_problem(res, StatusCode::CONFLICT, "invalid_transition").await;
+    let body = assert_problem(res, StatusCode::CONFLICT, "status_changed").await;
+    assert_eq!(body["extra"]["status"], "admitted");
 }
 
 /// Two workers with their own pools (two service instances) close 100 notices at once on

@@ -47,7 +47,7 @@ async fn token_for(
     request_body = RegisterRequest,
     responses(
         (status = 201, body = TokenResponse),
-        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`email_taken`, `uscc_taken`, or `uscc_banned` (with `extra.ban_ends_on`)"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`email_taken`, `uscc_taken`, or `uscc_banned` (with `extra.decided_on`, `extra.last_day` — the last banned day — and `extra.may_apply_from`)"),
         (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "invalid credit code, entity type mismatch, short password"),
     )
 )]

@@ -110,16 +110,17 @@ pub async fn update(
     ))
 }
 
-/// Submit: runs every check. 422 `submission_blocked` lists all blocking findings (each with
-/// code, field and rule, in `errors` and `extra.blocking`); 200 returns the application with
-/// the warnings for the reviewer.
+/// Submit: runs every check. 409 `round_closed` when the round's window is not open (as at
+/// draft creation); 422 `submission_blocked` lists all blocking findings (each with code,
+/// field and rule, in `errors` and `extra.blocking`); 200 returns the application with the
+/// warnings for the reviewer.
 #[utoipa::path(
     tag = "applications",
     params(("id" = i64, Path, description = "application id")),
     responses(
         (status = 200, body = Application),
         (status = 404, body = ProblemBody, content_type = "application/problem+json"),
-        (status = 409, body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`round_closed`, `invalid_transition`, `status_changed`, `duplicate_application`"),
         (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`submission_blocked`"),
     ),
     security(("bearer" = []))

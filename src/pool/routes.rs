@@ -315,8 +315,9 @@ pub struct StatusQuery {
     pub uscc: String,
 }
 
-/// Look up a USCC: `in_pool` (items and validity), `banned` (until when, on which grounds) or
-/// `not_listed`; a malformed code is refused with every reason it is invalid.
+/// Look up a USCC: `in_pool` (items and validity), `banned` (decision date, last banned day,
+/// first day it may apply again, grounds) or `not_listed`; a malformed code is refused with
+/// every reason it is invalid.
 #[utoipa::path(
     tag = "pool",
     params(StatusQuery),

@@ -14,8 +14,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Decide a submitted application: approve (some of the proposed items), reject, or return
-/// for correction with a deadline in working days. 409 `status_changed` when another reviewer
-/// decided first.
+/// for correction with a deadline in working days. 409 `status_changed` when the application
+/// is no longer awaiting a decision — another reviewer decided first (of two deciding at once
+/// exactly one wins) or it was withdrawn; 409 `invalid_transition` for a draft never submitted.
 #[utoipa::path(
     tag = "review",
     params(("id" = i64, Path, description = "application id")),

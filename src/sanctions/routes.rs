@@ -21,7 +21,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Bans, active and past (public; no personal data): institution, credit code, grounds, the
-/// start date and the first day it no longer applies.
+/// decision date, the last banned day and the first day it may apply again.
 #[utoipa::path(
     tag = "sanctions",
     params(BanFilter, PageQuery),
