@@ -134,7 +134,8 @@ async fn verification_beside_concurrent_writes_raises_no_false_alarm() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_periodic_check_beside_concurrent_writes_raises_no_false_alarm() {
-    let app = TestApp::spawn().await;
+    const METRICS_TOKEN: &str = "operator-scrape-token-0123456789";
+    let app = TestApp::spawn_with(&[("METRICS_TOKEN", METRICS_TOKEN)]).await;
     let stop = Arc::new(AtomicBool::new(false));
     let (writer, writes) = profile_writers(&app, stop.clone()).await;
     writes_beyond(&writes, 3).await;
@@ -172,6 +173,7 @@ async fn the_periodic_check_beside_concurrent_writes_raises_no_false_alarm() {
         let text = app
             .client
             .get(&metrics)
+            .bearer_auth(METRICS_TOKEN)
             .send()
             .await
             .unwrap()
