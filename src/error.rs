@@ -3,7 +3,10 @@
 //! Every failure a client can see carries a stable snake_case `code`, a title and a detail in
 //! Chinese and English (the language is chosen per request by [`crate::http::problem`]), and
 //! field-level `errors`. Internal errors are logged once with their cause chain and answered
-//! with a generic message; a cause is never serialised to the client.
+//! with a generic message; a cause is never serialised to the client. [`codes`] is the
+//! catalogue of every code (the README's error vocabulary is generated from it).
+
+pub mod codes;
 
 use std::borrow::Cow;
 
