@@ -52,8 +52,11 @@ impl Application {
         let test_clock = state.clock.settable().is_some();
         let server = HttpServer::new(move || {
             App::new()
-                .wrap(Compress::default())
                 .wrap(from_fn(crate::http::middleware::observe))
+                // Outermost (the last `wrap`), so it compresses the problem+json bodies that
+                // `observe` renders too: inside it, an error body replaced after compression
+                // went out as plain JSON under `Content-Encoding: gzip`.
+                .wrap(Compress::default())
                 .app_data(data.clone())
                 .app_data(metrics.clone())
                 .app_data(json_limit.clone())

@@ -188,6 +188,68 @@ async fn every_response_echoes_a_request_id() {
     assert_eq!(body["request_id"], generated.as_str());
 }
 
+/// Decodes `res`'s body as the client asked: gzip when the response says so.
+async fn decoded_body(res: reqwest::Response) -> Value {
+    use std::io::Read;
+    let gzip = res
+        .headers()
+        .get("content-encoding")
+        .is_some_and(|v| v == "gzip");
+    let bytes = res.bytes().await.unwrap();
+    let mut text = String::new();
+    if gzip {
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_string(&mut text)
+            .expect("a body sent as gzip is gzip");
+    } else {
+        text = String::from_utf8(bytes.to_vec()).unwrap();
+    }
+    serde_json::from_str(&text).unwrap()
+}
+
+#[tokio::test]
+async fn compressed_responses_decode_for_errors_as_for_successes() {
+    let app = TestApp::spawn().await;
+    // A found page, a framework 404, a handler's 401 and a 422 from the JSON extractor.
+    let ok = app
+        .get("/api/v1/categories")
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert_eq!(ok.headers()["content-encoding"], "gzip");
+    assert!(decoded_body(ok).await["categories"].is_array());
+    let requests = [
+        (
+            app.get("/api/v1/no-such-thing"),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            app.get("/api/v1/me"),
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+        ),
+        (
+            app.post("/api/v1/auth/login").json(&json!({"email": 1})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+        ),
+    ];
+    for (request, status, code) in requests {
+        let res = request
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), status);
+        assert_eq!(res.headers()["content-type"], "application/problem+json");
+        let body = decoded_body(res).await;
+        assert_eq!(body["code"], code, "{body}");
+    }
+}
+
 // ---- accounts ----------------------------------------------------------------------------
 
 #[tokio::test]
