@@ -28,6 +28,10 @@ CATEGORIES = {
     "content_type_conformance": "Content-type mismatches",
 }
 OTHER = "Other checks"
+# Python's own failures inside Schemathesis (seen: "SystemError: AST constructor recursion
+# depth mismatch" while generating one case), not the service's or the document's: listed,
+# not counted.
+TOOL_ERRORS = {"SystemError", "RecursionError", "MemoryError"}
 ERRORS = "Operations Schemathesis could not test"
 BODY_LIMIT = 400
 
@@ -84,17 +88,21 @@ def detail_of(check: str, failure: dict) -> str:
     return message.replace("\n", "; ")[:300]
 
 
-def read_pass(name: str, path: Path, findings: dict, errors: dict) -> None:
+def read_pass(name: str, path: Path, findings: dict, errors: dict, tool_errors: dict) -> None:
     if not path.exists():
         errors[("(run)", f"no report from pass {name}")].add(name)
         return
+    finished = False
     for line in path.read_text(encoding="utf-8").splitlines():
         event = json.loads(line)
+        finished = finished or "EngineFinished" in event
         if "NonFatalError" in event:
             value = event["NonFatalError"].get("value", {})
             label = event["NonFatalError"].get("label", "?")
             message = value.get("message", "").splitlines()
-            errors[(label, f"{value.get('type', 'Error')}: {message[-1] if message else ''}"[:300])].add(name)
+            text = f"{value.get('type', 'Error')}: {message[-1] if message else ''}"[:300]
+            kind = tool_errors if value.get("type") in TOOL_ERRORS else errors
+            kind[(label, text)].add(name)
             continue
         if "ScenarioFinished" not in event:
             continue
@@ -122,9 +130,11 @@ def read_pass(name: str, path: Path, findings: dict, errors: dict) -> None:
                 example = request_text(interaction.get("request") or {})
                 if not found.example or len(example) < len(found.example):
                     found.example = example
+    if not finished:
+        errors[("(run)", f"pass {name} did not finish (stopped by its time limit?)")].add(name)
 
 
-def render(findings: dict, errors: dict) -> str:
+def render(findings: dict, errors: dict, tool_errors: dict) -> str:
     out = []
     by_category = defaultdict(list)
     for finding in findings.values():
@@ -153,6 +163,11 @@ def render(findings: dict, errors: dict) -> str:
     for (label, message), passes in sorted(errors.items()):
         out.append(f"- `{label}` — {message}\n  passes: {', '.join(sorted(passes))}")
     out.append("")
+    if tool_errors:
+        out.append(f"## Errors inside Schemathesis (not counted): {len(tool_errors)}\n")
+        for (label, message), passes in sorted(tool_errors.items()):
+            out.append(f"- `{label}` — {message}\n  passes: {', '.join(sorted(passes))}")
+        out.append("")
     if total == 0:
         out = ["# Contract findings: none\n"]
     return "\n".join(out)
@@ -164,10 +179,11 @@ def main(argv: list[str]) -> int:
         return 2
     findings: dict = {}
     errors: dict = defaultdict(set)
+    tool_errors: dict = defaultdict(set)
     for arg in argv[2:]:
         name, _, path = arg.partition("=")
-        read_pass(name, Path(path), findings, errors)
-    text = render(findings, errors)
+        read_pass(name, Path(path), findings, errors, tool_errors)
+    text = render(findings, errors, tool_errors)
     Path(argv[1]).write_text(text, encoding="utf-8")
     print(text)
     return 1 if findings or errors else 0

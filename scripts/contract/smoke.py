@@ -97,7 +97,13 @@ class Api:
         the service needs would otherwise drop it silently)."""
         function = self.op(operation_id).sync_detailed
         model = typing.get_type_hints(function)["body"]
-        built = model.from_dict(data)
+        try:
+            built = model.from_dict(data)
+        except Exception as e:  # a value the model's types refuse (an enum without it, ...)
+            raise SmokeFailure(
+                f"{operation_id}: the document's request model {model.__name__} refuses "
+                f"{data!r}: {e!r}"[:3000]
+            ) from e
         if not isinstance(data.get("file"), bytes):
             dumped = built.to_dict()
             missing = set(data) - set(dumped)
