@@ -150,6 +150,7 @@ pub const GROUPS: &[Group] = &[
         title: "Field rules shared by many endpoints",
         codes: &[
             code("validation_failed", S422, P, "Validation failed without a field error to name (fallback).", "请求内容未通过校验。"),
+            code("control_character", S422, PF, "A text holds NUL or another control character (tab, LF and CR only in multi-line text); nothing was done.", "文本含有控制字符（如 NUL），未做任何处理。"),
             code("required", S422, PF, "A required value is empty or missing.", "必填。"),
             code("too_long", S422, PF, "A text is longer than allowed.", "内容过长。"),
             code("too_many", S422, PF, "A list has more entries than allowed.", "条目过多。"),
@@ -157,8 +158,7 @@ pub const GROUPS: &[Group] = &[
             code("in_future", S422, PF, "A date lies after today.", "日期不能晚于今天。"),
             code("invalid_length", S422, PF, "A text or list is shorter or longer than its limits.", "长度不符合要求。"),
             code("out_of_range", S422, PF, "A number is outside its range.", "取值超出范围。"),
-            code("invalid_email", S422, PF, "Not a valid e-mail address (request bodies).", "邮箱地址格式不正确。"),
-            code("email", S422, PF, "Not a valid e-mail address (the institution's contact e-mail).", "邮箱地址格式不正确。"),
+            code("invalid_email", S422, PF, "Not a valid e-mail address.", "邮箱地址格式不正确。"),
             code("invalid_mobile", S422, PF, "Not an 11-digit mainland mobile number.", "手机号码格式不正确。"),
             code("invalid_date", S422, PF, "Not a real `YYYY-MM-DD` date.", "日期无效。"),
             code("year_out_of_range", S422, PF, "A year outside the accepted years.", "年份超出允许范围。"),
@@ -181,7 +181,8 @@ pub const GROUPS: &[Group] = &[
     Group {
         title: "Accounts, schools and administration",
         codes: &[
-            code("password_too_short", S422, PF, "The password is shorter than allowed.", "密码过短。"),
+            code("password_too_short", S422, PF, "The password is shorter than 12 characters.", "密码少于 12 个字符。"),
+            code("password_too_common", S422, PF, "The password is among the commonest leaked passwords.", "密码属于最常见的泄露密码。"),
             code("password_too_long", S422, PF, "The password is longer than allowed.", "密码过长。"),
             code("entity_type_mismatch", S422, &[Place::Problem, Place::Field, Place::Blocking], "The credit code's prefix does not fit the entity type.", "统一社会信用代码与机构类型不符。"),
             code("uscc_taken", S409, P, "An account for this credit code already exists.", "该统一社会信用代码已注册。"),
@@ -951,6 +952,7 @@ mod tests {
         ("src/applications/checks.rs", "Finding::new", "&fi.code", &["BlockingIssue::code"]),
         // Blocking findings as the errors of `submission_blocked`: `Finding::new` is scanned.
         ("src/applications/service.rs", "FieldIssue::new", "f.code.clone()", &[]),
+        ("src/accounts/service.rs", "FieldIssue::new", "weakness.code()", &["Weakness::code"]),
         ("src/calendar/routes.rs", "ApiError::rule", "err.code()", &["CalendarError::code"]),
         // `check_text`'s parameter: its callers are scanned.
         ("src/calendar/rules.rs", "CalendarFieldError::new", "empty_code", &[]),

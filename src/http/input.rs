@@ -44,9 +44,6 @@ pub const MULTILINE_FIELDS: [&str; 7] = [
     "service_plan",
 ];
 
-/// The stable code of a refusal.
-pub const CODE: &str = "control_character";
-
 /// At most this many fields are listed in one refusal.
 const MAX_ISSUES: usize = 20;
 
@@ -81,7 +78,7 @@ pub fn issue(field: impl Into<String>, position: usize, c: char) -> FieldIssue {
             ),
         )
     };
-    FieldIssue::new(field, CODE, message)
+    FieldIssue::new(field, "control_character", message)
 }
 
 /// The 422 refusal listing `issues`.
@@ -89,7 +86,7 @@ pub fn refusal(mut issues: Vec<FieldIssue>) -> ApiError {
     issues.truncate(MAX_ISSUES);
     ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
-        CODE,
+        "control_character",
         Msg::new(
             "请求中含有不允许的控制字符（如 NUL），未做任何处理。",
             "The request holds control characters (such as NUL) that are not accepted; nothing was done.",

@@ -207,12 +207,18 @@ fn render_problem(
     if !status.is_client_error() && !status.is_server_error() {
         return response;
     }
-    let problem = response
-        .response()
-        .extensions()
-        .get::<Problem>()
-        .cloned()
-        .unwrap_or_else(|| Problem::from_status(status));
+    let problem = response.response().extensions().get::<Problem>().cloned();
+    let handler_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let problem = match problem {
+        Some(problem) => problem,
+        // A handler's own documented JSON answer (the readiness report of a 503) stays.
+        None if handler_json => return response,
+        None => Problem::from_status(status),
+    };
     let body =
         serde_json::to_vec(&problem.body(lang, Some(request_id.to_owned()))).unwrap_or_default();
     let mut response = response.map_body(|_, _| BoxBody::new(body));
@@ -223,4 +229,48 @@ fn render_problem(
     );
     headers.remove(actix_web::http::header::CONTENT_LENGTH);
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::HttpResponse;
+    use actix_web::body::MessageBody;
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    fn body_of(response: ServiceResponse<BoxBody>) -> serde_json::Value {
+        let bytes = response.into_body().try_into_bytes().unwrap_or_default();
+        serde_json::from_slice(&bytes).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_handlers_own_json_error_answer_is_kept() {
+        let response = TestRequest::default()
+            .to_srv_response(HttpResponse::ServiceUnavailable().json(serde_json::json!({
+                "database": false, "migrations": false
+            })))
+            .map_into_boxed_body();
+        let rendered = render_problem(response, Lang::Zh, "r1");
+        assert_eq!(
+            rendered.headers().get(CONTENT_TYPE).unwrap(),
+            "application/json"
+        );
+        assert_eq!(body_of(rendered)["database"], false);
+    }
+
+    #[test]
+    fn a_framework_default_error_becomes_a_problem() {
+        let response = TestRequest::default()
+            .to_srv_response(HttpResponse::NotFound().body("plain text"))
+            .map_into_boxed_body();
+        let rendered = render_problem(response, Lang::En, "r2");
+        assert_eq!(
+            rendered.headers().get(CONTENT_TYPE).unwrap(),
+            "application/problem+json"
+        );
+        let body = body_of(rendered);
+        assert_eq!(body["code"], "not_found");
+        assert_eq!(body["request_id"], "r2");
+    }
 }

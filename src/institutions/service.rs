@@ -542,7 +542,7 @@ impl ProfileUpdate {
         {
             issues.push(FieldIssue::new(
                 "contact_email",
-                "email",
+                "invalid_email",
                 Msg::new("邮箱地址格式不正确。", "Not a valid e-mail address."),
             ));
         }

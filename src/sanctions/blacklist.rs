@@ -195,7 +195,7 @@ pub fn parse(bytes: &[u8], source: &str) -> Result<Vec<Row>, Vec<LineIssue>> {
                 issues.push(issue(
                     line,
                     col,
-                    crate::http::input::CODE,
+                    "control_character",
                     refused.message.zh.into_owned(),
                     refused.message.en.into_owned(),
                 ));
