@@ -34,6 +34,7 @@
 //! | `STANDING_FLAG_THRESHOLD` | `3.0` | pool entries whose evaluation standing (mean 1–5, ≥ 3 evaluations) is under it are flagged to reviewers |
 //! | `DEMO_POOL_SIZE` | `300` | `serve --demo`: institutions in the demo pool (read by `demo`) |
 //! | `POOL_CACHE_TTL_MS` | `1000` | public pool search pages are shared for this long (at most 1000: a change shows within 1 s); `0` turns it off |
+//! | `METRICS_TOKEN` | unset | `/metrics` answers only `Authorization: Bearer <token>` (at least 16 characters); unset, `/metrics` is not served (404) |
 //! | `REGISTRY_REGION` | `4501` | the bureau's administrative-division prefix (GB/T 2260; 4501 = Nanning); codes registered elsewhere are flagged |
 
 use std::net::SocketAddr;
@@ -88,6 +89,8 @@ pub struct Settings {
     pub standing_flag_threshold: f64,
     /// Lifetime of a cached public pool search page, at most 1000 ms.
     pub pool_cache_ttl_ms: u64,
+    /// The bearer token operators' scrapers send to `/metrics`; `None`: not served.
+    pub metrics_token: Option<String>,
 }
 
 /// Flags from the command line that take precedence over the environment.
@@ -165,6 +168,12 @@ impl Settings {
                     .with_context(|| format!("{name} must be a whole number"))
             })
         };
+        let metrics_token = var("METRICS_TOKEN").map(|t| t.trim().to_owned());
+        if let Some(t) = &metrics_token
+            && t.chars().count() < 16
+        {
+            bail!("METRICS_TOKEN must be at least 16 characters");
+        }
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Self {
             environment,
@@ -218,6 +227,7 @@ impl Settings {
                     .context("STANDING_FLAG_THRESHOLD must be a number from 1 to 5")?,
             },
             pool_cache_ttl_ms: number("POOL_CACHE_TTL_MS", 1000)?.min(1000),
+            metrics_token,
         })
     }
 

@@ -3,7 +3,10 @@
 //! Every failure a client can see carries a stable snake_case `code`, a title and a detail in
 //! Chinese and English (the language is chosen per request by [`crate::http::problem`]), and
 //! field-level `errors`. Internal errors are logged once with their cause chain and answered
-//! with a generic message; a cause is never serialised to the client.
+//! with a generic message; a cause is never serialised to the client. [`codes`] is the
+//! catalogue of every code (the README's error vocabulary is generated from it).
+
+pub mod codes;
 
 use std::borrow::Cow;
 
@@ -79,6 +82,10 @@ pub struct FieldIssue {
     pub field: String,
     pub code: Cow<'static, str>,
     pub message: Msg,
+    /// What the issue is a case of, when its `code` is one reason among several of one
+    /// cause (`bad_check_character` is a case of `invalid_uscc`); not sent as such, it becomes
+    /// the problem's top-level `code` (see [`ApiError::validation`]).
+    pub cause: Option<&'static str>,
 }
 
 impl FieldIssue {
@@ -87,7 +94,19 @@ impl FieldIssue {
             field: field.into(),
             code: code.into(),
             message,
+            cause: None,
         }
+    }
+
+    /// Marks the issue as one reason of `cause` (a validator's reasons of one value).
+    pub fn caused_by(mut self, cause: &'static str) -> Self {
+        self.cause = Some(cause);
+        self
+    }
+
+    /// The code a client reads at the top of the problem when this issue comes first.
+    fn cause_code(&self) -> Cow<'static, str> {
+        self.cause.map_or_else(|| self.code.clone(), Cow::Borrowed)
     }
 }
 
@@ -133,17 +152,22 @@ impl ApiError {
         }))
     }
 
-    /// 422 with field-level errors.
+    /// 422 with field-level errors. The top-level `code` names the cause of the first field
+    /// error (`invalid_uscc`, `academic_subject_forbidden`, `password_too_short`, …), so a
+    /// client that reads only `code` still learns what is wrong; every field error, with its
+    /// precise reason, stays in `errors`.
     pub fn validation(errors: Vec<FieldIssue>) -> Self {
-        Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-            Msg::new(
+        let code = errors
+            .first()
+            .map_or(Cow::Borrowed("validation_failed"), FieldIssue::cause_code);
+        let detail = match errors.as_slice() {
+            [only] => only.message.clone(),
+            _ => Msg::new(
                 "请求内容未通过校验，请按字段错误修改。",
                 "The request did not pass validation; see the field errors.",
             ),
-        )
-        .with_errors(errors)
+        };
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail).with_errors(errors)
     }
 
     /// 422: the request is well-formed but breaks a rule of the domain.
@@ -337,9 +361,11 @@ fn title(status: StatusCode, lang: Lang) -> String {
         406 => ("无法提供所需格式", "Not acceptable"),
         409 => ("与当前状态冲突", "Conflict"),
         413 => ("请求内容过大", "Payload too large"),
+        414 => ("请求地址过长", "URI too long"),
         415 => ("不支持的内容类型", "Unsupported media type"),
         422 => ("请求内容不符合规则", "Unprocessable content"),
         429 => ("请求过于频繁", "Too many requests"),
+        431 => ("请求头过大", "Request header fields too large"),
         503 => ("服务暂不可用", "Service unavailable"),
         _ if status.is_server_error() => ("服务器内部错误", "Internal server error"),
         _ => ("请求失败", "Request failed"),
@@ -391,6 +417,16 @@ impl Problem {
                 "unsupported_media_type",
                 "不支持的内容类型。",
                 "Unsupported content type.",
+            ),
+            414 => (
+                "uri_too_long",
+                "请求地址过长。",
+                "The request target is too long.",
+            ),
+            431 => (
+                "headers_too_large",
+                "请求头过大。",
+                "The request headers are too large.",
             ),
             400 => ("bad_request", "请求格式错误。", "The request is malformed."),
             401 => ("unauthenticated", "请先登录。", "Authentication required."),

@@ -8,8 +8,9 @@
 //!   an empty requirement `()` first makes the token optional;
 //! - [`FrameworkResponses`] adds the statuses that follow from an operation's shape, the same
 //!   way for every operation, so they cannot drift from what the extractors and the
-//!   middleware answer: 400 for parameters and bodies, 401 for a required token, 403 for a
-//!   role list, 413 / 415 for bodies, 422 `invalid_body` for JSON bodies. Where a handler
+//!   middleware answer: 400 for parameters and bodies, 401 for a required token (every 401
+//!   with its `WWW-Authenticate` challenge), 403 for a role list, 413 / 415 for bodies, 422
+//!   `invalid_body` for JSON bodies and `control_character` for any request. Where a handler
 //!   already documents one of these statuses with its own codes, the framework's codes are
 //!   appended to its description.
 
@@ -166,8 +167,11 @@ api! {
     )
 }
 
-/// The name of the one security scheme.
+/// The security scheme of the API: an account's JWT.
 const BEARER: &str = "bearer";
+
+/// The security scheme of `GET /metrics`: the operators' token (its handler documents its 401).
+const METRICS_TOKEN: &str = "metrics_token";
 
 /// The roles a security requirement may list (DESIGN.md §2).
 const ALL_ROLES: [&str; 4] = ["institution", "reviewer", "school", "admin"];
@@ -191,6 +195,17 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            METRICS_TOKEN,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The operators' `METRICS_TOKEN` (for `GET /metrics` only).",
+                    ))
+                    .build(),
+            ),
+        );
     }
 }
 
@@ -205,11 +220,14 @@ impl Modify for FrameworkResponses {
                 for (status, text) in shape.framework_statuses() {
                     add_problem(operation, status, &text);
                 }
-                if shape.token_required
-                    && let Some(RefOr::T(response)) = operation.responses.responses.get_mut("401")
-                {
+                // The middleware sends the RFC 6750 challenge with every 401.
+                if let Some(RefOr::T(response)) = operation.responses.responses.get_mut("401") {
                     let mut header = Header::default();
-                    header.description = Some("`Bearer` (RFC 6750)".to_owned());
+                    header.description = Some(
+                        "`Bearer realm=\"provider-registry\"` (RFC 6750), with \
+                         `error=\"invalid_token\"` when credentials were sent"
+                            .to_owned(),
+                    );
                     response
                         .headers
                         .insert("WWW-Authenticate".to_owned(), RefOr::T(header));
@@ -256,7 +274,8 @@ impl Shape {
             let optional = requirements
                 .iter()
                 .any(|r| r.as_object().is_some_and(|o| o.is_empty()));
-            shape.token_required = !requirements.is_empty() && !optional;
+            let bearer = requirements.iter().any(|r| r.get(BEARER).is_some());
+            shape.token_required = bearer && !optional;
             let roles: Vec<String> = requirements
                 .iter()
                 .filter_map(|r| r.get(BEARER)?.as_array().cloned())
@@ -358,6 +377,14 @@ impl Shape {
                     .to_owned(),
             ));
         }
+        // Every request's query string and path segments, and every text field, are refused
+        // with control characters (`http::input`), whatever the operation declares.
+        out.push((
+            "422",
+            "`control_character` (a control character in the query string, a path segment or \
+             a text field; `errors` names it)"
+                .to_owned(),
+        ));
         out
     }
 }

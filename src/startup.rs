@@ -18,6 +18,7 @@ use crate::config::Settings;
 use crate::documents::pdf::PdfExtractor;
 use crate::error::{ApiError, Msg};
 use crate::http::json::JsonLimit;
+use crate::http::routes::RouteTable;
 use crate::jobs::registry::{JobEnv, Registry};
 use crate::jobs::{scheduler, worker::Worker};
 use crate::ops::metrics::Metrics;
@@ -50,17 +51,23 @@ impl Application {
         let data = web::Data::new(state.clone());
         let json_limit = web::Data::new(JsonLimit(state.settings.json_body_limit));
         let test_clock = state.clock.settable().is_some();
+        let route_table = web::Data::new(RouteTable::from_openapi(&crate::openapi::document()));
         let server = HttpServer::new(move || {
+            // `wrap` nests outwards: `Compress` is outermost, so it compresses the final body
+            // after `observe` has rendered errors as problem+json.
             App::new()
-                .wrap(Compress::default())
+                // Inside `observe`, so its refusals are rendered in the client's language.
+                .wrap(from_fn(crate::http::input::refuse_control_characters))
                 .wrap(from_fn(crate::http::middleware::observe))
+                .wrap(Compress::default())
                 .app_data(data.clone())
+                .app_data(route_table.clone())
                 .app_data(metrics.clone())
                 .app_data(json_limit.clone())
                 .app_data(query_config())
                 .app_data(path_config())
                 .configure(|cfg| routes(cfg, test_clock))
-                .default_service(web::to(not_found))
+                .default_service(web::to(unmatched))
         })
         .workers(state.settings.http_workers)
         .shutdown_timeout(10)
@@ -208,12 +215,41 @@ fn routes(cfg: &mut web::ServiceConfig, test_clock: bool) {
     });
 }
 
-async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::new(
-        actix_web::http::StatusCode::NOT_FOUND,
-        "not_found",
-        Msg::new("请求的地址不存在。", "No such resource."),
-    ))
+/// No route took the request: 405 with `Allow` when the path exists with other methods,
+/// otherwise 404.
+async fn unmatched(
+    req: actix_web::HttpRequest,
+    table: web::Data<RouteTable>,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    match table.allowed(req.path()) {
+        Some(methods) if !methods.contains(req.method()) => {
+            let allow = methods
+                .iter()
+                .map(|m| m.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let err = ApiError::new(
+                actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                Msg::new(
+                    format!("该地址不支持 {} 方法，可用：{allow}。", req.method()),
+                    format!("{} is not allowed here; allowed: {allow}.", req.method()),
+                ),
+            );
+            let mut response = actix_web::ResponseError::error_response(&err);
+            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allow) {
+                response
+                    .headers_mut()
+                    .insert(actix_web::http::header::ALLOW, value);
+            }
+            Ok(response)
+        }
+        _ => Err(ApiError::new(
+            actix_web::http::StatusCode::NOT_FOUND,
+            "not_found",
+            Msg::new("请求的地址不存在。", "No such resource."),
+        )),
+    }
 }
 
 fn query_config() -> web::QueryConfig {

@@ -343,7 +343,12 @@ async fn academic_and_unknown_activities_are_refused_when_proposed() {
     let round = app.open_round().await;
     let token = app.token(Role::Institution).await;
     let res = draft(&app, &token, round, json!({"proposed_items": ["sports.basketball", "academic.mathematics", "英语", "sports.quidditch"]})).await;
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = assert_problem(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "academic_subject_forbidden",
+    )
+    .await;
     let errors: Vec<(String, String)> = body["errors"]
         .as_array()
         .unwrap()
@@ -381,14 +386,57 @@ async fn academic_and_unknown_activities_are_refused_when_proposed() {
 }
 
 #[tokio::test]
-async fn drafts_are_only_created_in_an_open_round() {
+async fn a_closed_round_answers_round_closed_at_draft_creation_and_at_submission() {
     let app = TestApp::spawn().await;
     let round = app.open_round().await;
-    app.token(Role::Institution).await; // creates the account
+    let token = app.token(Role::Institution).await;
+    let id = draft(
+        &app,
+        &token,
+        round,
+        json!({"proposed_items": ["arts.dance"]}),
+    )
+    .await
+    .json::<Value>()
+    .await
+    .unwrap()["id"]
+        .as_i64()
+        .unwrap();
     app.set_clock("2030-01-01T00:00:00+08:00").await;
-    let token = app.login("institution@test.local", common::PASSWORD).await; // the old one expired
-    let res = draft(&app, &token, round, json!({})).await;
-    assert_problem(res, StatusCode::CONFLICT, "round_closed").await;
+    let token = app.token(Role::Institution).await; // signed in again at the new time
+
+    let created = assert_problem(
+        draft(&app, &token, round, json!({})).await,
+        StatusCode::CONFLICT,
+        "round_closed",
+    )
+    .await;
+    // The incomplete draft would have many findings; the closed round is answered first, and
+    // in the same words as at creation.
+    let submitted = assert_problem(
+        app.post(&format!("/api/v1/applications/{id}/submit"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CONFLICT,
+        "round_closed",
+    )
+    .await;
+    assert_eq!(created["detail"], submitted["detail"]);
+    assert_eq!(created["extra"], submitted["extra"]);
+    assert!(created["extra"]["closes_at"].is_string(), "{created}");
+    let unchanged: Value = app
+        .get(&format!("/api/v1/applications/{id}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unchanged["status"], "draft");
+
     let res = draft(&app, &token, 9999, json!({})).await;
     assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
 }
@@ -453,7 +501,7 @@ async fn another_institution_gets_404_on_every_read_and_write() {
         .await
         .unwrap();
     let res = draft(&app, &other, round, json!({"document_ids": [doc["id"]]})).await;
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "unknown_document").await;
     assert_eq!(body["errors"][0]["code"], "unknown_document");
 }
 
@@ -529,7 +577,7 @@ async fn reviewers_list_all_applications_with_filters() {
         .send()
         .await
         .unwrap();
-    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "unknown_category").await;
     let res = app
         .as_role(Role::School, Method::GET, "/api/v1/applications")
         .await

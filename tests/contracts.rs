@@ -410,10 +410,10 @@ async fn a_contract_is_evaluated_once_per_term_and_the_standing_shows_from_three
     )
     .await;
     let res = evaluate(&app, &school, id, "2026-27-1", [4, 4, 4]).await;
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_school_term").await;
     assert_eq!(body["errors"][0]["code"], "invalid_school_term");
     let res = evaluate(&app, &school, id, "2026-2027-1", [6, 4, 4]).await;
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "out_of_range").await;
     assert_eq!(body["errors"][0]["field"], "quality");
 
     let entry = |app: &TestApp, token: Option<String>| {

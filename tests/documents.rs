@@ -209,7 +209,7 @@ async fn malformed_upload_forms_are_problems() {
         .send()
         .await
         .unwrap();
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "missing_field").await;
     assert_eq!(body["errors"][0]["field"], "file");
     let res = app
         .upload(
@@ -219,7 +219,12 @@ async fn malformed_upload_forms_are_problems() {
             vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A],
         )
         .await;
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = assert_problem(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown_document_kind",
+    )
+    .await;
     assert_eq!(body["errors"][0]["code"], "unknown_document_kind");
     // Schools and reviewers upload exit evidence (issue #7); administrators upload nothing.
     let res = app

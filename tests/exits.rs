@@ -104,7 +104,7 @@ async fn a_school_terminating_its_contract_ends_it_at_once_and_opens_one_case() 
     assert_problem(
         refused,
         StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
+        "document_kind_not_allowed",
     )
     .await;
 
@@ -258,7 +258,7 @@ async fn a_reviewer_opens_cases_only_against_pool_members() {
         .send()
         .await
         .unwrap();
-    assert_problem(empty, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_problem(empty, StatusCode::UNPROCESSABLE_ENTITY, "grounds_missing").await;
     let unknown = as_reviewer(&app, Method::POST, "/api/v1/exit-cases")
         .await
         .json(&json!({"institution_id": member.institution_id, "grounds": ["bad_weather"], "statement": "x"}))
@@ -455,8 +455,9 @@ async fn removal_waits_for_the_window_unless_the_statement_was_filed() {
     flow::travel(&app, "2026-03-10T09:00:00+08:00", &mut [&mut a, &mut b]).await;
     let after = ok(decide(&app, ca, "remove").await, StatusCode::OK).await;
     assert_eq!(after["status"], "removed");
-    assert_eq!(after["ban"]["starts_on"], "2026-03-10");
-    assert_eq!(after["ban"]["ends_on"], "2029-03-10");
+    assert_eq!(after["ban"]["decided_on"], "2026-03-10");
+    assert_eq!(after["ban"]["last_day"], "2029-03-10");
+    assert_eq!(after["ban"]["may_apply_from"], "2029-03-11");
     assert_problem(
         decide(&app, ca, "dismiss").await,
         StatusCode::CONFLICT,
@@ -522,8 +523,9 @@ async fn removal_ends_contracts_rejects_applications_removes_the_entry_and_bans_
 
     flow::travel(&app, "2026-03-12T10:00:00+08:00", &mut [&mut member]).await;
     let body = ok(decide(&app, case, "remove").await, StatusCode::OK).await;
-    assert_eq!(body["ban"]["starts_on"], "2026-03-12");
-    assert_eq!(body["ban"]["ends_on"], "2029-03-12");
+    assert_eq!(body["ban"]["decided_on"], "2026-03-12");
+    assert_eq!(body["ban"]["last_day"], "2029-03-12");
+    assert_eq!(body["ban"]["may_apply_from"], "2029-03-13");
 
     for c in [c1, c2] {
         assert_eq!(
@@ -572,8 +574,9 @@ async fn removal_ends_contracts_rejects_applications_removes_the_entry_and_bans_
     assert_eq!(ban["uscc"], member.uscc);
     assert_eq!(ban["institution_name"], member.name);
     assert_eq!(ban["status"], "active");
-    assert_eq!(ban["starts_on"], "2026-03-12");
-    assert_eq!(ban["ends_on"], "2029-03-12");
+    assert_eq!(ban["decided_on"], "2026-03-12");
+    assert_eq!(ban["last_day"], "2029-03-12");
+    assert_eq!(ban["may_apply_from"], "2029-03-13");
     let codes: Vec<&str> = ban["grounds"]
         .as_array()
         .unwrap()
@@ -599,7 +602,7 @@ async fn removal_ends_contracts_rejects_applications_removes_the_entry_and_bans_
 }
 
 #[tokio::test]
-async fn a_ban_decided_on_29_february_ends_on_28_february_three_years_later() {
+async fn a_ban_decided_on_29_february_lasts_through_28_february_three_years_later() {
     let app = TestApp::spawn().await;
     app.set_clock(START).await;
     let round = app.open_round().await;
@@ -610,17 +613,30 @@ async fn a_ban_decided_on_29_february_ends_on_28_february_three_years_later() {
 
     flow::travel(&app, "2028-02-29T10:00:00+08:00", &mut [&mut member]).await;
     let body = ok(decide(&app, case, "remove").await, StatusCode::OK).await;
-    assert_eq!(body["ban"]["starts_on"], "2028-02-29");
-    assert_eq!(body["ban"]["ends_on"], "2031-02-28");
+    assert_eq!(body["ban"]["decided_on"], "2028-02-29");
+    assert_eq!(body["ban"]["last_day"], "2031-02-28");
+    assert_eq!(body["ban"]["may_apply_from"], "2031-03-01");
 
-    flow::travel(&app, "2031-02-27T23:59:00+08:00", &mut [&mut member]).await;
+    // Late on the last day it is still banned.
+    flow::travel(&app, "2031-02-28T23:55:00+08:00", &mut [&mut member]).await;
     let bans = ok(
         app.get("/api/v1/bans?status=active").send().await.unwrap(),
         StatusCode::OK,
     )
     .await;
     assert_eq!(bans["total"], 1);
-    flow::travel(&app, "2031-02-28T00:00:00+08:00", &mut [&mut member]).await;
+    assert_eq!(bans["items"][0]["last_day"], "2031-02-28");
+    assert_eq!(bans["items"][0]["may_apply_from"], "2031-03-01");
+    let status = ok(
+        app.get(&format!("/api/v1/institutions/status?uscc={}", member.uscc))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(status["status"], "banned");
+    flow::travel(&app, "2031-03-01T00:00:00+08:00", &mut [&mut member]).await;
     let bans = ok(
         app.get("/api/v1/bans").send().await.unwrap(),
         StatusCode::OK,
@@ -633,6 +649,156 @@ async fn a_ban_decided_on_29_february_ends_on_28_february_three_years_later() {
     )
     .await;
     assert_eq!(active["total"], 0);
+}
+
+/// The blocking finding codes of a refused submission (422 `submission_blocked`).
+fn blocking(body: &Value) -> Vec<&str> {
+    body["extra"]["blocking"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_removal_decided_on_20_october_2026_bans_through_20_october_2029_and_frees_the_next_day()
+{
+    let app = TestApp::spawn().await;
+    app.set_clock(START).await;
+    let round = app.open_round().await;
+    let (mut member, _, _) = flow::seed_pool_member(&app, 1, round, ITEMS).await;
+    let case = open_case(&app, member.institution_id, &["subcontracting"]).await["id"]
+        .as_i64()
+        .unwrap();
+    ok(file_statement(&app, &member, case).await, StatusCode::OK).await;
+    flow::travel(&app, "2026-10-20T10:00:00+08:00", &mut [&mut member]).await;
+    let body = ok(decide(&app, case, "remove").await, StatusCode::OK).await;
+    let dates = json!({"decided_on": "2026-10-20", "last_day": "2029-10-20", "may_apply_from": "2029-10-21"});
+    assert_eq!(body["ban"], dates);
+
+    // Late on the last day (the clock runs on from there): the institution brings its records up to date for a
+    // round of 2029, so that the ban is the one thing in its way.
+    flow::travel(&app, "2029-10-20T23:55:00+08:00", &mut [&mut member]).await;
+    let second_round = app.open_round().await;
+    ok(
+        app.put(&format!("/api/v1/institutions/me/teachers/{}", member.teacher_id))
+            .bearer_auth(&member.token)
+            .json(&json!({
+                "name": "李老师",
+                "identity": {"kind": "resident_id", "number": flow::resident_id(3)},
+                "credentials": [{"kind": "teacher_qualification", "number": "20154500210000001", "issuer": "南宁市教育局", "issued_on": "2015-07-01"}],
+                "specialities": ITEMS,
+                "criminal_check": {"date": "2029-10-08", "result": "clean", "issuer": "南宁市公安局青秀分局"},
+            }))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    for year in [2027, 2028] {
+        ok(
+            app.post("/api/v1/institutions/me/inspections")
+                .bearer_auth(&member.token)
+                .json(&json!({"year": year, "result": "passed", "authority": "南宁市民政局"}))
+                .send()
+                .await
+                .unwrap(),
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+    let application = flow::draft(&app, &member, second_round, ITEMS).await;
+    let submit = || {
+        app.post(&format!("/api/v1/applications/{application}/submit"))
+            .bearer_auth(&member.token)
+            .send()
+    };
+    let refused = assert_problem(
+        submit().await.unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "submission_blocked",
+    )
+    .await;
+    assert_eq!(blocking(&refused), ["uscc_banned"], "{refused}");
+    let finding = &refused["extra"]["blocking"][0];
+    assert_eq!(finding["detail"], dates);
+    assert!(
+        finding["message_en"].as_str().unwrap().contains(
+            "the last banned day is 2029-10-20; it may register and apply again from 2029-10-21"
+        ),
+        "{finding}"
+    );
+    let uscc = member.uscc.clone();
+    let register = |email: &str| {
+        app.post("/api/v1/auth/register")
+            .json(&json!({
+                "email": email, "password": common::PASSWORD, "display_name": "联系人",
+                "institution_name": "南宁市换壳培训中心", "uscc": uscc,
+                "entity_type": "private_non_enterprise_unit",
+            }))
+            .send()
+    };
+    let refused = assert_problem(
+        register("shell@example.cn").await.unwrap(),
+        StatusCode::CONFLICT,
+        "uscc_banned",
+    )
+    .await;
+    for key in ["decided_on", "last_day", "may_apply_from"] {
+        assert_eq!(refused["extra"][key], dates[key], "{refused}");
+    }
+    let status = ok(
+        app.get(&format!("/api/v1/institutions/status?uscc={}", member.uscc))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        status,
+        json!({"status": "banned", "name": member.name, "decided_on": "2026-10-20",
+               "last_day": "2029-10-20", "may_apply_from": "2029-10-21",
+               "grounds": ["subcontracting"]})
+    );
+    let active = ok(
+        app.get("/api/v1/bans?status=active").send().await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(active["total"], 1);
+    assert_eq!(active["items"][0]["status"], "active");
+    assert_eq!(active["items"][0]["may_apply_from"], "2029-10-21");
+
+    // The next day it may apply: the same submission passes, and the look-up no longer says
+    // banned (the credit code stays registered to the removed institution, so a second
+    // registration is refused for that, not for the ban).
+    flow::travel(&app, "2029-10-21T00:00:00+08:00", &mut [&mut member]).await;
+    flow::submit(&app, &member, application).await;
+    let status = ok(
+        app.get(&format!("/api/v1/institutions/status?uscc={}", member.uscc))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(status["status"], "not_listed");
+    let bans = ok(
+        app.get("/api/v1/bans").send().await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(bans["items"][0]["status"], "past");
+    assert_eq!(bans["items"][0]["last_day"], "2029-10-20");
+    assert_problem(
+        register("shell@example.cn").await.unwrap(),
+        StatusCode::CONFLICT,
+        "uscc_taken",
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -226,7 +226,7 @@ async fn registration_refuses_a_bad_uscc_a_mismatched_entity_type_and_a_short_pa
         .send()
         .await
         .unwrap();
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "password_too_short").await;
     let codes: Vec<&str> = body["errors"]
         .as_array()
         .unwrap()
@@ -243,8 +243,25 @@ async fn registration_refuses_a_bad_uscc_a_mismatched_entity_type_and_a_short_pa
         .send()
         .await
         .unwrap();
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = assert_problem(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "entity_type_mismatch",
+    )
+    .await;
     assert_eq!(body["errors"][0]["code"], "entity_type_mismatch");
+
+    // The top-level code names the cause; the validator's precise reason stays per field.
+    let res = app
+        .post("/api/v1/auth/register")
+        .json(&json!({"email": "x@example.cn", "password": PASSWORD, "display_name": "x",
+            "institution_name": "某机构", "uscc": "91450103MA5L123455", "entity_type": "enterprise"}))
+        .send()
+        .await
+        .unwrap();
+    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_uscc").await;
+    assert_eq!(body["errors"][0]["code"], "bad_check_character");
+    assert_eq!(body["errors"][0]["field"], "uscc");
 }
 
 #[tokio::test]
@@ -381,7 +398,7 @@ async fn school_accounts_need_a_school_and_institutions_cannot_be_created_by_adm
     let res = app.post("/api/v1/admin/users").bearer_auth(&admin)
         .json(&json!({"email": "s@example.cn", "password": PASSWORD, "role": "school", "display_name": "学校"}))
         .send().await.unwrap();
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "school_required").await;
     assert_eq!(body["errors"][0]["code"], "school_required");
     let school: Value = app
         .post("/api/v1/admin/schools")
@@ -404,7 +421,7 @@ async fn school_accounts_need_a_school_and_institutions_cannot_be_created_by_adm
     let res = app.post("/api/v1/admin/users").bearer_auth(&admin)
         .json(&json!({"email": "i@example.cn", "password": PASSWORD, "role": "institution", "display_name": "机构"}))
         .send().await.unwrap();
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "role_not_allowed").await;
     assert_eq!(body["errors"][0]["code"], "role_not_allowed");
 }
 
@@ -715,14 +732,38 @@ async fn dead_jobs_are_listed_and_can_be_retried() {
         .send()
         .await
         .unwrap();
-    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_value").await;
 }
 
 // ---- operations --------------------------------------------------------------------------
 
 #[tokio::test]
-async fn health_readiness_and_metrics_answer() {
+async fn metrics_are_not_served_without_an_operator_token() {
     let app = TestApp::spawn().await;
+    let res = app.get("/metrics").send().await.unwrap();
+    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+}
+
+#[tokio::test]
+async fn metrics_need_the_operator_token() {
+    let app = TestApp::spawn_with(&[("METRICS_TOKEN", METRICS_TOKEN)]).await;
+    let res = app.get("/metrics").send().await.unwrap();
+    assert_eq!(
+        res.headers()["www-authenticate"],
+        r#"Bearer realm="provider-registry""#
+    );
+    assert_problem(res, StatusCode::UNAUTHORIZED, "metrics_token_required").await;
+    // A user's token is not the operator's.
+    let token = app.token(Role::Admin).await;
+    let res = app.get("/metrics").bearer_auth(token).send().await.unwrap();
+    assert_problem(res, StatusCode::UNAUTHORIZED, "metrics_token_required").await;
+}
+
+const METRICS_TOKEN: &str = "operator-scrape-token-0123456789";
+
+#[tokio::test]
+async fn health_readiness_and_metrics_answer() {
+    let app = TestApp::spawn_with(&[("METRICS_TOKEN", METRICS_TOKEN)]).await;
     let res = app.get("/healthz").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let ready: Value = app
@@ -737,6 +778,7 @@ async fn health_readiness_and_metrics_answer() {
     app.get("/api/v1/me").send().await.unwrap();
     let text = app
         .get("/metrics")
+        .bearer_auth(METRICS_TOKEN)
         .send()
         .await
         .unwrap()
@@ -837,4 +879,244 @@ async fn the_cli_creates_an_account_with_the_password_from_stdin() {
         .await
         .unwrap();
     assert_eq!(me["role"], "reviewer");
+}
+
+// ---- what every client reads: compression and headers -------------------------------------
+
+/// A client that decodes nothing, to see the bytes on the wire.
+fn raw_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_gzip()
+        .no_brotli()
+        .no_deflate()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Decodes a body by its `Content-Encoding`, with decoders independent of the HTTP client.
+fn decode(encoding: Option<&str>, body: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    match encoding {
+        None => out.extend_from_slice(body),
+        Some("gzip") => {
+            flate2::read::GzDecoder::new(body)
+                .read_to_end(&mut out)
+                .unwrap();
+        }
+        Some("deflate") => {
+            // RFC 9110 `deflate` is the zlib format.
+            flate2::read::ZlibDecoder::new(body)
+                .read_to_end(&mut out)
+                .unwrap();
+        }
+        Some("br") => {
+            brotli::Decompressor::new(body, 4096)
+                .read_to_end(&mut out)
+                .unwrap();
+        }
+        Some(other) => panic!("unexpected content-encoding {other}"),
+    }
+    out
+}
+
+/// One request of each error class, sent with each encoding a browser accepts: the body is
+/// encoded as the header says (or not at all) and decodes to the problem.
+#[tokio::test]
+async fn error_bodies_decode_under_every_encoding() {
+    let app = TestApp::spawn().await;
+    let admin = app.token(Role::Admin).await;
+    // An internal error: a table the handler needs is gone.
+    app.sql("ALTER TABLE jobs RENAME TO jobs_gone").await;
+    let client = raw_client();
+    let cases: Vec<(&str, reqwest::RequestBuilder, StatusCode, &str)> = vec![
+        (
+            "400",
+            client
+                .post(format!("{}/api/v1/auth/login", app.base))
+                .header("content-type", "application/json")
+                .body("{\"email\": "),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
+        (
+            "401",
+            client.get(format!("{}/api/v1/me", app.base)),
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+        ),
+        (
+            "404",
+            client.get(format!("{}/api/v1/nope", app.base)),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "405",
+            client.delete(format!("{}/api/v1/pool", app.base)),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+        (
+            "415",
+            client
+                .post(format!("{}/api/v1/auth/login", app.base))
+                .header("content-type", "text/plain")
+                .body("x"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            "500",
+            client
+                .get(format!("{}/api/v1/admin/jobs", app.base))
+                .bearer_auth(&admin),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+        ),
+    ];
+    for (label, request, status, code) in cases {
+        let request = request.build().unwrap();
+        for encoding in ["gzip", "deflate", "br", "identity", "gzip, deflate, br"] {
+            let mut request = request.try_clone().unwrap();
+            request.headers_mut().insert(
+                "accept-encoding",
+                reqwest::header::HeaderValue::from_static(encoding),
+            );
+            let res = client.execute(request).await.unwrap();
+            assert_eq!(res.status(), status, "{label} with {encoding}");
+            assert_eq!(res.headers()["content-type"], "application/problem+json");
+            let sent = res
+                .headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap().to_owned());
+            match encoding {
+                "identity" => assert_eq!(sent, None, "{label}"),
+                "gzip, deflate, br" => assert!(sent.is_some(), "{label}: not compressed"),
+                one => assert_eq!(sent.as_deref(), Some(one), "{label}"),
+            }
+            let body = decode(sent.as_deref(), &res.bytes().await.unwrap());
+            let problem: Value = serde_json::from_slice(&body)
+                .unwrap_or_else(|e| panic!("{label} with {encoding}: {e}"));
+            assert_eq!(problem["code"], code, "{label} with {encoding}");
+            assert_eq!(problem["status"], status.as_u16());
+        }
+    }
+}
+
+/// The suite's own client (what browsers send) reads a compressed success and a compressed
+/// error alike.
+#[tokio::test]
+async fn the_browser_like_client_reads_compressed_answers() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/api/v1/categories").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert!(body.is_object() || body.is_array());
+    let res = app.get("/api/v1/nope").send().await.unwrap();
+    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+}
+
+#[tokio::test]
+async fn a_known_path_with_another_method_answers_405_with_allow() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .request(Method::DELETE, "/api/v1/pool")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["allow"], "GET, HEAD");
+    assert_problem(res, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+    let res = app
+        .request(Method::PATCH, "/api/v1/applications/5")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["allow"], "GET, HEAD, PUT");
+    assert_problem(res, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+}
+
+#[tokio::test]
+async fn head_answers_like_get_without_a_body() {
+    let app = TestApp::spawn().await;
+    let get = app.get("/api/v1/categories").send().await.unwrap();
+    let res = app
+        .request(Method::HEAD, "/api/v1/categories")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], get.headers()["content-type"]);
+    assert!(res.bytes().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn oversized_request_targets_and_headers_answer_problems() {
+    let app = TestApp::spawn().await;
+    let long = "a".repeat(20 * 1024);
+    let res = app
+        .get(&format!("/api/v1/pool?q={long}"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, StatusCode::URI_TOO_LONG, "uri_too_long").await;
+    let res = app
+        .get("/api/v1/pool")
+        .header("x-filler", "b".repeat(40 * 1024))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, StatusCode::from_u16(431).unwrap(), "headers_too_large").await;
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let app = TestApp::spawn().await;
+    for path in ["/api/v1/categories", "/api/v1/nope", "/healthz"] {
+        let res = app.get(path).send().await.unwrap();
+        let h = res.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(
+            h["content-security-policy"], "default-src 'none'; frame-ancestors 'none'",
+            "{path}"
+        );
+    }
+    let res = app.get("/docs/").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let csp = res.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(res.headers()["x-frame-options"], "DENY");
+}
+
+#[tokio::test]
+async fn sign_in_answers_are_never_stored_and_401_names_the_scheme() {
+    let app = TestApp::spawn().await;
+    app.token(Role::Reviewer).await;
+    let res = app
+        .post("/api/v1/auth/login")
+        .json(&json!({"email": "reviewer@test.local", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let res = app.get("/api/v1/me").send().await.unwrap();
+    assert_eq!(
+        res.headers()["www-authenticate"],
+        r#"Bearer realm="provider-registry""#
+    );
+    let res = app
+        .get("/api/v1/me")
+        .bearer_auth("not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()["www-authenticate"],
+        r#"Bearer realm="provider-registry", error="invalid_token""#
+    );
+    assert_eq!(res.headers()["cache-control"], "no-store");
 }

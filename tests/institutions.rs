@@ -192,7 +192,12 @@ async fn profile_validation_reports_every_field_error_at_once() {
         .send()
         .await
         .unwrap();
-    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let problem = assert_problem(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "registration_kind_mismatch",
+    )
+    .await;
     let mut found = issues(&problem);
     found.sort();
     assert_eq!(
@@ -490,7 +495,7 @@ async fn invalid_teacher_data_is_reported_field_by_field() {
         .send()
         .await
         .unwrap();
-    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "required").await;
     let found = issues(&problem);
     for expected in [
         "name:required",
@@ -533,7 +538,12 @@ async fn an_academic_speciality_is_refused_citing_the_rule() {
         .send()
         .await
         .unwrap();
-    let problem = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let problem = assert_problem(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "academic_subject_forbidden",
+    )
+    .await;
     assert_eq!(
         issues(&problem),
         [
@@ -647,7 +657,7 @@ async fn an_inspection_year_must_lie_between_2000_and_this_year() {
             .await
             .unwrap();
         let problem =
-            assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+            assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "year_out_of_range").await;
         assert_eq!(
             issues(&problem),
             ["year:year_out_of_range", "authority:required"]

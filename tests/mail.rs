@@ -614,8 +614,8 @@ async fn every_workflow_event_reaches_exactly_its_parties() {
     .await;
     app.sql(&format!(
         "INSERT INTO bans (institution_id, uscc, institution_name, exit_case_id, grounds, \
-         starts_on, ends_on, created_at) VALUES ({institution}, '{}', '{}', {case}, \
-         '[\"subcontracting\"]', '2026-10-20', '2029-10-20', {ts})",
+         decided_on, last_day, may_apply_from, created_at) VALUES ({institution}, '{}', '{}', \
+         {case}, '[\"subcontracting\"]', '2026-10-20', '2029-10-20', '2029-10-21', {ts})",
         applicant.uscc, applicant.name
     ))
     .await;
@@ -718,8 +718,22 @@ async fn every_workflow_event_reaches_exactly_its_parties() {
     assert!(body("您提出的异议", "objector@example.cn").contains("异议成立"));
     let banned = body("移出", &applicant.email);
     assert!(
-        banned.contains("分包或转包") && banned.contains("2029-10-20"),
+        banned.contains("分包或转包")
+            && banned.contains("本决定于 2026-10-20 作出")
+            && banned.contains("禁入期最后一日：2029-10-20")
+            && banned.contains("可重新申请之日：2029-10-21"),
         "{banned}"
+    );
+    let banned_html = messages
+        .iter()
+        .map(|m| check_mime(&m.data))
+        .find(|(subject, _, _)| subject.contains("移出"))
+        .unwrap()
+        .2;
+    assert!(
+        banned_html.contains("禁入期最后一日：<strong>2029-10-20</strong>")
+            && banned_html.contains("可重新申请之日：<strong>2029-10-21</strong>"),
+        "{banned_html}"
     );
     assert!(body("已终止", "school@test.local").contains("学校依据退出情形提前终止协议"));
     assert!(body("纳入", &applicant.email).contains("2026-09-01 至 2028-08-31"));
@@ -1119,14 +1133,21 @@ async fn a_full_flow_from_submission_to_removal_mails_each_party_exactly_its_mes
         res.text().await.unwrap()
     );
     let removed: Value = res.json().await.unwrap();
-    let ban_ends = removed["ban"]["ends_on"].as_str().unwrap().to_owned();
+    let last_day = removed["ban"]["last_day"].as_str().unwrap().to_owned();
+    let may_apply_from = removed["ban"]["may_apply_from"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(
         step(&app, &smtp, &mut seen, &mut bodies).await,
         pairs(&[(&k, format!("{p}贵机构已被移出备选库"))])
     );
     let banned = text_of(&bodies, &k, "移出");
+    // Both dates, in the text and in the HTML part.
     assert!(
-        banned.contains("分包或转包") && banned.contains(&ban_ends),
+        banned.contains("分包或转包")
+            && banned.matches(&last_day).count() == 2
+            && banned.matches(&may_apply_from).count() == 2,
         "{banned}"
     );
 

@@ -158,7 +158,7 @@ async fn the_whole_flow_from_submission_to_the_pool_around_the_spring_festival()
     let receipt: Value = res.json().await.unwrap();
     assert!(receipt.get("mobile").is_none() && receipt.get("objector_mobile").is_none());
     let res = object(&app, id, dismissed, "12912345678").await;
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_mobile").await;
     assert_eq!(body["errors"][0]["field"], "mobile");
     let res = app
         .post(&format!("/api/v1/notices/{id}/objections"))
@@ -166,10 +166,15 @@ async fn the_whole_flow_from_submission_to_the_pool_around_the_spring_festival()
         .send()
         .await
         .unwrap();
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "grounds_too_short").await;
     assert_eq!(body["errors"][0]["code"], "grounds_too_short");
     let res = object(&app, id, not_noticed, "13912345678").await;
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = assert_problem(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "application_not_in_notice",
+    )
+    .await;
     assert_eq!(body["errors"][0]["code"], "application_not_in_notice");
 
     // The last second of the window still counts.
@@ -358,10 +363,20 @@ async fn a_weekend_publication_starts_on_monday_and_backdating_is_refused() {
     let (_, submitted) = flow::submitted(&app, 2, round, ITEMS).await;
 
     let res = publish_res(&app, &[a], "2026-03-03").await;
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = assert_problem(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "publication_backdated",
+    )
+    .await;
     assert_eq!(body["errors"][0]["code"], "publication_backdated");
     let res = publish_res(&app, &[submitted], "2026-03-07").await;
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = assert_problem(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "application_not_approved",
+    )
+    .await;
     assert_eq!(body["errors"][0]["code"], "application_not_approved");
     assert_eq!(status_of(&app, a).await, "approved");
 
@@ -388,7 +403,12 @@ async fn a_weekend_publication_starts_on_monday_and_backdating_is_refused() {
     assert_eq!(status_of(&app, b).await, "approved");
     // An application is published once.
     let res = publish_res(&app, &[a], "2026-03-07").await;
-    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_problem(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "application_not_approved",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -532,9 +552,10 @@ async fn admitted_helper_puts_an_institution_in_the_pool() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    // Decisions on an admitted application are refused.
+    // Decisions on an admitted application are refused: it is no longer awaiting one.
     let res = decide(&app, id, json!({"decision": "reject", "reasons": "x"})).await;
-    assert_problem(res, StatusCode::CONFLICT, "invalid_transition").await;
+    let body = assert_problem(res, StatusCode::CONFLICT, "status_changed").await;
+    assert_eq!(body["extra"]["status"], "admitted");
 }
 
 /// Two workers with their own pools (two service instances) close 100 notices at once on

@@ -32,10 +32,13 @@ fn operations(doc: &Value) -> Vec<(String, String, Value)> {
     out
 }
 
-/// How an operation declares its token: `None` public, `Some((optional, roles))` otherwise
-/// (no roles: any signed-in account).
+/// How an operation declares an account's token: `None` without one (public, or the operators'
+/// `metrics_token`), `Some((optional, roles))` otherwise (no roles: any signed-in account).
 fn security(op: &Value) -> Option<(bool, Vec<String>)> {
     let requirements = op["security"].as_array()?;
+    if !requirements.iter().any(|r| r.get("bearer").is_some()) {
+        return None;
+    }
     let optional = requirements
         .iter()
         .any(|r| r.as_object().is_some_and(|o| o.is_empty()));
@@ -68,7 +71,8 @@ fn openapi_document_matches_the_snapshot() {
 fn every_error_response_is_documented_as_problem_json() {
     for (method, path, op) in operations(&document()) {
         for (status, response) in op["responses"].as_object().unwrap() {
-            if status.starts_with('4') || status.starts_with('5') {
+            // The readiness report is the body of its own 503 (for probes and operators).
+            if (status.starts_with('4') || status.starts_with('5')) && path != "/readyz" {
                 assert!(
                     response["content"]["application/problem+json"].is_object(),
                     "{method} {path} {status} is not documented as problem+json"
@@ -147,8 +151,9 @@ fn every_reference_resolves() {
 
 /// The statuses that follow from an operation's declaration are all documented (the
 /// `FrameworkResponses` modifier of `src/openapi.rs` adds them): 400 for parameters and
-/// bodies, 401 with `WWW-Authenticate` for a required token, 403 for a role list, 413 for
-/// bodies read whole, 415 for every body, 422 for JSON bodies.
+/// bodies, 401 for a required token (every 401 with `WWW-Authenticate`), 403 for a role list,
+/// 413 for bodies read whole, 415 for every body, 422 for JSON bodies, and 422
+/// `control_character` everywhere.
 #[test]
 fn every_operation_documents_the_statuses_its_shape_implies() {
     for (method, path, op) in operations(&document()) {
@@ -166,12 +171,20 @@ fn every_operation_documents_the_statuses_its_shape_implies() {
         if typed_path || query || !body.is_empty() {
             assert!(has("400"), "{method} {path}: no 400");
         }
-        if let Some((false, roles)) = security(&op) {
-            assert!(has("401"), "{method} {path}: no 401");
+        if has("401") {
             assert!(
                 responses["401"]["headers"]["WWW-Authenticate"].is_object(),
                 "{method} {path}: 401 without WWW-Authenticate"
             );
+        }
+        assert!(
+            responses["422"]["description"]
+                .as_str()
+                .is_some_and(|d| d.contains("`control_character`")),
+            "{method} {path}: no 422 `control_character`"
+        );
+        if let Some((false, roles)) = security(&op) {
+            assert!(has("401"), "{method} {path}: no 401");
             if !roles.is_empty() && roles.len() < ROLES.len() {
                 assert!(has("403"), "{method} {path}: no 403");
             }
@@ -399,4 +412,38 @@ async fn a_blacklist_is_read_from_an_octet_stream_as_from_text_csv() {
         "unsupported_media_type",
     )
     .await;
+}
+
+/// The codes a response's description names are codes of the error vocabulary
+/// (`src/error/codes.rs`) that come with that status, and every error response names one.
+#[test]
+fn every_code_an_error_response_names_comes_with_its_status() {
+    use provider_registry::error::codes;
+    for (method, path, op) in operations(&document()) {
+        for (status, response) in op["responses"].as_object().unwrap() {
+            let status: u16 = status.parse().unwrap();
+            if status < 400 || path == "/readyz" {
+                continue;
+            }
+            let description = response["description"].as_str().unwrap();
+            let named: Vec<&codes::ErrorCode> = description
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .filter_map(codes::find)
+                .collect();
+            assert!(
+                !named.is_empty(),
+                "{method} {path} {status} names no code: {description}"
+            );
+            for code in named {
+                assert!(
+                    code.statuses.iter().any(|s| s.covers(status)),
+                    "{method} {path} {status} names `{}`, which comes with {:?}",
+                    code.code,
+                    code.statuses
+                );
+            }
+        }
+    }
 }

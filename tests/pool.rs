@@ -326,7 +326,7 @@ async fn the_csv_export_opens_in_excel_with_chinese_text_and_escaped_names() {
     assert_eq!(
         *centre,
         format!(
-            "{},{},{},民办非企业单位,青秀区,南宁市青秀区民族大道1号,王经理,13800771234,institution1@example.cn,arts.dance;sports.basketball,舞蹈、篮球,2028-08-31,0,",
+            "{},{},\"{}\t\",民办非企业单位,青秀区,南宁市青秀区民族大道1号,王经理,\"13800771234\t\",institution1@example.cn,arts.dance;sports.basketball,舞蹈、篮球,2028-08-31,0,",
             a.institution_id, a.name, a.uscc
         )
     );
@@ -420,12 +420,12 @@ async fn the_status_look_up_answers_in_pool_banned_or_not_listed_and_explains_ba
     assert_eq!(in_pool["valid_until"], "2028-08-31");
     assert_eq!(in_pool["items"][1]["code"], "sports.basketball");
 
-    // A ban from a removal (ends_on = the first day it may act again) wins over the entry.
+    // A ban from a removal wins over the entry, through its last day.
     app.sql(&format!(
         "UPDATE pool_entries SET status = 'removed' WHERE institution_id = {id};\
-         INSERT INTO bans (institution_id, uscc, institution_name, grounds, starts_on, ends_on, \
-         created_at) VALUES ({id}, '{uscc}', '{name}', '[\"subcontracting\"]', '2026-09-05', \
-         '2029-09-05', CURRENT_TIMESTAMP)",
+         INSERT INTO bans (institution_id, uscc, institution_name, grounds, decided_on, last_day, \
+         may_apply_from, created_at) VALUES ({id}, '{uscc}', '{name}', '[\"subcontracting\"]', \
+         '2026-09-05', '2029-09-05', '2029-09-06', CURRENT_TIMESTAMP)",
         id = b.institution_id,
         uscc = b.uscc,
         name = b.name
@@ -437,11 +437,19 @@ async fn the_status_look_up_answers_in_pool_banned_or_not_listed_and_explains_ba
     )
     .await;
     assert_eq!(banned["status"], "banned");
-    assert_eq!(banned["until"], "2029-09-05");
-    assert_eq!(banned["since"], "2026-09-05");
+    assert_eq!(banned["decided_on"], "2026-09-05");
+    assert_eq!(banned["last_day"], "2029-09-05");
+    assert_eq!(banned["may_apply_from"], "2029-09-06");
     assert_eq!(banned["grounds"], serde_json::json!(["subcontracting"]));
-    // On its end date the ban is over.
-    set_clock(&app, "2029-09-05T08:00:00+08:00").await;
+    // The last day is still banned; the day after it is over.
+    set_clock(&app, "2029-09-05T23:55:00+08:00").await;
+    let last = get_json(
+        &app,
+        &format!("/api/v1/institutions/status?uscc={}", b.uscc),
+    )
+    .await;
+    assert_eq!(last["status"], "banned");
+    set_clock(&app, "2029-09-06T00:00:00+08:00").await;
     let over = get_json(
         &app,
         &format!("/api/v1/institutions/status?uscc={}", b.uscc),

@@ -276,7 +276,7 @@ async fn a_bad_calendar_is_refused_with_every_problem_by_field() {
         .send()
         .await
         .unwrap();
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "range_reversed").await;
     let codes: Vec<(&str, &str)> = body["errors"]
         .as_array()
         .unwrap()
@@ -298,7 +298,7 @@ async fn a_bad_calendar_is_refused_with_every_problem_by_field() {
         .send()
         .await
         .unwrap();
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "year_mismatch").await;
     assert!(
         body["errors"]
             .as_array()

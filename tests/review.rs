@@ -41,7 +41,7 @@ async fn a_reviewer_approves_a_subset_of_the_proposed_items() {
         json!({"decision": "approve", "approved_items": ["sports.basketball", "arts.music"]}),
     )
     .await;
-    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body = assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "item_not_proposed").await;
     assert_eq!(body["errors"][0]["field"], "approved_items[1]");
     assert_eq!(body["errors"][0]["code"], "item_not_proposed");
     let res = decide(
@@ -50,7 +50,12 @@ async fn a_reviewer_approves_a_subset_of_the_proposed_items() {
         json!({"decision": "approve", "approved_items": []}),
     )
     .await;
-    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_problem(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "approved_items_required",
+    )
+    .await;
 
     let res = decide(
         &app,
@@ -66,9 +71,10 @@ async fn a_reviewer_approves_a_subset_of_the_proposed_items() {
     assert_eq!(body["decision_note"], "足球教练资质不足");
     assert!(body["decided_at"].is_string());
 
-    // A second decision is refused: the application is no longer submitted.
+    // A second decision is refused: the application is no longer awaiting one.
     let res = decide(&app, id, json!({"decision": "reject", "reasons": "重复"})).await;
-    assert_problem(res, StatusCode::CONFLICT, "invalid_transition").await;
+    let body = assert_problem(res, StatusCode::CONFLICT, "status_changed").await;
+    assert_eq!(body["extra"]["status"], "approved");
     assert_eq!(
         app.sql_i64(&format!(
             "SELECT COUNT(*) AS value FROM decisions WHERE application_id = {id}"
@@ -110,7 +116,7 @@ async fn rejection_and_return_need_reasons() {
     ] {
         let res = decide(&app, id, body).await;
         let problem =
-            assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+            assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "reasons_required").await;
         assert_eq!(problem["errors"][0]["code"], "reasons_required");
     }
     let res = decide(
@@ -124,11 +130,10 @@ async fn rejection_and_return_need_reasons() {
 }
 
 #[tokio::test]
-async fn two_reviewers_deciding_at_once_get_one_success_and_one_conflict() {
+async fn two_reviewers_deciding_at_once_get_one_success_and_one_status_changed() {
     let app = TestApp::spawn().await;
     app.set_clock("2026-02-10T10:00:00+08:00").await;
     let round = app.open_round().await;
-    let (_, id) = flow::submitted(&app, 1, round, &["sports.basketball"]).await;
     let res = app
         .as_role(Role::Admin, Method::POST, "/api/v1/admin/users")
         .await
@@ -139,27 +144,51 @@ async fn two_reviewers_deciding_at_once_get_one_success_and_one_conflict() {
     assert_eq!(res.status(), StatusCode::CREATED);
     let first = app.token(Role::Reviewer).await;
     let second = app.login("second@test.local", PASSWORD).await;
-    let path = format!("/api/v1/applications/{id}/decisions");
-    let (a, b) = tokio::join!(
-        app.post(&path)
-            .bearer_auth(&first)
-            .json(&json!({"decision": "approve", "approved_items": ["sports.basketball"]}))
-            .send(),
-        app.post(&path)
-            .bearer_auth(&second)
-            .json(&json!({"decision": "reject", "reasons": "资质材料不全"}))
-            .send(),
-    );
-    let mut statuses = [a.unwrap().status(), b.unwrap().status()];
-    statuses.sort();
-    assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
-    assert_eq!(
-        app.sql_i64(&format!(
-            "SELECT COUNT(*) AS value FROM decisions WHERE application_id = {id}"
-        ))
-        .await,
-        1
-    );
+    // Several applications, so that the loser is sometimes the one that read first and
+    // sometimes the one that read after the winner committed: the same answer either way.
+    for n in 1..=4 {
+        let (_, id) = flow::submitted(&app, n, round, &["sports.basketball"]).await;
+        let path = format!("/api/v1/applications/{id}/decisions");
+        let (a, b) = tokio::join!(
+            app.post(&path)
+                .bearer_auth(&first)
+                .json(&json!({"decision": "approve", "approved_items": ["sports.basketball"]}))
+                .send(),
+            app.post(&path)
+                .bearer_auth(&second)
+                .json(&json!({"decision": "reject", "reasons": "资质材料不全"}))
+                .send(),
+        );
+        let (a, b) = (a.unwrap(), b.unwrap());
+        let (winner, loser) = if a.status() == StatusCode::OK {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        assert_eq!(winner.status(), StatusCode::OK, "one of them wins");
+        let won: Value = winner.json().await.unwrap();
+        let lost = assert_problem(loser, StatusCode::CONFLICT, "status_changed").await;
+        assert_eq!(lost["extra"]["status"], won["status"], "{lost}");
+        assert_eq!(
+            app.sql_i64(&format!(
+                "SELECT COUNT(*) AS value FROM decisions WHERE application_id = {id}"
+            ))
+            .await,
+            1
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_draft_cannot_be_decided() {
+    let app = TestApp::spawn().await;
+    app.set_clock("2026-02-10T10:00:00+08:00").await;
+    let round = app.open_round().await;
+    let applicant = flow::institution(&app, 1, &["sports.basketball"]).await;
+    let id = flow::draft(&app, &applicant, round, &["sports.basketball"]).await;
+    let res = decide(&app, id, json!({"decision": "reject", "reasons": "未提交"})).await;
+    assert_problem(res, StatusCode::CONFLICT, "invalid_transition").await;
+    assert_eq!(status_of(&app, id).await, "draft");
 }
 
 #[tokio::test]
@@ -246,7 +275,7 @@ async fn resubmission_before_the_deadline_avoids_the_automatic_rejection() {
         json!({"decision": "return", "reasons": "x", "deadline_working_days": 0}),
     )
     .await;
-    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "out_of_range").await;
 }
 
 #[tokio::test]

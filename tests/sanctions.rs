@@ -1,5 +1,5 @@
-//! Sanctions through HTTP: a ban refuses registration and submission until its end date and
-//! then nothing stands in the way; the blacklist import (all or nothing, per source) refuses
+//! Sanctions through HTTP: a ban refuses registration and submission through its last day and
+//! from the next day nothing stands in the way; the blacklist import (all or nothing, per source) refuses
 //! listed applicants and opens cases for listed pool members; the annual-inspection sweep; the
 //! re-registration flag.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -21,11 +21,17 @@ async fn ok(res: reqwest::Response, status: StatusCode) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
-/// A ban row for `uscc` (of institution `institution_id`) from `starts_on` to `ends_on`.
-async fn ban(app: &TestApp, institution_id: i64, uscc: &str, starts_on: &str, ends_on: &str) {
+/// A ban row for `uscc` (of institution `institution_id`): decided on the first date, banned
+/// through the second, free to apply from the third.
+async fn ban(
+    app: &TestApp,
+    institution_id: i64,
+    uscc: &str,
+    [decided_on, last_day, may_apply_from]: [&str; 3],
+) {
     app.sql(&format!(
-        "INSERT INTO bans (institution_id, uscc, institution_name, grounds, starts_on, ends_on, created_at) \
-         VALUES ({institution_id}, '{uscc}', '被清退机构', '[\"illegal_conduct\"]', '{starts_on}', '{ends_on}', '2023-03-01 00:00:00')"
+        "INSERT INTO bans (institution_id, uscc, institution_name, grounds, decided_on, last_day, may_apply_from, created_at) \
+         VALUES ({institution_id}, '{uscc}', '被清退机构', '[\"illegal_conduct\"]', '{decided_on}', '{last_day}', '{may_apply_from}', '2023-03-01 00:00:00')"
     ))
     .await;
 }
@@ -76,44 +82,77 @@ async fn tick_and_run(app: &TestApp) {
 }
 
 #[tokio::test]
-async fn a_banned_uscc_cannot_register_until_the_ban_ends() {
+async fn a_banned_uscc_cannot_register_through_the_last_day_and_may_from_the_next() {
     let app = TestApp::spawn().await;
-    app.set_clock("2026-02-27T10:00:00+08:00").await;
+    app.set_clock("2029-10-20T23:55:00+08:00").await;
     app.token(Role::Institution).await;
     let owner = app
         .sql_i64("SELECT id AS value FROM institutions WHERE uscc = '91450103MA5L123454'")
         .await;
-    ban(&app, owner, &flow::uscc(50), "2023-03-01", "2026-03-01").await;
+    // Decided 2026-10-20: the last banned day is 2029-10-20 (the issue's example).
+    ban(
+        &app,
+        owner,
+        &flow::uscc(50),
+        ["2026-10-20", "2029-10-20", "2029-10-21"],
+    )
+    .await;
 
+    // Late on the last day: still banned, and the problem says both dates.
     let body = assert_problem(
         register(&app, 50).await,
         StatusCode::CONFLICT,
         "uscc_banned",
     )
     .await;
-    assert_eq!(body["extra"]["ban_ends_on"], "2026-03-01");
-    assert!(body["detail"].as_str().unwrap().contains("2026-03-01"));
+    assert_eq!(body["extra"]["decided_on"], "2026-10-20");
+    assert_eq!(body["extra"]["last_day"], "2029-10-20");
+    assert_eq!(body["extra"]["may_apply_from"], "2029-10-21");
+    let detail = body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("最后一日为 2029-10-20") && detail.contains("自 2029-10-21 起"),
+        "{detail}"
+    );
+    let en = app
+        .post("/api/v1/auth/register")
+        .header("accept-language", "en")
+        .json(&json!({
+            "email": "new50@example.cn", "password": PASSWORD, "display_name": "联系人",
+            "institution_name": "南宁市新50中心", "uscc": flow::uscc(50),
+            "entity_type": "private_non_enterprise_unit",
+        }))
+        .send()
+        .await
+        .unwrap();
+    let en = assert_problem(en, StatusCode::CONFLICT, "uscc_banned").await;
+    let detail = en["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("the last banned day is 2029-10-20")
+            && detail.contains("apply again from 2029-10-21"),
+        "{detail}"
+    );
 
-    // The ban's end date is the first day it no longer applies.
-    flow::travel(&app, "2026-03-01T00:00:01+08:00", &mut []).await;
+    // The first instant of the next day: it may register.
+    flow::travel(&app, "2029-10-21T00:00:00+08:00", &mut []).await;
     ok(register(&app, 50).await, StatusCode::CREATED).await;
 }
 
 #[tokio::test]
-async fn a_banned_uscc_cannot_submit_until_the_ban_ends() {
+async fn a_banned_uscc_cannot_submit_through_the_last_day_and_may_from_the_next() {
     let app = TestApp::spawn().await;
     app.set_clock("2026-02-27T10:00:00+08:00").await;
     let round = app.open_round().await;
     let mut applicant = flow::institution(&app, 1, ITEMS).await;
     let id = flow::draft(&app, &applicant, round, ITEMS).await;
+    // Decided 2023-02-28: the last banned day is 2026-02-28 (a Saturday); free from 1 March.
     ban(
         &app,
         applicant.institution_id,
         &applicant.uscc,
-        "2023-03-02",
-        "2026-03-02",
+        ["2023-02-28", "2026-02-28", "2026-03-01"],
     )
     .await;
+    flow::travel(&app, "2026-02-28T23:55:00+08:00", &mut [&mut applicant]).await;
 
     let body = assert_problem(
         submit(&app, &applicant.token, id).await,
@@ -131,9 +170,18 @@ async fn a_banned_uscc_cannot_submit_until_the_ban_ends() {
         .iter()
         .find(|f| f["code"] == "uscc_banned")
         .unwrap();
-    assert_eq!(finding["detail"]["ban_ends_on"], "2026-03-02");
+    assert_eq!(finding["detail"]["decided_on"], "2023-02-28");
+    assert_eq!(finding["detail"]["last_day"], "2026-02-28");
+    assert_eq!(finding["detail"]["may_apply_from"], "2026-03-01");
+    assert!(
+        finding["message_zh"]
+            .as_str()
+            .unwrap()
+            .contains("自 2026-03-01 起"),
+        "{finding}"
+    );
 
-    flow::travel(&app, "2026-03-02T08:00:00+08:00", &mut [&mut applicant]).await;
+    flow::travel(&app, "2026-03-01T00:00:00+08:00", &mut [&mut applicant]).await;
     flow::submit(&app, &applicant, id).await;
 }
 
@@ -147,8 +195,7 @@ async fn an_application_linked_to_a_banned_institution_is_flagged_without_the_id
         &app,
         banned.institution_id,
         &banned.uscc,
-        "2026-01-05",
-        "2029-01-05",
+        ["2026-01-05", "2029-01-05", "2029-01-06"],
     )
     .await;
     let successor = flow::institution(&app, 2, ITEMS).await;
@@ -512,4 +559,143 @@ async fn the_sweep_date_is_configurable() {
             .await,
         1
     );
+}
+
+// ---- the migration to Civil Code dates ------------------------------------------------------
+
+mod migration {
+    use chrono::NaiveDate;
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+    use provider_registry::db::{self, DatabaseUrl, DbConn, schema::bans};
+
+    const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+    const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+    const BAN_DATES: &str = "_ban_last_day";
+
+    /// Applies the migrations before the one that dates bans by the Civil Code.
+    fn migrate_before<DB: diesel::backend::Backend>(
+        c: &mut impl MigrationHarness<DB>,
+        source: impl Fn() -> EmbeddedMigrations,
+    ) {
+        loop {
+            let pending = c.pending_migrations(source()).unwrap();
+            if pending[0].name().to_string().ends_with(BAN_DATES) {
+                return;
+            }
+            c.run_next_migration(source()).unwrap();
+        }
+    }
+
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        value: i64,
+    }
+
+    fn count(conn: &mut DbConn, query: &str) -> i64 {
+        diesel::sql_query(query).load::<Count>(conn).unwrap()[0].value
+    }
+
+    /// (decision date, `ends_on` as the old rule stored it, the last day, may apply from).
+    const ROWS: [(&str, &str, &str, &str); 5] = [
+        ("2026-10-20", "2029-10-20", "2029-10-20", "2029-10-21"),
+        ("2028-02-29", "2031-02-28", "2031-02-28", "2031-03-01"),
+        ("2024-02-29", "2027-02-28", "2027-02-28", "2027-03-01"),
+        ("2027-08-31", "2030-08-31", "2030-08-31", "2030-09-01"),
+        ("2026-12-31", "2029-12-31", "2029-12-31", "2030-01-01"),
+    ];
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[tokio::test]
+    async fn existing_bans_are_dated_by_the_civil_code_and_the_migration_reverts() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = super::common::fresh_database_url(dir.path());
+        let dropped = url.clone();
+        tokio::task::spawn_blocking(move || {
+            let pool = db::build_pool(&DatabaseUrl::parse(&url).unwrap(), 1).unwrap();
+            let mut conn = pool.get().unwrap();
+            match &mut *conn {
+                DbConn::Sqlite(c) => migrate_before(c, || SQLITE),
+                DbConn::Postgres(c) => migrate_before(c, || POSTGRES),
+            }
+            conn.batch_execute(
+                "INSERT INTO institutions (name, uscc, entity_type, created_at, updated_at) \
+                 VALUES ('被清退机构', '52450100MJ0000001X', 'private_non_enterprise_unit', \
+                 '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+            )
+            .unwrap();
+            for (decided, ends_on, _, _) in ROWS {
+                conn.batch_execute(&format!(
+                    "INSERT INTO bans (institution_id, uscc, institution_name, grounds, \
+                     starts_on, ends_on, created_at) SELECT id, uscc, name, '[\"subcontracting\"]', \
+                     '{decided}', '{ends_on}', '2026-01-01 00:00:00' FROM institutions"
+                ))
+                .unwrap();
+            }
+
+            db::run_migrations(&mut conn).unwrap();
+            let dated: Vec<(NaiveDate, NaiveDate, NaiveDate)> = bans::table
+                .order(bans::id)
+                .select((bans::decided_on, bans::last_day, bans::may_apply_from))
+                .load(&mut *conn)
+                .unwrap();
+            let expected: Vec<_> = ROWS
+                .iter()
+                .map(|(decided, _, last, from)| (d(decided), d(last), d(from)))
+                .collect();
+            assert_eq!(dated, expected);
+            // The stored dates are the pure rule's.
+            for (decided, last, from) in &dated {
+                let p = provider_registry::sanctions::bans::BanPeriod::after_decision(*decided)
+                    .unwrap();
+                assert_eq!((p.last_day, p.may_apply_from), (*last, *from));
+            }
+            // The database refuses dates that disagree with each other.
+            let wrong = conn.batch_execute(
+                "INSERT INTO bans (institution_id, uscc, institution_name, grounds, decided_on, \
+                 last_day, may_apply_from, created_at) SELECT id, uscc, name, '[]', \
+                 '2026-10-20', '2029-10-20', '2029-10-20', '2026-01-01 00:00:00' FROM institutions",
+            );
+            assert!(wrong.is_err(), "may_apply_from must be the day after last_day");
+
+            match &mut *conn {
+                DbConn::Sqlite(c) => c.revert_last_migration(SQLITE).map(|_| ()),
+                DbConn::Postgres(c) => c.revert_last_migration(POSTGRES).map(|_| ()),
+            }
+            .unwrap();
+            for (decided, ends_on, _, _) in ROWS {
+                assert_eq!(
+                    count(
+                        &mut conn,
+                        &format!(
+                            "SELECT COUNT(*) AS value FROM bans WHERE starts_on = '{decided}' \
+                             AND ends_on = '{ends_on}'"
+                        )
+                    ),
+                    1,
+                    "{decided}"
+                );
+            }
+        })
+        .await
+        .unwrap();
+        if super::common::is_postgres() {
+            let server = std::env::var("TEST_DATABASE_URL").unwrap();
+            let name = dropped.rsplit_once('/').unwrap().1.to_owned();
+            tokio::task::spawn_blocking(move || {
+                let pool = db::build_pool(&DatabaseUrl::parse(&server).unwrap(), 1).unwrap();
+                pool.get()
+                    .unwrap()
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .unwrap();
+            })
+            .await
+            .unwrap();
+        }
+    }
 }

@@ -48,8 +48,8 @@ async fn token_for(
     request_body = RegisterRequest,
     responses(
         (status = 201, body = TokenResponse, description = "The institution and its account exist; signed in as it."),
-        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`email_taken`, `uscc_taken`, or `uscc_banned` (a removal's ban runs; its dates in `extra`)"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `errors` names each field (`password_too_short`, `password_too_long`, the credit code's reasons such as `bad_check_character`, `entity_type_mismatch`, e-mail, lengths)"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`email_taken`, `uscc_taken`, or `uscc_banned` (with `extra.decided_on`, `extra.last_day` — the last banned day — and `extra.may_apply_from`)"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "field errors, the first one's code also the problem's `code`: `password_too_short`, `password_too_common`, `password_too_long`, the credit code's reasons (e.g. `bad_check_character`), `entity_type_mismatch`, `invalid_email`, `invalid_length`"),
     )
 )]
 #[post("/auth/register")]
@@ -74,7 +74,7 @@ pub async fn register(
     responses(
         (status = 200, body = TokenResponse, description = "Signed in."),
         (status = 401, body = ProblemBody, content_type = "application/problem+json", description = "`invalid_credentials` or `account_disabled`"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: an empty or over-long e-mail or password"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`invalid_length`: an empty or over-long e-mail or password"),
         (status = 429, body = ProblemBody, content_type = "application/problem+json", description = "`too_many_requests`: too many failed logins for this e-mail",
             headers(("Retry-After" = u64, description = "Seconds until another attempt is accepted."))),
     )
@@ -115,7 +115,7 @@ pub async fn me(user: Authed<AnyRole>, state: web::Data<AppState>) -> ApiResult<
     responses(
         (status = 201, body = Account, description = "The account."),
         (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`email_taken`"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `password_too_short`, `password_too_long`, `role_not_allowed` (institutions register themselves), `school_required`, `school_not_allowed`, `unknown_school`, e-mail, lengths"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "field errors, the first one's code also the problem's `code`: `password_too_short`, `password_too_common`, `password_too_long`, `role_not_allowed` (institutions register themselves), `school_required`, `school_not_allowed`, `unknown_school`, `invalid_email`, `invalid_length`"),
     ),
     security(("bearer" = ["admin"]))
 )]
@@ -228,7 +228,7 @@ async fn set_disabled(
     responses(
         (status = 201, body = School, description = "The school."),
         (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`school_code_taken`"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: lengths of `name`, `code`, `district`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`invalid_length` (`name`, `code`, `district`)"),
     ),
     security(("bearer" = ["admin"]))
 )]

@@ -19,35 +19,30 @@ pub fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// The password policy ([`password::weakness`]) as a field issue.
 fn check_password(field: &str, pw: &str) -> Option<FieldIssue> {
-    let chars = pw.chars().count();
-    if chars < password::MIN_PASSWORD_CHARS {
-        Some(FieldIssue::new(
-            field,
-            "password_too_short",
-            Msg::new(
-                format!("密码至少 {} 个字符。", password::MIN_PASSWORD_CHARS),
-                format!(
-                    "The password needs at least {} characters.",
-                    password::MIN_PASSWORD_CHARS
-                ),
+    let weakness = password::weakness(pw)?;
+    let message = match weakness {
+        password::Weakness::TooShort => Msg::new(
+            format!("密码至少 {} 个字符。", password::MIN_PASSWORD_CHARS),
+            format!(
+                "The password needs at least {} characters.",
+                password::MIN_PASSWORD_CHARS
             ),
-        ))
-    } else if chars > password::MAX_PASSWORD_CHARS {
-        Some(FieldIssue::new(
-            field,
-            "password_too_long",
-            Msg::new(
-                format!("密码不能超过 {} 个字符。", password::MAX_PASSWORD_CHARS),
-                format!(
-                    "The password may have at most {} characters.",
-                    password::MAX_PASSWORD_CHARS
-                ),
+        ),
+        password::Weakness::TooLong => Msg::new(
+            format!("密码不能超过 {} 个字符。", password::MAX_PASSWORD_CHARS),
+            format!(
+                "The password may have at most {} characters.",
+                password::MAX_PASSWORD_CHARS
             ),
-        ))
-    } else {
-        None
-    }
+        ),
+        password::Weakness::TooCommon => Msg::new(
+            "该密码是泄露数据中最常见的密码之一，请换一个。",
+            "This password is among the most common leaked passwords; choose another.",
+        ),
+    };
+    Some(FieldIssue::new(field, weakness.code(), message))
 }
 
 /// An account as shown to its owner and to admins.
@@ -137,7 +132,7 @@ pub fn account(conn: &mut DbConn, user_id: i64) -> ApiResult<Account> {
 pub struct RegisterRequest {
     #[validate(email, length(max = 254))]
     pub email: String,
-    /// At least 10 characters.
+    /// At least 12 characters, not one of the commonest leaked passwords.
     pub password: String,
     /// The contact person's name shown on the account.
     #[validate(length(min = 1, max = 100))]
@@ -157,7 +152,11 @@ pub fn register(conn: &mut DbConn, ctx: &Ctx, req: &RegisterRequest) -> ApiResul
     let uscc = match Uscc::parse(&req.uscc) {
         Ok(uscc) => Some(uscc),
         Err(err) => {
-            issues.extend(err.field_issues("uscc").into_iter().map(FieldIssue::from));
+            issues.extend(
+                err.field_issues("uscc")
+                    .into_iter()
+                    .map(|i| FieldIssue::from(i).caused_by("invalid_uscc")),
+            );
             None
         }
     };

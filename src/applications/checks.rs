@@ -14,6 +14,7 @@ use crate::credentials::{
 use crate::documents::pdf::{PageText, Status as TextStatus, compact, normalize};
 use crate::documents::store::DocumentKind;
 use crate::error::Msg;
+use crate::sanctions::bans::{BanPeriod, banned_message};
 
 /// The rules cited by findings.
 pub mod rule {
@@ -110,7 +111,6 @@ pub struct DocumentFacts {
 #[derive(Debug, Clone)]
 pub struct Facts {
     pub today: NaiveDate,
-    pub round_open: bool,
     pub other_live_application: bool,
     pub profile: ProfileFacts,
     pub proposed_items: Vec<String>,
@@ -125,8 +125,8 @@ pub struct Facts {
     pub inspections: Vec<(i32, String)>,
     pub criminal_check_max_age_days: i64,
     pub region_prefix: String,
-    /// The end (exclusive) of an active ban on the credit code (notice §五).
-    pub ban_ends_on: Option<NaiveDate>,
+    /// The active ban on the credit code, if any (notice §五).
+    pub ban: Option<BanPeriod>,
     /// Sources of the blacklists naming the credit code.
     pub blacklist_sources: Vec<String>,
     /// The legal representative's or a teacher's identity number appears in the records of an
@@ -149,29 +149,15 @@ pub fn evaluate(f: &Facts) -> Outcome {
     let mut out = Outcome::default();
     let (b, w) = (&mut out.blocking, &mut out.warnings);
 
-    if !f.round_open {
-        b.push(Finding::new(
-            "round_closed",
-            "round_id",
-            rule::ROUND,
-            Msg::new(
-                "该遴选批次当前不在申报时间内。",
-                "The round's application window is not open.",
-            ),
-        ));
-    }
-    if let Some(end) = f.ban_ends_on {
+    if let Some(ban) = &f.ban {
         b.push(
             Finding::new(
                 "uscc_banned",
                 "profile.uscc",
                 rule::EXIT,
-                Msg::new(
-                    format!("该统一社会信用代码因清退处于禁入期，{end} 前不得申报。"),
-                    format!("The credit code is banned after a removal until {end} (exclusive)."),
-                ),
+                banned_message(ban),
             )
-            .detail(serde_json::json!({ "ban_ends_on": end })),
+            .detail(ban.to_json()),
         );
     }
     if !f.blacklist_sources.is_empty() {
@@ -699,7 +685,6 @@ mod tests {
         });
         Facts {
             today,
-            round_open: true,
             other_live_application: false,
             profile: ProfileFacts {
                 name: "南宁市青少年体育培训中心".into(),
@@ -739,7 +724,7 @@ mod tests {
             inspections: vec![(2024, "passed".into()), (2025, "passed".into())],
             criminal_check_max_age_days: 180,
             region_prefix: "4501".into(),
-            ban_ends_on: None,
+            ban: None,
             blacklist_sources: vec![],
             linked_to_banned_institution: false,
         }
@@ -764,7 +749,6 @@ mod tests {
     #[test]
     fn each_blocking_finding() {
         let cases: Vec<(&str, Change)> = vec![
-            ("round_closed", |f| f.round_open = false),
             ("duplicate_application", |f| f.other_live_application = true),
             ("invalid_uscc", |f| {
                 f.profile.uscc = "52450100MJ9000002A".into()
@@ -830,7 +814,7 @@ mod tests {
                 f.teachers[0].criminal_check_result = Some("record_found".into())
             }),
             ("uscc_banned", |f| {
-                f.ban_ends_on = NaiveDate::from_ymd_opt(2029, 3, 2)
+                f.ban = NaiveDate::from_ymd_opt(2026, 3, 2).and_then(BanPeriod::after_decision)
             }),
             ("blacklisted", |f| {
                 f.blacklist_sources = vec!["市场监管".into()]

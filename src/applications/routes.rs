@@ -20,7 +20,7 @@ use crate::http::{Json, Page, PageQuery};
         (status = 201, body = Application, description = "The draft."),
         (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such round"),
         (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`round_closed`: the round is not open for applications now"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `errors` names each item, teacher and document (`unknown_category`, `academic_subject_forbidden`, `unknown_teacher`, `unknown_document`) and lengths"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "field errors, the first one's code also the problem's `code`: each item, teacher and document (`unknown_category`, `academic_subject_forbidden`, `unknown_teacher`, `unknown_document`), `invalid_length`"),
     ),
     security(("bearer" = ["institution"]))
 )]
@@ -44,7 +44,7 @@ pub async fn create(
     params(ListFilter, PageQuery),
     responses(
         (status = 200, body = Page<Application>, description = "A page of applications, newest first."),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `unknown_category`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`unknown_category`"),
     ),
     security(("bearer" = ["institution", "reviewer", "admin"]))
 )]
@@ -96,7 +96,7 @@ pub async fn get(
         (status = 200, body = Application, description = "The application with its new content."),
         (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such application of this institution"),
         (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`application_not_editable` (neither a draft nor returned) or `status_changed`"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `unknown_category`, `academic_subject_forbidden`, `unknown_teacher`, `unknown_document`, lengths"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "field errors, the first one's code also the problem's `code`: `unknown_category`, `academic_subject_forbidden`, `unknown_teacher`, `unknown_document`, `invalid_length`"),
     ),
     security(("bearer" = ["institution"]))
 )]
@@ -120,9 +120,10 @@ pub async fn update(
     ))
 }
 
-/// Submit: runs every check. 422 `submission_blocked` lists all blocking findings (each with
-/// code, field and rule, in `errors` and `extra.blocking`); 200 returns the application with
-/// the warnings for the reviewer.
+/// Submit: runs every check. 409 `round_closed` when the round's window is not open (as at
+/// draft creation); 422 `submission_blocked` lists all blocking findings (each with code,
+/// field and rule, in `errors` and `extra.blocking`); 200 returns the application with the
+/// warnings for the reviewer.
 #[utoipa::path(
     tag = "applications",
     operation_id = "submit_application",
@@ -130,7 +131,7 @@ pub async fn update(
     responses(
         (status = 200, body = Application, description = "Submitted, with the warnings for the reviewer."),
         (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such application of this institution"),
-        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`invalid_transition` (neither a draft nor returned), `status_changed`, `duplicate_application` (another live application in the round)"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`round_closed` (the round's window is not open), `invalid_transition` (neither a draft nor returned), `status_changed`, `duplicate_application` (another live application in the round)"),
         (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`submission_blocked`: every blocking finding in `errors` and `extra.blocking`"),
     ),
     security(("bearer" = ["institution"]))

@@ -322,14 +322,7 @@ pub fn create(
     req: &NewApplication,
 ) -> ApiResult<Application> {
     let institution_id = user.institution_id.ok_or_else(ApiError::forbidden)?;
-    let round = crate::rounds::get(conn, req.round_id, ctx.now)?;
-    if !round.open_now {
-        return Err(ApiError::conflict(
-            "round_closed",
-            "该遴选批次当前不在申报时间内。",
-            "The round is not open for applications.",
-        ));
-    }
+    crate::rounds::get(conn, req.round_id, ctx.now)?.ensure_open()?;
     check_content(conn, institution_id, &req.content)?;
     let c = &req.content;
     let now = db_time(ctx.now);
@@ -468,7 +461,6 @@ pub fn transition(
 /// The facts the submission checks need, gathered in one place.
 fn facts(conn: &mut DbConn, row: &Row, ctx: &Ctx, region_prefix: &str) -> ApiResult<Facts> {
     let today = beijing_date(ctx.now);
-    let round = crate::rounds::get(conn, row.round_id, ctx.now)?;
     let other_live: i64 = applications::table
         .filter(applications::institution_id.eq(row.institution_id))
         .filter(applications::round_id.eq(row.round_id))
@@ -550,7 +542,7 @@ fn facts(conn: &mut DbConn, row: &Row, ctx: &Ctx, region_prefix: &str) -> ApiRes
         .into_iter()
         .map(|i| (i.year, i.result.as_str().to_owned()))
         .collect();
-    let ban_ends_on = sanctions::bans::active_ban(conn, &profile.uscc, today)?.map(|b| b.ends_on);
+    let ban = sanctions::bans::active_ban(conn, &profile.uscc, today)?.map(|b| b.period);
     let blacklist_sources = sanctions::blacklist::sources_listing(conn, &profile.uscc)?;
     let mut numbers: Vec<&str> = teachers.iter().map(|t| t.id_number.as_str()).collect();
     numbers.extend(profile.legal_rep_id_number.as_deref());
@@ -558,7 +550,6 @@ fn facts(conn: &mut DbConn, row: &Row, ctx: &Ctx, region_prefix: &str) -> ApiRes
         sanctions::bans::linked_to_banned(conn, row.institution_id, &numbers, today)?;
     Ok(Facts {
         today,
-        round_open: round.open_now,
         other_live_application: other_live > 0,
         profile,
         proposed_items: json_list(&row.proposed_items),
@@ -579,7 +570,7 @@ fn facts(conn: &mut DbConn, row: &Row, ctx: &Ctx, region_prefix: &str) -> ApiRes
         inspections,
         criminal_check_max_age_days: CRIMINAL_CHECK_MAX_AGE_DAYS,
         region_prefix: region_prefix.to_owned(),
-        ban_ends_on,
+        ban,
         blacklist_sources,
         linked_to_banned_institution,
     })
@@ -603,6 +594,9 @@ pub fn submit(
             "Only drafts and returned applications can be submitted.",
         )
     })?;
+    // A closed round is the round's state, not a finding about the application: the same 409
+    // as at draft creation.
+    crate::rounds::get(conn, row.round_id, ctx.now)?.ensure_open()?;
     let outcome = checks::evaluate(&facts(conn, &row, ctx, region_prefix)?);
     if !outcome.blocking.is_empty() {
         let errors = outcome

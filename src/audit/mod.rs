@@ -4,7 +4,9 @@
 //! carries a sequence number and the SHA-256 of the previous event, and its own hash covers all
 //! its fields plus that previous hash, so editing, inserting or deleting any row breaks the
 //! chain at that row; the `audit_head` row (sequence and hash of the newest event, updated in
-//! the same transaction) also exposes a deleted tail. `verify` walks the chain.
+//! the same transaction) also exposes a deleted tail. `verify` walks the chain and compares its
+//! end with the head in one read snapshot ([`crate::db::read_snapshot`]): read apart, an event
+//! committed between the two reads looked like a deleted tail.
 
 pub mod routes;
 
@@ -167,8 +169,14 @@ pub struct ChainProblem {
     pub detail: String,
 }
 
-/// Walks the whole chain in sequence order and reports the first break.
+/// Walks the whole chain in sequence order and reports the first break. The events and the
+/// head are read in one snapshot, so appends committing meanwhile are simply not seen (not
+/// taken for a deleted tail). Call it outside a transaction.
 pub fn verify(conn: &mut DbConn) -> QueryResult<Verification> {
+    crate::db::read_snapshot(conn, walk)
+}
+
+fn walk(conn: &mut DbConn) -> QueryResult<Verification> {
     const BATCH: i64 = 2000;
     let mut expected_seq = 1i64;
     let mut prev_hash = GENESIS_HASH.to_owned();

@@ -65,7 +65,7 @@ pub async fn get_year(state: web::Data<AppState>, year: web::Path<i32>) -> ApiRe
         (status = 200, body = StoredYear, description = "The year as stored, with its new version; open notices that used it are recomputed."),
         (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: `year` is not digits (no such route)"),
         (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`calendar_changed`: another admin saved the year meanwhile"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: every problem of the calendar, by JSON path; `calendar_year_missing` when recomputing an open notice needs a year not loaded"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "field errors, the first one's code also the problem's `code`: every problem of the calendar, by JSON path; `calendar_year_missing` when recomputing an open notice needs a year not loaded"),
     ),
     security(("bearer" = ["admin"]))
 )]

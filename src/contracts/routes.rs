@@ -27,7 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     request_body = NewContract,
     responses(
         (status = 201, body = Contract, description = "The contract."),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`not_in_pool`, `item_not_approved`, `invalid_term`, `term_too_long` (the latest end in `extra`), `validation_failed` (`items` count)"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`not_in_pool`, `item_not_approved`, `invalid_term`, `term_too_long` (the latest end in `extra`), `invalid_length` (`items`)"),
     ),
     security(("bearer" = ["school"]))
 )]
@@ -99,7 +99,7 @@ pub async fn get(
         (status = 201, body = Evaluation, description = "The evaluation."),
         (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such contract of this school"),
         (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`already_evaluated`: the term is evaluated"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed` (`invalid_school_term`, scores 1–5, lengths), `term_not_started`, `term_outside_contract`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "field errors, the first one's code also the problem's `code`: `invalid_school_term`, `out_of_range` (scores 1–5), `invalid_length`; `term_not_started`, `term_outside_contract`"),
     ),
     security(("bearer" = ["school"]))
 )]

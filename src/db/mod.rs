@@ -213,6 +213,34 @@ where
     }
 }
 
+/// Runs `f` in one read-only transaction that sees a single snapshot of the database, so that
+/// several reads agree with each other while writers go on committing. Not inside another
+/// transaction.
+///
+/// - PostgreSQL: `REPEATABLE READ, READ ONLY`: every statement sees the snapshot taken at the
+///   first one (under the default READ COMMITTED each statement takes a new one). A read-only
+///   transaction at this level never fails with a serialisation error.
+/// - SQLite (WAL): a deferred `BEGIN`: the read transaction starts at the first `SELECT` and
+///   keeps reading that version of the database until it ends; writers append to the WAL
+///   meanwhile and neither side waits for the other. (Outside a transaction each statement
+///   is its own read transaction and sees whatever was committed when it started.)
+pub fn read_snapshot<T, E>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    // diesel's transaction: `BEGIN` (deferred on SQLite), then commit or roll back.
+    conn.transaction(|c| {
+        if let DbConn::Postgres(_) = c {
+            // Must be the transaction's first statement.
+            c.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+        }
+        f(c)
+    })
+}
+
 /// Rolls a raw SQLite transaction back if it was neither committed nor rolled back, including
 /// when the closure panics, so the pooled connection never goes back mid-transaction.
 struct RollbackGuard<'a> {

@@ -359,8 +359,9 @@ diesel::table! {
         institution_name -> Text,
         exit_case_id -> Nullable<BigInt>,
         grounds -> Text,
-        starts_on -> Date,
-        ends_on -> Date,
+        decided_on -> Date,
+        last_day -> Date,
+        may_apply_from -> Date,
         created_at -> Timestamp,
     }
 }

@@ -61,7 +61,7 @@ impl ToSchema for FileBytes {}
         (status = 400, body = ProblemBody, content_type = "application/problem+json", description = "`malformed_multipart` or `form_field_too_large` (the `kind` field)"),
         (status = 413, body = ProblemBody, content_type = "application/problem+json", description = "`file_too_large` (more than `UPLOAD_MAX_BYTES`)"),
         (status = 415, body = ProblemBody, content_type = "application/problem+json", description = "`unsupported_file_type`: not a PDF, JPEG or PNG by content"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `unknown_document_kind`, `missing_field` (`kind` or `file`), `document_kind_not_allowed` (schools and reviewers upload `exit_evidence` only); `pdf_encrypted`, `pdf_unreadable`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "field errors, the first one's code also the problem's `code`: `unknown_document_kind`, `missing_field` (`kind` or `file`), `document_kind_not_allowed` (schools and reviewers upload `exit_evidence` only); `pdf_encrypted`, `pdf_unreadable`"),
     ),
     security(("bearer" = ["institution", "school", "reviewer"]))
 )]
@@ -213,7 +213,8 @@ async fn receive(
         match name.as_str() {
             "kind" => {
                 let bytes = read_small(field).await.map_err(|e| (temp_of(&file), e))?;
-                let text = String::from_utf8_lossy(&bytes).to_string();
+                let text = crate::http::input::form_text("kind", bytes)
+                    .map_err(|e| (temp_of(&file), e))?;
                 kind = Some(DocumentKind::parse(&text).ok_or_else(|| {
                     (
                         temp_of(&file),

@@ -59,7 +59,7 @@ pub async fn list(
         (status = 201, body = ExitCase, description = "The institution's open case, with the grounds added."),
         (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such institution"),
         (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`not_in_pool`: exit cases apply to pool members only"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `grounds_missing`, `unknown_document`, lengths; `calendar_year_missing` for the statement deadline"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "field errors, the first one's code also the problem's `code`: `grounds_missing`, `unknown_document`, `invalid_length`; `calendar_year_missing` for the statement deadline"),
     ),
     security(("bearer" = ["reviewer"]))
 )]
@@ -108,7 +108,7 @@ pub async fn get_case(
         (status = 200, body = ExitCase, description = "The case with the statement."),
         (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such case of this institution"),
         (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`statement_window_closed`, `statement_already_filed`, `exit_case_closed`"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `unknown_document`, lengths"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "field errors, the first one's code also the problem's `code`: `unknown_document`, `invalid_length`"),
     ),
     security(("bearer" = ["institution"]))
 )]
@@ -143,7 +143,7 @@ pub async fn statement(
         (status = 200, body = ExitCase, description = "The decided case (with the ban of a removal)."),
         (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such case"),
         (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`statement_window_open`, `exit_case_closed`, `status_changed`"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `reasons` length"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`invalid_length` (`reasons`)"),
     ),
     security(("bearer" = ["reviewer"]))
 )]
@@ -177,7 +177,7 @@ pub async fn decision(
         (status = 200, body = TerminationOutcome, description = "The ended contract and the institution's exit case."),
         (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such contract of this school"),
         (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`contract_not_active`"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `grounds_missing`, `unknown_document`, lengths; `calendar_year_missing` for the statement deadline"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "field errors, the first one's code also the problem's `code`: `grounds_missing`, `unknown_document`, `invalid_length`; `calendar_year_missing` for the statement deadline"),
     ),
     security(("bearer" = ["school"]))
 )]
@@ -212,7 +212,7 @@ pub async fn terminate(
         (status = 200, body = VerificationOutcome, description = "The verdict, and the case a false one opened or joined."),
         (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such institution, or no such record of it"),
         (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`not_in_pool`: a false verdict needs a pool member"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `unknown_document`, lengths; `calendar_year_missing` for the statement deadline"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "field errors, the first one's code also the problem's `code`: `unknown_document`, `invalid_length`; `calendar_year_missing` for the statement deadline"),
     ),
     security(("bearer" = ["reviewer"]))
 )]
@@ -249,7 +249,7 @@ pub async fn verify_inspection(
         (status = 200, body = VerificationOutcome, description = "The verdict, and the case a false one opened or joined."),
         (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such institution, or no such teacher of it"),
         (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`not_in_pool`: a false verdict needs a pool member"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `unknown_document`, lengths; `calendar_year_missing` for the statement deadline"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "field errors, the first one's code also the problem's `code`: `unknown_document`, `invalid_length`; `calendar_year_missing` for the statement deadline"),
     ),
     security(("bearer" = ["reviewer"]))
 )]

@@ -31,7 +31,7 @@ use crate::db::schema::{
 };
 use crate::db::{DbConn, db_time, is_unique_violation};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
-use crate::sanctions::bans::{self, NewBan};
+use crate::sanctions::bans::{self, BanPeriod, NewBan};
 use crate::sanctions::{Ground, GroundRef};
 
 /// Working days an institution has for its statement of defence (notice §五).
@@ -361,18 +361,12 @@ pub struct ExitCase {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub statement_filed_at: Option<UtcTime>,
     pub decision: Option<Decision>,
-    /// The ban recorded by a removal.
-    pub ban: Option<CaseBan>,
+    /// The ban recorded by a removal: decision date, last banned day, first day it may apply.
+    pub ban: Option<BanPeriod>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: UtcTime,
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: UtcTime,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CaseBan {
-    pub starts_on: NaiveDate,
-    pub ends_on: NaiveDate,
 }
 
 #[derive(Debug, Queryable, Selectable)]
@@ -455,14 +449,7 @@ fn view(conn: &mut DbConn, row: CaseRow) -> ApiResult<ExitCase> {
             })
         })
         .collect();
-    let ban: Option<(NaiveDate, NaiveDate)> = crate::db::schema::bans::table
-        .filter(crate::db::schema::bans::exit_case_id.eq(row.id))
-        .select((
-            crate::db::schema::bans::starts_on,
-            crate::db::schema::bans::ends_on,
-        ))
-        .first(conn)
-        .optional()?;
+    let ban = bans::of_exit_case(conn, row.id)?;
     let decision = match status {
         CaseStatus::Open => None,
         s => Some(Decision {
@@ -494,7 +481,7 @@ fn view(conn: &mut DbConn, row: CaseRow) -> ApiResult<ExitCase> {
             .unwrap_or_default(),
         statement_filed_at: row.statement_filed_at.map(Into::into),
         decision,
-        ban: ban.map(|(starts_on, ends_on)| CaseBan { starts_on, ends_on }),
+        ban,
         created_at: row.created_at.into(),
         updated_at: row.updated_at.into(),
     })
@@ -965,7 +952,7 @@ pub struct Removal {
     pub contracts: Vec<(i64, i64)>,
     pub rejected_application_ids: Vec<i64>,
     pub ban_id: i64,
-    pub ban_ends_on: Option<NaiveDate>,
+    pub ban: Option<BanPeriod>,
 }
 
 /// A reviewer decides. `remove` is refused while the statement window is open unless the
@@ -1145,7 +1132,7 @@ fn remove(conn: &mut DbConn, ctx: &Ctx, case: &CaseRow) -> ApiResult<Removal> {
             .filter_map(|c| Ground::parse(c))
             .collect::<Vec<_>>(),
     );
-    let (ban_id, ends_on) = bans::record(
+    let (ban_id, ban) = bans::record(
         conn,
         &NewBan {
             institution_id: inst,
@@ -1153,7 +1140,7 @@ fn remove(conn: &mut DbConn, ctx: &Ctx, case: &CaseRow) -> ApiResult<Removal> {
             institution_name: &name,
             exit_case_id: case.id,
             grounds: &grounds,
-            starts_on: today,
+            decided_on: today,
             now,
         },
     )?;
@@ -1163,11 +1150,11 @@ fn remove(conn: &mut DbConn, ctx: &Ctx, case: &CaseRow) -> ApiResult<Removal> {
         "ban.recorded",
         "ban",
         ban_id,
-        serde_json::json!({ "uscc": uscc, "institution_id": inst, "exit_case_id": case.id, "starts_on": today, "ends_on": ends_on, "grounds": grounds }),
+        serde_json::json!({ "uscc": uscc, "institution_id": inst, "exit_case_id": case.id, "decided_on": ban.decided_on, "last_day": ban.last_day, "may_apply_from": ban.may_apply_from, "grounds": grounds }),
     )?;
     crate::mail::events::removed_and_banned(conn, ctx.now, ban_id)?;
     out.ban_id = ban_id;
-    out.ban_ends_on = Some(ends_on);
+    out.ban = Some(ban);
     Ok(out)
 }
 

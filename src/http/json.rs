@@ -1,5 +1,6 @@
-//! The JSON body extractor: content type, size cap, deserialisation with the path of the
-//! offending field, and `validator` rules — each failure a problem with a stable code.
+//! The JSON body extractor: content type, size cap, no control characters (see
+//! [`crate::http::input`]), deserialisation with the path of the offending field, and
+//! `validator` rules — each failure a problem with a stable code.
 
 use std::future::Future;
 use std::ops::Deref;
@@ -13,6 +14,7 @@ use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
 use crate::error::{ApiError, FieldIssue, Msg};
+use crate::http::input;
 
 /// Maximum JSON body size in bytes, unless the app data says otherwise.
 pub const DEFAULT_JSON_LIMIT: usize = 256 * 1024;
@@ -119,9 +121,17 @@ fn too_large(limit: usize) -> ApiError {
     )
 }
 
-/// Deserialises, naming the failing field: syntax errors are 400 `malformed_json`; a body of
+/// Deserialises, naming the failing field: syntax errors are 400 `malformed_json`; a key or
+/// string holding a control character is 422 `control_character` with its JSON path; a body of
 /// the wrong shape is 422 `invalid_body` with the field's path and what was wrong.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    // Only a body that can hold a control character is parsed twice (once as a plain
+    // document, to walk it); one that is not JSON at all is left to the syntax error below.
+    if input::may_hold_control(body)
+        && let Ok(document) = serde_json::from_slice::<serde_json::Value>(body)
+    {
+        input::check_json(&document)?;
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
@@ -203,10 +213,25 @@ fn join_path(path: &str, field: &str) -> String {
 }
 
 /// Flattens `validator` errors into field issues with JSON paths.
+/// Sorted by field, so the first (whose code becomes the problem's `code`) does not depend on
+/// hash order.
 pub fn validation_issues(errors: &ValidationErrors) -> Vec<FieldIssue> {
     let mut out = Vec::new();
     collect(errors, "", &mut out);
+    out.sort_by(|a, b| a.field.cmp(&b.field));
     out
+}
+
+/// The stable code of a `validator` rule: its built-in rule names (`length`, `range`, …) are
+/// not causes a client can act on, so they are named here.
+fn rule_code(code: &str) -> String {
+    match code {
+        "length" => "invalid_length",
+        "range" => "out_of_range",
+        "email" => "invalid_email",
+        other => other,
+    }
+    .to_owned()
 }
 
 fn collect(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldIssue>) {
@@ -218,7 +243,7 @@ fn collect(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldIssue>) {
                     let (zh, en) = describe(e);
                     out.push(FieldIssue::new(
                         path.clone(),
-                        e.code.to_string(),
+                        rule_code(&e.code),
                         Msg::new(zh, en),
                     ));
                 }

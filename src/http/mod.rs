@@ -1,9 +1,12 @@
 //! HTTP plumbing shared by every capability: the request-id / problem / metrics middleware,
-//! the JSON body extractor, and pagination.
+//! the refusal of control characters in every input channel, the JSON body extractor, and
+//! pagination.
 
+pub mod input;
 pub mod json;
 pub mod middleware;
 pub mod pagination;
+pub mod routes;
 
 pub use json::Json;
 pub use pagination::{Page, PageQuery};

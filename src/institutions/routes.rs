@@ -56,7 +56,7 @@ pub async fn get_profile(
     request_body = ProfileUpdate,
     responses(
         (status = 200, body = Profile, description = "The profile as stored."),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: every field problem at once (e.g. `registration_kind_mismatch`, `authority_level_too_low`, `invalid_mobile`, the identity number's `bad_check_character`, `required`, `too_long`)"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "field errors, the first one's code also the problem's `code`: every field problem at once (e.g. `registration_kind_mismatch`, `authority_level_too_low`, `invalid_mobile`, the identity number's `bad_check_character`, `required`, `too_long`)"),
     ),
     security(("bearer" = ["institution"]))
 )]
@@ -99,7 +99,7 @@ pub async fn list_teachers(
     request_body = TeacherInput,
     responses(
         (status = 201, body = Teacher, description = "The teacher, identity number masked."),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: identity number, `credentials[i].…`, `specialities[i]` (`academic_subject_forbidden`, `unknown_category`), criminal check, `too_many`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "field errors, the first one's code also the problem's `code`: identity number, `credentials[i].…`, `specialities[i]` (`academic_subject_forbidden`, `unknown_category`), criminal check, `too_many`"),
     ),
     security(("bearer" = ["institution"]))
 )]
@@ -153,7 +153,7 @@ pub async fn get_teacher(
     responses(
         (status = 200, body = Teacher, description = "The teacher as stored."),
         (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such teacher on this institution's roster"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: as for a new teacher; `identity.number` may be left out only when the kind is unchanged"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "field errors, the first one's code also the problem's `code`: as for a new teacher; `identity.number` may be left out only when the kind is unchanged"),
     ),
     security(("bearer" = ["institution"]))
 )]
@@ -227,7 +227,7 @@ pub async fn list_inspections(
     responses(
         (status = 201, body = Inspection, description = "The record."),
         (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`inspection_year_exists`"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed` (`year_out_of_range`, `authority` `required` or `too_long`) or `invalid_document` (not one of the institution's `inspection_record` documents)"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "field errors, the first one's code also the problem's `code`: `year_out_of_range`, `required` or `too_long` (`authority`); `invalid_document` (not one of the institution's `inspection_record` documents) (not one of the institution's `inspection_record` documents)"),
     ),
     security(("bearer" = ["institution"]))
 )]
@@ -254,7 +254,7 @@ pub async fn create_inspection(
         (status = 200, body = Inspection, description = "The record as stored."),
         (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such record of this institution"),
         (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`inspection_year_exists`: another record has that year"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed` (`year_out_of_range`, `authority`) or `invalid_document`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "field errors, the first one's code also the problem's `code`: `year_out_of_range`, `required` or `too_long` (`authority`); `invalid_document`"),
     ),
     security(("bearer" = ["institution"]))
 )]

@@ -256,7 +256,7 @@ fn identity(
                 issues.extend(
                     e.field_issues(&number_field)
                         .into_iter()
-                        .map(FieldIssue::from),
+                        .map(|i| FieldIssue::from(i).caused_by("invalid_id_number")),
                 );
             })
             .ok(),
@@ -542,7 +542,7 @@ impl ProfileUpdate {
         {
             issues.push(FieldIssue::new(
                 "contact_email",
-                "email",
+                "invalid_email",
                 Msg::new("邮箱地址格式不正确。", "Not a valid e-mail address."),
             ));
         }

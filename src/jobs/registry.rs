@@ -85,8 +85,12 @@ impl Registry {
         );
         r.register(
             crate::jobs::scheduler::VERIFY_AUDIT,
-            Handler::Transactional(|conn, _, _| {
-                let result = crate::audit::verify(conn)?;
+            // Outside the worker's write transaction: the walk reads its own snapshot (a
+            // read-only transaction cannot run inside a write one) and takes no write lock, so
+            // writers go on while a long chain is checked.
+            Handler::External(|env, _, _| {
+                let mut conn = env.pool.get().map_err(|e| JobError::Retry(e.into()))?;
+                let result = crate::audit::verify(&mut conn)?;
                 if let Some(problem) = &result.first_problem {
                     tracing::error!(?problem, "the audit chain is broken");
                 }

@@ -25,7 +25,7 @@ pub struct JobsQuery {
     params(JobsQuery, PageQuery),
     responses(
         (status = 200, body = Page<JobView>, description = "A page of jobs, newest first."),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `state` is not `pending`, `running`, `done` or `dead`"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`invalid_value`: `state` is not `pending`, `running`, `done` or `dead`"),
     ),
     security(("bearer" = ["admin"]))
 )]

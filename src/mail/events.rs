@@ -461,10 +461,11 @@ pub fn statement_received(conn: &mut DbConn, now: DateTime<Utc>, case_id: i64) -
 
 /// The institution was removed from the pool and banned.
 pub fn removed_and_banned(conn: &mut DbConn, now: DateTime<Utc>, ban_id: i64) -> ApiResult<()> {
-    let (institution_id, name, grounds, starts_on, ends_on): (
+    let (institution_id, name, grounds, decided_on, last_day, may_apply_from): (
         i64,
         String,
         String,
+        NaiveDate,
         NaiveDate,
         NaiveDate,
     ) = bans::table
@@ -473,8 +474,9 @@ pub fn removed_and_banned(conn: &mut DbConn, now: DateTime<Utc>, ban_id: i64) ->
             bans::institution_id,
             bans::institution_name,
             bans::grounds,
-            bans::starts_on,
-            bans::ends_on,
+            bans::decided_on,
+            bans::last_day,
+            bans::may_apply_from,
         ))
         .first(conn)?;
     to_institution(
@@ -484,7 +486,8 @@ pub fn removed_and_banned(conn: &mut DbConn, now: DateTime<Utc>, ban_id: i64) ->
         Template::RemovedAndBanned,
         json!({"institution_name": name,
                "grounds": list_or_text(&grounds).iter().map(|g| ground_label(g)).collect::<Vec<_>>(),
-               "ban_starts_on": starts_on.to_string(), "ban_ends_on": ends_on.to_string()}),
+               "decided_on": decided_on.to_string(), "last_day": last_day.to_string(),
+               "may_apply_from": may_apply_from.to_string()}),
         format!("ban:{ban_id}"),
     )?;
     Ok(())

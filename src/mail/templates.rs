@@ -22,7 +22,7 @@
 //! | `admitted` | institution | `institution_name`, `items`, `valid_from`, `valid_until` |
 //! | `exit_case_opened` | institution | `institution_name`, `case_id`, `grounds`, `statement_due` |
 //! | `statement_received` | reviewers | `institution_name`, `case_id`, `filed_on` |
-//! | `removed_and_banned` | institution | `institution_name`, `grounds`, `ban_starts_on`, `ban_ends_on` |
+//! | `removed_and_banned` | institution | `institution_name`, `grounds`, `decided_on`, `last_day` (the last banned day), `may_apply_from` |
 //! | `contract_created` | school, institution | `school_name`, `institution_name`, `contract_id`, `items`, `starts_on`, `ends_on` |
 //! | `contract_ended` | school, institution | `school_name`, `institution_name`, `contract_id`, `ended_on`, `reason` |
 //! | `reviewer_new_work` | reviewers | `work` (`submission`, `objection`, `exit_case`), `institution_name`, `reference_id` |
@@ -205,7 +205,7 @@ mod tests {
                 "filed_on": "2026-10-09"}),
             Template::RemovedAndBanned => {
                 json!({"institution_name": inst, "grounds": ["分包或转包"],
-                "ban_starts_on": "2026-10-20", "ban_ends_on": "2029-10-20"})
+                "decided_on": "2026-10-20", "last_day": "2029-10-20", "may_apply_from": "2029-10-21"})
             }
             Template::ContractCreated => {
                 json!({"school_name": "测试小学", "institution_name": inst,

@@ -21,7 +21,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     responses(
         (status = 201, body = Notice, description = "The notice, its window computed from the calendar."),
         (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`status_changed`: an application changed meanwhile"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `publication_backdated`, `duplicate_application`, `unknown_application`, `application_not_approved`, `mixed_rounds`, lengths; `calendar_year_missing` for the window"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "field errors, the first one's code also the problem's `code`: `publication_backdated`, `duplicate_application`, `unknown_application`, `application_not_approved`, `mixed_rounds`, `invalid_length`; `calendar_year_missing` for the window"),
     ),
     security(("bearer" = ["reviewer"]))
 )]

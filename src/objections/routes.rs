@@ -56,7 +56,7 @@ pub struct ObjectionForm {
         (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`notice_closed`: the window is over (or not yet open)"),
         (status = 413, body = ProblemBody, content_type = "application/problem+json", description = "`file_too_large` (the evidence)"),
         (status = 415, body = ProblemBody, content_type = "application/problem+json", description = "`unsupported_file_type`: the evidence is not a PDF, JPEG or PNG"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `name_required`, `invalid_mobile`, `grounds_too_short`, `application_not_in_notice`, e-mail, lengths, a form's `application_id` not a number; `pdf_encrypted`, `pdf_unreadable` (the evidence)"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "field errors, the first one's code also the problem's `code`: `name_required`, `invalid_mobile`, `grounds_too_short`, `application_not_in_notice`, `invalid_email`, `invalid_length`, `invalid_value` (a form's `application_id` not a number); `pdf_encrypted`, `pdf_unreadable` (the evidence)"),
         (status = 429, body = ProblemBody, content_type = "application/problem+json", description = "`rate_limited`: more than `OBJECTION_RATE_LIMIT` objections from this address in an hour",
             headers(("Retry-After" = u64, description = "Seconds until another objection is accepted."))),
     )
@@ -234,7 +234,7 @@ mod form {
                 }
                 continue;
             }
-            let text = read_text(field).await?;
+            let text = read_text(&name, field).await?;
             let value = match name.as_str() {
                 "application_id" => match text.trim().parse::<i64>() {
                     Ok(n) => serde_json::Value::from(n),
@@ -255,7 +255,8 @@ mod form {
         crate::http::json::parse_json(serde_json::Value::Object(fields).to_string().as_bytes())
     }
 
-    async fn read_text(mut field: actix_multipart::Field) -> ApiResult<String> {
+    /// A text part: UTF-8 without control characters (the rule of every input channel).
+    async fn read_text(name: &str, mut field: actix_multipart::Field) -> ApiResult<String> {
         let mut out = Vec::new();
         while let Some(chunk) = field.try_next().await.map_err(|e| multipart_error(&e))? {
             out.extend_from_slice(&chunk);
@@ -267,13 +268,7 @@ mod form {
                 ));
             }
         }
-        String::from_utf8(out).map_err(|_| {
-            ApiError::bad_request(
-                "invalid_utf8",
-                "表单字段须为 UTF-8 文本。",
-                "Form fields must be UTF-8 text.",
-            )
-        })
+        crate::http::input::form_text(name, out)
     }
 }
 
@@ -310,7 +305,7 @@ pub async fn list(
         (status = 200, body = Resolved, description = "The objection and what it did to the application."),
         (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such objection"),
         (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`objection_resolved` (already resolved) or `status_changed`"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `reasons_required`, lengths"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "field errors, the first one's code also the problem's `code`: `reasons_required`, `invalid_length`"),
     ),
     security(("bearer" = ["reviewer"]))
 )]

@@ -39,7 +39,7 @@ pub struct Readiness {
     operation_id = "get_readiness",
     responses(
         (status = 200, body = Readiness, description = "Ready: the database answers and every migration is applied."),
-        (status = 503, body = ProblemBody, content_type = "application/problem+json", description = "Not ready: the database does not answer or a migration is missing"),
+        (status = 503, body = Readiness, description = "Not ready: the database does not answer or a migration is missing (the same report, not a problem)."),
     )
 )]
 #[get("/readyz")]
@@ -65,21 +65,53 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// Prometheus metrics (text exposition format).
+/// Prometheus metrics (text exposition format), for operators only: the scraper sends
+/// `Authorization: Bearer <METRICS_TOKEN>`; without that setting the endpoint is not served.
 #[utoipa::path(
     tag = "ops",
     operation_id = "get_metrics",
-    responses((status = 200, description = "Prometheus text exposition format (version 0.0.4).", body = String, content_type = "text/plain"))
+    responses(
+        (status = 200, description = "Prometheus text exposition format (version 0.0.4).", body = String, content_type = "text/plain"),
+        (status = 401, description = "`metrics_token_required`: no or a wrong operator token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: `METRICS_TOKEN` is not set, so the endpoint is not served", body = ProblemBody, content_type = "application/problem+json"),
+    ),
+    security(("metrics_token" = []))
 )]
 #[get("/metrics")]
 pub async fn metrics(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     metrics: web::Data<Metrics>,
 ) -> ApiResult<HttpResponse> {
+    let Some(expected) = state.settings.metrics_token.as_deref() else {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::NOT_FOUND,
+            "not_found",
+            crate::error::Msg::new("请求的地址不存在。", "No such resource."),
+        ));
+    };
+    let presented = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !constant_time_eq(presented.as_bytes(), expected.as_bytes()) {
+        return Err(ApiError::unauthenticated(
+            "metrics_token_required",
+            "指标接口仅供运维使用，请提供正确的运维令牌。",
+            "Metrics are for operators: send the operator token.",
+        ));
+    }
     let counts = state.run(|conn| Ok(crate::jobs::counts(conn)?)).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(metrics.render(&counts)))
+}
+
+/// Compares two secrets in time independent of where they differ (the lengths may leak).
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[derive(Debug, Deserialize, ToSchema, Validate)]

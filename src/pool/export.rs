@@ -1,5 +1,22 @@
 //! The pool exports: CSV that Excel opens correctly (UTF-8 with a byte-order mark, a header
 //! row, RFC 4180 quoting, CRLF line ends) and the same rows as JSON.
+//!
+//! The CSV is public and opened in spreadsheets, so two rules protect its cells:
+//! - **No formulas** (OWASP CSV injection, ASVS 5.0 V1.2.10): a cell starting with `=`, `+`, `-`,
+//!   `@`, tab or CR gets a leading apostrophe ([`neutralise`]), so an institution's address
+//!   `=HYPERLINK(…)` is shown as text, not run. Every cell goes through it; no column holds a
+//!   legitimately negative number (ids, counts, scores 1–5, dates), so a leading `-` is always
+//!   neutralised.
+//! - **Codes stay text** ([`as_text`]): the credit code and the telephone column end with a
+//!   tab. Without it a spreadsheet reads `914501007083294563` as the number 9.14501007083295E+17
+//!   (the last digits lost: 15 significant digits), `91450100000000E123` as 9.1E+136, and
+//!   drops the leading 0 of a landline. The tab is trailing, so the cell does not start with a
+//!   formula trigger. Why not the alternatives: `="…"` is itself a formula (shown literally
+//!   when LibreOffice's "Evaluate formulas" is off, and it defeats the rule above); a leading
+//!   apostrophe stays visible (LibreOffice shows it); a leading tab is one of the OWASP
+//!   formula triggers. The README (CSV export) has what was checked, and how.
+
+use std::borrow::Cow;
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -46,8 +63,44 @@ pub fn field(value: &str) -> String {
     }
 }
 
-fn row(out: &mut String, values: &[&str]) {
-    let line: Vec<String> = values.iter().map(|v| field(v)).collect();
+/// The characters that make a spreadsheet read a cell as a formula (OWASP: CSV injection).
+const FORMULA_TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A cell that cannot be a formula: one starting with a trigger gets a leading apostrophe.
+pub fn neutralise(value: &str) -> Cow<'_, str> {
+    if value.starts_with(FORMULA_TRIGGERS) {
+        Cow::Owned(format!("'{value}"))
+    } else {
+        Cow::Borrowed(value)
+    }
+}
+
+/// A code that spreadsheets must keep as text (credit code, telephone): a non-empty value gets
+/// a trailing tab, which keeps Excel, WPS and LibreOffice from reading it as a number.
+pub fn as_text(value: &str) -> Cow<'_, str> {
+    if value.is_empty() {
+        Cow::Borrowed(value)
+    } else {
+        Cow::Owned(format!("{value}\t"))
+    }
+}
+
+/// The columns of [`HEADER`] kept as text: 统一社会信用代码 and 联系电话.
+const TEXT_COLUMNS: [usize; 2] = [2, 7];
+
+fn row(out: &mut String, values: &[&str], text_columns: &[usize]) {
+    let line: Vec<String> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let safe = neutralise(v);
+            if text_columns.contains(&i) {
+                field(&as_text(&safe))
+            } else {
+                field(&safe)
+            }
+        })
+        .collect();
     out.push_str(&line.join(","));
     out.push_str("\r\n");
 }
@@ -56,7 +109,7 @@ fn row(out: &mut String, values: &[&str]) {
 pub fn csv(entries: &[PoolEntry]) -> String {
     let mut out = String::with_capacity(256 * (entries.len() + 1));
     out.push_str(BOM);
-    row(&mut out, &HEADER);
+    row(&mut out, &HEADER, &[]);
     for e in entries {
         let codes: Vec<&str> = e.items.iter().map(|i| i.code.as_str()).collect();
         let names: Vec<&str> = e
@@ -89,6 +142,7 @@ pub fn csv(entries: &[PoolEntry]) -> String {
                 &contracts,
                 &standing,
             ],
+            &TEXT_COLUMNS,
         );
     }
     out
@@ -106,5 +160,32 @@ mod tests {
         assert_eq!(field("two\nlines"), "\"two\nlines\"");
         assert_eq!(field(" padded"), "\" padded\"");
         assert_eq!(field(""), "");
+    }
+
+    #[test]
+    fn formula_triggers_get_an_apostrophe_and_nothing_else_changes() {
+        for hostile in [
+            "=HYPERLINK(\"http://x\")",
+            "+1",
+            "-1+2",
+            "@SUM(A1)",
+            "\t=1",
+            "\r=1",
+        ] {
+            assert_eq!(neutralise(hostile), format!("'{hostile}"));
+        }
+        for plain in ["南宁市青秀区", "'quoted", " =1", "4.25", "1-2", ""] {
+            assert_eq!(neutralise(plain), plain);
+        }
+    }
+
+    #[test]
+    fn codes_end_with_a_tab_and_the_cell_is_quoted() {
+        assert_eq!(as_text("914501007083294563"), "914501007083294563\t");
+        assert_eq!(as_text(""), "");
+        assert_eq!(
+            field(&as_text("914501007083294563")),
+            "\"914501007083294563\t\""
+        );
     }
 }

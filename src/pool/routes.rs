@@ -51,7 +51,7 @@ fn viewer(state: &AppState, staff: bool) -> Viewer {
     responses(
         (status = 200, body = Page<PoolEntry>, description = "A page of entries."),
         (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`forbidden`: `flagged` without a reviewer's or admin's token"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`unknown_category`, `academic_subject_forbidden`, `validation_failed` (`q` too long)"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`unknown_category`, `academic_subject_forbidden`, `too_long` (`q`)"),
     ),
     security((), ("bearer" = ["reviewer", "admin"]))
 )]
@@ -156,7 +156,7 @@ async fn all_entries(
     responses(
         (status = 200, content_type = "text/csv", body = String, description = "UTF-8 CSV with a byte-order mark and a header row, as an attachment."),
         (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`forbidden`: `flagged` without a reviewer's or admin's token"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`unknown_category`, `academic_subject_forbidden`, `validation_failed` (`q` too long)"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`unknown_category`, `academic_subject_forbidden`, `too_long` (`q`)"),
     ),
     security((), ("bearer" = ["reviewer", "admin"]))
 )]
@@ -184,7 +184,7 @@ pub async fn export_csv(
     responses(
         (status = 200, body = PoolExport, description = "Every matching entry, as an attachment."),
         (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`forbidden`: `flagged` without a reviewer's or admin's token"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`unknown_category`, `academic_subject_forbidden`, `validation_failed` (`q` too long)"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`unknown_category`, `academic_subject_forbidden`, `too_long` (`q`)"),
     ),
     security((), ("bearer" = ["reviewer", "admin"]))
 )]
@@ -322,8 +322,9 @@ pub struct StatusQuery {
     pub uscc: String,
 }
 
-/// Look up a USCC: `in_pool` (items and validity), `banned` (until when, on which grounds) or
-/// `not_listed`; a malformed code is refused with every reason it is invalid.
+/// Look up a USCC: `in_pool` (items and validity), `banned` (decision date, last banned day,
+/// first day it may apply again, grounds) or `not_listed`; a malformed code is refused with
+/// every reason it is invalid.
 #[utoipa::path(
     tag = "pool",
     operation_id = "get_institution_status",

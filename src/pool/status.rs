@@ -24,13 +24,17 @@ pub enum InstitutionStatus {
         valid_from: NaiveDate,
         valid_until: NaiveDate,
     },
-    /// Under a ban after a removal (N§五): it may not apply before `until`.
+    /// Under a ban after a removal (N§五), from `decided_on` through `last_day`; it may
+    /// register and apply again from `may_apply_from`.
     Banned {
         name: String,
-        /// First day of the ban.
-        since: NaiveDate,
-        /// The first day the institution may act (apply) again; the ban covers the days before.
-        until: NaiveDate,
+        /// The removal decision date: banned from this day on.
+        decided_on: NaiveDate,
+        /// The last banned day (Civil Code arts. 201–202: the corresponding day 36 months after
+        /// the decision date, or that month's last day).
+        last_day: NaiveDate,
+        /// The first day it may register and apply again (the day after `last_day`).
+        may_apply_from: NaiveDate,
         /// Exit grounds (`false_credentials`, `subcontracting`, …).
         grounds: Vec<String>,
     },
@@ -60,8 +64,9 @@ pub fn lookup(conn: &mut DbConn, input: &str, today: NaiveDate) -> ApiResult<Ins
     if let Some(ban) = crate::sanctions::bans::active_ban(conn, code, today)? {
         return Ok(InstitutionStatus::Banned {
             name: ban.institution_name,
-            since: ban.starts_on,
-            until: ban.ends_on,
+            decided_on: ban.period.decided_on,
+            last_day: ban.period.last_day,
+            may_apply_from: ban.period.may_apply_from,
             grounds: ban.grounds.iter().map(|g| g.as_str().to_owned()).collect(),
         });
     }

@@ -3,7 +3,12 @@
 //! deadline in working days — and the dossier a reviewer reads before deciding.
 //!
 //! Every decision is a compare-and-set transition of the application's state machine, so of
-//! two reviewers deciding at once one wins and the other gets 409 `status_changed`.
+//! two reviewers deciding at once one wins and the other gets 409 `status_changed` (DESIGN
+//! §1.4) — whether it read the application before the winner committed (PostgreSQL: its
+//! compare-and-set changes no row) or after (SQLite serialises the two write transactions, so
+//! it finds the application already decided). A decision on an application that is no longer
+//! awaiting one (decided, withdrawn, in notice, …) is the same `status_changed`; a draft that
+//! was never submitted is `invalid_transition`.
 //!
 //! Return deadline convention: the deadline is the Nth working day *after* the decision date
 //! (Beijing), i.e. the count starts on the next day; the institution may resubmit until
@@ -286,15 +291,18 @@ pub fn decide(
     let app = app_facts(conn, id)?;
     // A reviewer decides only submitted applications (a rejection of an approved or noticed
     // one goes through objections or exit cases, not here).
-    if app.status != Status::Submitted {
-        return Err(ApiError::conflict(
-            "invalid_transition",
-            format!("当前状态（{}）不允许审核决定。", app.status.as_str()),
-            format!(
-                "A decision is not possible while the application is {}.",
-                app.status.as_str()
-            ),
-        ));
+    match app.status {
+        Status::Submitted => {}
+        Status::Draft => {
+            return Err(ApiError::conflict(
+                "invalid_transition",
+                "草稿尚未提交，不能作出审核决定。",
+                "The application is a draft that was never submitted; there is nothing to decide.",
+            ));
+        }
+        // It left `submitted` since the reviewer opened it: another reviewer decided first, or
+        // the institution withdrew it. The loser of a race lands here on SQLite.
+        other => return Err(decided_meanwhile(other)),
     }
     let now = db_time(ctx.now);
     let (event, approved, reasons, deadline) = match req.decision {
@@ -317,7 +325,14 @@ pub fn decide(
             (Event::Return, None, reasons, Some(deadline))
         }
     };
-    let to = applications_service::transition(conn, id, app.status, event, now)?;
+    let to = match applications_service::transition(conn, id, app.status, event, now) {
+        // Read before the winner committed (PostgreSQL): the compare-and-set changed nothing.
+        // This statement sees the committed winner, so the loser hears where it stands.
+        Err(e) if e.code() == "status_changed" => {
+            return Err(decided_meanwhile(app_facts(conn, id)?.status));
+        }
+        result => result?,
+    };
     let approved_json = approved
         .as_ref()
         .map(|a| serde_json::to_string(a).unwrap_or_default());
@@ -373,6 +388,23 @@ pub fn decide(
     )?;
     crate::mail::events::application_decided(conn, ctx.now, decision_id)?;
     applications_service::get(conn, reviewer, id)
+}
+
+/// 409 `status_changed`: the application is no longer awaiting a decision (its current status
+/// in `extra.status`).
+fn decided_meanwhile(now: Status) -> ApiError {
+    ApiError::conflict(
+        "status_changed",
+        format!(
+            "该申报已不在待审核状态（当前：{}），可能已由其他审核员作出决定，请刷新后查看。",
+            now.as_str()
+        ),
+        format!(
+            "The application is no longer awaiting a decision (now {}): another reviewer may have decided first; reload it.",
+            now.as_str()
+        ),
+    )
+    .with_extra(serde_json::json!({ "status": now.as_str() }))
 }
 
 /// The job: rejects a returned application whose correction deadline passed unresubmitted.

@@ -14,8 +14,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Decide a submitted application: approve (some of the proposed items), reject, or return
-/// for correction with a deadline in working days. 409 `status_changed` when another reviewer
-/// decided first.
+/// for correction with a deadline in working days. 409 `status_changed` when the application
+/// is no longer awaiting a decision — another reviewer decided first (of two deciding at once
+/// exactly one wins) or it was withdrawn; 409 `invalid_transition` for a draft never submitted.
 #[utoipa::path(
     tag = "review",
     operation_id = "decide_application",
@@ -25,7 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         (status = 200, body = Application, description = "The application after the decision."),
         (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such application"),
         (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`invalid_transition` (not submitted) or `status_changed` (another reviewer decided first)"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `approved_items_required`, `item_not_proposed`, `duplicate_item`, `reasons_required`, `deadline_working_days` out of 1–60; `calendar_year_missing` for a return's deadline"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "field errors, the first one's code also the problem's `code`: `approved_items_required`, `item_not_proposed`, `duplicate_item`, `reasons_required`, `out_of_range` (`deadline_working_days`, 1–60), `invalid_length`; `calendar_year_missing` for a return's deadline"),
     ),
     security(("bearer" = ["reviewer"]))
 )]

@@ -41,6 +41,22 @@ struct Row {
     pool_valid_until: NaiveDate,
 }
 
+impl Round {
+    /// 409 `round_closed` unless the round accepts applications now, with the window in
+    /// `extra` (`opens_at`, `closes_at`). Draft creation and submission answer alike.
+    pub fn ensure_open(&self) -> ApiResult<()> {
+        if self.open_now {
+            return Ok(());
+        }
+        Err(ApiError::conflict(
+            "round_closed",
+            format!("该遴选批次（{}）当前不在申报时间内。", self.name),
+            format!("The round ({}) is not open for applications.", self.name),
+        )
+        .with_extra(serde_json::json!({ "opens_at": self.opens_at, "closes_at": self.closes_at })))
+    }
+}
+
 impl Row {
     fn into_round(self, now: DateTime<Utc>) -> Round {
         let (opens, closes) = (self.opens_at.and_utc(), self.closes_at.and_utc());

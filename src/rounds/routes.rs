@@ -15,7 +15,7 @@ use crate::rounds::{self, NewRound, Round};
     request_body = NewRound,
     responses(
         (status = 201, body = Round, description = "The round."),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`validation_failed`: `window_reversed`, `validity_reversed`, name length"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "field errors, the first one's code also the problem's `code`: `window_reversed`, `validity_reversed`, `invalid_length` (`name`)"),
     ),
     security(("bearer" = ["admin"]))
 )]

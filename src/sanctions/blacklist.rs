@@ -187,6 +187,20 @@ pub fn parse(bytes: &[u8], source: &str) -> Result<Vec<Row>, Vec<LineIssue>> {
         }
         let f: Vec<&str> = fields.iter().map(|s| s.trim()).collect();
         let before = issues.len();
+        // The rule of every input channel: no control characters (lines only in `reason`).
+        for (value, col) in fields.iter().zip(COLUMNS) {
+            let multiline = crate::http::input::is_multiline(col);
+            if let Some((position, c)) = crate::http::input::find(value, multiline) {
+                let refused = crate::http::input::issue(col, position, c);
+                issues.push(issue(
+                    line,
+                    col,
+                    "control_character",
+                    refused.message.zh.into_owned(),
+                    refused.message.en.into_owned(),
+                ));
+            }
+        }
         for (i, col) in COLUMNS.iter().enumerate() {
             if f[i].is_empty() {
                 issues.push(issue(
@@ -482,6 +496,22 @@ mod tests {
                 "{line} {field} {code}: {got:?}"
             );
         }
+    }
+
+    #[test]
+    fn control_characters_are_refused_and_only_the_reason_may_span_lines() {
+        let text = format!(
+            "uscc,name,source,listed_on,reason\r\n\
+             {GOOD},\"某\u{0}机构\",市场监管,2026-05-01,\"第一行\n第二行\"\r\n"
+        );
+        assert_eq!(
+            codes(&text),
+            vec![(2, "name".to_owned(), "control_character".to_owned())]
+        );
+        let fine = format!(
+            "uscc,name,source,listed_on,reason\r\n{GOOD},某机构,市场监管,2026-05-01,\"第一行\n第二行\"\r\n"
+        );
+        assert!(codes(&fine).is_empty(), "{:?}", codes(&fine));
     }
 
     #[test]

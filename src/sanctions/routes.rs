@@ -21,7 +21,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Bans, active and past (public; no personal data): institution, credit code, grounds, the
-/// start date and the first day it no longer applies.
+/// decision date, the last banned day and the first day it may apply again.
 #[utoipa::path(
     tag = "sanctions",
     operation_id = "list_bans",
@@ -70,7 +70,7 @@ pub struct ImportQuery {
     responses(
         (status = 200, body = ImportOutcome, description = "The list imported, and the exit cases it opened."),
         (status = 415, body = ProblemBody, content_type = "application/problem+json", description = "`unsupported_media_type`: neither `text/csv` nor `application/octet-stream`"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`blacklist_malformed` (every problem by line and field) or `validation_failed` (`invalid_source`)"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`blacklist_malformed` (every problem by line and field) or `invalid_source`"),
     ),
     security(("bearer" = ["reviewer"]))
 )]

@@ -133,8 +133,12 @@ impl TestApp {
         tokio::spawn(app.into_server());
         TestApp {
             base: format!("http://127.0.0.1:{port}"),
+            // Like a browser: `Accept-Encoding: gzip, br, deflate`, bodies decoded.
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                .gzip(true)
+                .brotli(true)
+                .deflate(true)
                 .build()
                 .unwrap(),
             state,
