@@ -204,7 +204,7 @@ async fn profile_validation_reports_every_field_error_at_once() {
         found,
         [
             "authority_level:authority_level_too_low",
-            "contact_email:email",
+            "contact_email:invalid_email",
             "contact_mobile:invalid_mobile",
             "district:required",
             "legal_rep_id.number:bad_check_character",
