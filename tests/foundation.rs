@@ -1120,3 +1120,26 @@ async fn sign_in_answers_are_never_stored_and_401_names_the_scheme() {
     );
     assert_eq!(res.headers()["cache-control"], "no-store");
 }
+
+/// A caller whose role may not use an endpoint learns that, not what was wrong with its body.
+#[tokio::test]
+async fn the_wrong_role_is_refused_before_the_body_is_judged() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .as_role(Role::School, Method::POST, "/api/v1/applications")
+        .await
+        .header("content-type", "application/json")
+        .body("{\"round_id\": \"not a number\"")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    let res = app
+        .post("/api/v1/applications")
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+}

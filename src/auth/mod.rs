@@ -201,6 +201,13 @@ impl<R: Roles + 'static> FromRequest for Authed<R> {
                     "The token is not valid.",
                 ),
             })?;
+            // The role the token was issued for decides at once, before any await: actix polls a
+            // handler's extractors together, and a wrong role must be refused (403) before a
+            // malformed body is reported (422) to a caller who may not use the endpoint at all.
+            // Roles never change, and the account's stored role is checked again below.
+            if !R::ALLOWED.contains(&claims.role) {
+                return Err(ApiError::forbidden());
+            }
             let user_id: i64 = claims.sub.parse().map_err(|_| {
                 ApiError::unauthenticated("invalid_token", "令牌无效。", "The token is not valid.")
             })?;
