@@ -41,6 +41,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use secrecy::SecretString;
 
 use crate::db::DatabaseUrl;
 
@@ -64,7 +65,7 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub database_url: DatabaseUrl,
     /// `None` means: generate one and keep it in the data directory (development only).
-    pub jwt_secret: Option<String>,
+    pub jwt_secret: Option<SecretString>,
     pub jwt_ttl_minutes: i64,
     pub test_clock: bool,
     pub log_format: LogFormat,
@@ -90,7 +91,7 @@ pub struct Settings {
     /// Lifetime of a cached public pool search page, at most 1000 ms.
     pub pool_cache_ttl_ms: u64,
     /// The bearer token operators' scrapers send to `/metrics`; `None`: not served.
-    pub metrics_token: Option<String>,
+    pub metrics_token: Option<SecretString>,
 }
 
 /// Flags from the command line that take precedence over the environment.
@@ -180,7 +181,7 @@ impl Settings {
             bind,
             data_dir,
             database_url,
-            jwt_secret,
+            jwt_secret: jwt_secret.map(SecretString::from),
             jwt_ttl_minutes: i64::try_from(number("JWT_TTL_MINUTES", 480)?.clamp(1, 60 * 24 * 30))?,
             test_clock,
             log_format,
@@ -227,7 +228,7 @@ impl Settings {
                     .context("STANDING_FLAG_THRESHOLD must be a number from 1 to 5")?,
             },
             pool_cache_ttl_ms: number("POOL_CACHE_TTL_MS", 1000)?.min(1000),
-            metrics_token,
+            metrics_token: metrics_token.map(SecretString::from),
         })
     }
 
@@ -257,6 +258,22 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         Settings::from_lookup(|k| map.get(k).cloned(), &Overrides::default())
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let jwt = "a-signing-secret-of-more-than-32-bytes!";
+        let token = "operator-scrape-token-0123456789";
+        let s = settings(&[
+            ("JWT_SECRET", jwt),
+            ("METRICS_TOKEN", token),
+            ("SMTP_URL", "smtp://user:smtp-pass-word@mail.example.cn:587"),
+        ])
+        .unwrap();
+        let shown = format!("{s:?}");
+        for secret in [jwt, token, "smtp-pass-word"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
     }
 
     #[test]

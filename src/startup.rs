@@ -9,6 +9,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
+use secrecy::ExposeSecret;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::app::AppState;
@@ -122,7 +123,13 @@ pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
         }
     }
     crate::mail::log_transport(&settings);
-    let secret = load_or_create_secret(settings.jwt_secret.as_deref(), &settings.data_dir)?;
+    let secret = load_or_create_secret(
+        settings
+            .jwt_secret
+            .as_ref()
+            .map(ExposeSecret::expose_secret),
+        &settings.data_dir,
+    )?;
     let jwt = Arc::new(JwtKeys::new(&secret, settings.jwt_ttl_minutes));
     let pdf = match &settings.pdf_program {
         Some(program) => PdfExtractor::with_program(program, settings.pdf_limits.clone()),

@@ -83,7 +83,12 @@ pub async fn metrics(
     state: web::Data<AppState>,
     metrics: web::Data<Metrics>,
 ) -> ApiResult<HttpResponse> {
-    let Some(expected) = state.settings.metrics_token.as_deref() else {
+    let Some(expected) = state
+        .settings
+        .metrics_token
+        .as_ref()
+        .map(secrecy::ExposeSecret::expose_secret)
+    else {
         return Err(ApiError::new(
             actix_web::http::StatusCode::NOT_FOUND,
             "not_found",
