@@ -1,5 +1,5 @@
 //! The OpenAPI document (`GET /api/v1/openapi.json`, Swagger UI at `/docs`).
-//! Every endpoint is listed here; `tests/openapi.rs` snapshots the whole document.
+//! Every endpoint is listed here; `tests/it/openapi.rs` snapshots the whole document.
 //!
 //! Who writes which response:
 //! - each handler's `#[utoipa::path]` documents its success response and the statuses its
@@ -444,7 +444,7 @@ mod tests {
     //! list but keeps the duplicates, so a name that arrives with two different schemas is two
     //! Rust types behind one component. (Two types whose schemas are identical, description
     //! included, would pass: they describe one contract.) Query parameters refer to components
-    //! by name only and contribute no schema; `tests/openapi.rs` checks that every such name
+    //! by name only and contribute no schema; `tests/it/openapi.rs` checks that every such name
     //! resolves, so a parameter type must also be a component reached from a body.
 
     use std::collections::BTreeMap;

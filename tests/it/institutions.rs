@@ -3,9 +3,7 @@
 //! reveal.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{TestApp, assert_problem};
+use crate::common::{TestApp, assert_problem};
 use provider_registry::auth::Role;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};

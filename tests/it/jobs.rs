@@ -2,8 +2,6 @@
 //! pool (as separate service instances would have), never run a job twice.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -39,11 +37,11 @@ fn counting_registry() -> Arc<Registry> {
 }
 
 fn settings(dir: &std::path::Path) -> Arc<provider_registry::config::Settings> {
-    Arc::new(common::test_settings(dir, "sqlite://unused.db", &[]))
+    Arc::new(crate::common::test_settings(dir, "sqlite://unused.db", &[]))
 }
 
 fn setup(dir: &std::path::Path) -> (DatabaseUrl, db::Pool) {
-    let url = DatabaseUrl::parse(&common::fresh_database_url(dir)).unwrap();
+    let url = DatabaseUrl::parse(&crate::common::fresh_database_url(dir)).unwrap();
     let pool = db::build_pool(&url, 2).unwrap();
     db::run_migrations(&mut pool.get().unwrap()).unwrap();
     (url, pool)
@@ -111,7 +109,7 @@ fn two_workers_run_each_of_200_jobs_exactly_once() {
         .distinct()
         .load(&mut conn)
         .unwrap();
-    if common::is_postgres() {
+    if crate::common::is_postgres() {
         assert_eq!(workers.len(), 2, "both workers took part: {workers:?}");
     }
     assert!(audit::verify(&mut conn).unwrap().ok);

@@ -3,10 +3,8 @@
 //! three evaluations and flagged to reviewers, and the daily job that ends contracts.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::flow::{self, Applicant};
-use common::{PASSWORD, TestApp, assert_problem};
+use crate::common::flow::{self, Applicant};
+use crate::common::{PASSWORD, TestApp, assert_problem};
 use provider_registry::auth::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};

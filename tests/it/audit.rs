@@ -3,12 +3,10 @@
 //! deleted tail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use common::TestApp;
+use crate::common::TestApp;
 use provider_registry::auth::Role;
 use provider_registry::jobs::registry::{Handler, JobEnv, JobInfo};
 use reqwest::StatusCode;

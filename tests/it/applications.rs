@@ -2,9 +2,7 @@
 //! warnings for the reviewer), withdrawal, isolation between institutions, lists and history.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{TestApp, assert_problem, fixture};
+use crate::common::{TestApp, assert_problem, fixture};
 use provider_registry::auth::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -17,7 +15,9 @@ const USCC: &str = "52450100MJ9000002T";
 async fn complete_institution(app: &TestApp) -> String {
     app.register_institution("centre@example.cn", NAME, USCC)
         .await;
-    let token = app.login("centre@example.cn", common::PASSWORD).await;
+    let token = app
+        .login("centre@example.cn", crate::common::PASSWORD)
+        .await;
     let profile = json!({
         "registration_kind": "private_non_enterprise_certificate",
         "registration_number": "民证字第450100001号",
@@ -460,7 +460,7 @@ async fn another_institution_gets_404_on_every_read_and_write() {
         .unwrap();
     app.register_institution("other@example.cn", "另一机构", USCC)
         .await;
-    let other = app.login("other@example.cn", common::PASSWORD).await;
+    let other = app.login("other@example.cn", crate::common::PASSWORD).await;
     for (method, path) in [
         (Method::GET, format!("/api/v1/applications/{id}")),
         (Method::GET, format!("/api/v1/applications/{id}/history")),
@@ -592,8 +592,8 @@ async fn institutions_set_up_through_the_api_submit_independently() {
     let app = TestApp::spawn().await;
     app.set_clock("2026-03-02T10:00:00+08:00").await;
     let round = app.open_round().await;
-    let (first, a) = common::flow::submitted(&app, 1, round, &["sports.basketball"]).await;
-    let (second, b) = common::flow::submitted(&app, 2, round, &["arts.calligraphy"]).await;
+    let (first, a) = crate::common::flow::submitted(&app, 1, round, &["sports.basketball"]).await;
+    let (second, b) = crate::common::flow::submitted(&app, 2, round, &["arts.calligraphy"]).await;
     assert_ne!(first.institution_id, second.institution_id);
     assert_ne!(a, b);
     let list: Value = app

@@ -3,10 +3,8 @@
 //! days (a holiday inside it), both decisions, and the removal cascade ending in a 36-month ban.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::flow::{self, Applicant};
-use common::{TestApp, assert_problem, fixture};
+use crate::common::flow::{self, Applicant};
+use crate::common::{TestApp, assert_problem, fixture};
 use provider_registry::auth::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -734,7 +732,7 @@ async fn a_removal_decided_on_20_october_2026_bans_through_20_october_2029_and_f
     let register = |email: &str| {
         app.post("/api/v1/auth/register")
             .json(&json!({
-                "email": email, "password": common::PASSWORD, "display_name": "联系人",
+                "email": email, "password": crate::common::PASSWORD, "display_name": "联系人",
                 "institution_name": "南宁市换壳培训中心", "uscc": uscc,
                 "entity_type": "private_non_enterprise_unit",
             }))

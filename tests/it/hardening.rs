@@ -5,10 +5,8 @@
 //! password policy wherever a password is set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::flow::{self, Applicant};
-use common::{PASSWORD, TestApp, assert_problem, fixture};
+use crate::common::flow::{self, Applicant};
+use crate::common::{PASSWORD, TestApp, assert_problem, fixture};
 use provider_registry::auth::Role;
 use provider_registry::credentials::uscc::Uscc;
 use reqwest::{Method, StatusCode};
@@ -499,7 +497,7 @@ fn fods_cells(doc: &str) -> Vec<Vec<(String, Option<String>, String)>> {
 
 /// Opens the export in LibreOffice Calc (headless, formulas evaluated: the worst case) and
 /// reads the sheet it made. Needs `soffice` (Debian: libreoffice-calc-nogui); run with
-/// `cargo nextest run --test hardening --run-ignored only`.
+/// `cargo nextest run --test it --run-ignored only hardening::`.
 #[tokio::test]
 #[ignore = "needs LibreOffice (soffice) on PATH"]
 async fn libreoffice_opens_the_csv_export_with_text_codes_and_no_formula() {

@@ -2,9 +2,7 @@
 //! login throttling, the audit chain, the job queue's admin side, the clock, operations.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{PASSWORD, TestApp, assert_problem};
+use crate::common::{PASSWORD, TestApp, assert_problem};
 use provider_registry::auth::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -820,7 +818,7 @@ async fn internal_errors_are_a_generic_500_problem_without_the_cause() {
     let app = TestApp::spawn().await;
     let admin = app.token(Role::Admin).await;
     // Break the database under the service: the query fails inside.
-    app.sql(if common::is_postgres() {
+    app.sql(if crate::common::is_postgres() {
         "DROP TABLE schools CASCADE"
     } else {
         "DROP TABLE schools"

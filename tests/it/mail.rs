@@ -2,10 +2,8 @@
 //! receives what lettre sends; the file transport writes `.eml` files when SMTP is unset.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::smtp::{Mode, Received, Security, SmtpServer};
-use common::{TestApp, flow};
+use crate::common::smtp::{Mode, Received, Security, SmtpServer};
+use crate::common::{TestApp, flow};
 use mail_parser::{MessageParser, MimeHeaders};
 use provider_registry::auth::Role;
 use provider_registry::jobs::scheduler;
@@ -133,7 +131,7 @@ async fn a_submission_mails_the_institution_and_every_enabled_reviewer_exactly_o
             .as_role(Role::Admin, Method::POST, "/api/v1/admin/users")
             .await
             .json(
-                &json!({"email": email, "password": common::PASSWORD, "role": "reviewer",
+                &json!({"email": email, "password": crate::common::PASSWORD, "role": "reviewer",
                           "display_name": "审核员"}),
             )
             .send()
@@ -329,7 +327,8 @@ async fn a_submission_that_fails_its_checks_sends_nothing() {
         .send()
         .await
         .unwrap();
-    common::assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "submission_blocked").await;
+    crate::common::assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "submission_blocked")
+        .await;
 
     assert_eq!(
         app.sql_i64("SELECT COUNT(*) AS value FROM jobs WHERE kind = 'email.send'")

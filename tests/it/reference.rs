@@ -2,9 +2,7 @@
 //! credit-code check.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{TestApp, assert_problem};
+use crate::common::{TestApp, assert_problem};
 use provider_registry::auth::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -3,10 +3,8 @@
 //! expiry job, and the one-second visibility of changes with the search cache on.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::flow::{self, Applicant};
-use common::{TestApp, assert_problem};
+use crate::common::flow::{self, Applicant};
+use crate::common::{TestApp, assert_problem};
 use provider_registry::auth::{Ctx, Role};
 use provider_registry::pool::seed::{self, SeedPlan};
 use reqwest::{Method, StatusCode};

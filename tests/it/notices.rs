@@ -4,10 +4,8 @@
 //! once, objection outcomes, recomputation after a calendar change and the per-IP rate limit.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::flow::{self, decide};
-use common::{TestApp, assert_problem, fixture};
+use crate::common::flow::{self, decide};
+use crate::common::{TestApp, assert_problem, fixture};
 use provider_registry::auth::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -588,7 +586,7 @@ async fn two_workers_admit_each_application_of_100_closing_notices_exactly_once(
         ids.push(id);
     }
     app.set_clock("2026-03-07T00:00:00+08:00").await;
-    let workers = if common::is_postgres() { 2 } else { 1 };
+    let workers = if crate::common::is_postgres() { 2 } else { 1 };
     let url = provider_registry::db::DatabaseUrl::parse(&app.database_url).unwrap();
     let handles: Vec<_> = (0..workers)
         .map(|w| {
@@ -638,7 +636,7 @@ async fn two_workers_admit_each_application_of_100_closing_notices_exactly_once(
         .await,
         100
     );
-    if common::is_postgres() {
+    if crate::common::is_postgres() {
         let workers = app
             .sql_i64("SELECT COUNT(DISTINCT worker) AS value FROM job_runs")
             .await;

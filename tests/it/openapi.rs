@@ -6,11 +6,9 @@
 //! operation's security requirement is what its guard enforces.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::{TestApp, assert_problem, fixture};
+use crate::common::{TestApp, assert_problem, fixture};
 use provider_registry::auth::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -383,7 +381,7 @@ async fn a_blacklist_is_read_from_an_octet_stream_as_from_text_csv() {
     let token = app.token(Role::Reviewer).await;
     let csv = format!(
         "uscc,name,source,listed_on,reason\n{},\"甲\",market,2026-02-01,严重违法失信\n",
-        common::flow::uscc(1)
+        crate::common::flow::uscc(1)
     );
     let import = |content_type: &'static str| {
         app.put("/api/v1/blacklist?source=market")

@@ -3,10 +3,8 @@
 //! dossier.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::flow::{self, decide};
-use common::{PASSWORD, TestApp, assert_problem};
+use crate::common::flow::{self, decide};
+use crate::common::{PASSWORD, TestApp, assert_problem};
 use provider_registry::auth::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -2,9 +2,7 @@
 //! the institutions stand at the stages the demo promises.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::TestApp;
+use crate::common::TestApp;
 use provider_registry::demo::{self, DEMO_PASSWORD};
 use serde_json::Value;
 

@@ -2,11 +2,9 @@
 //! isolated PDF text extraction on the real corpus of `fixtures/pdf/`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{TestApp, assert_problem, fixture};
+use crate::common::{TestApp, assert_problem, fixture};
 use provider_registry::auth::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -254,7 +252,7 @@ async fn documents_are_visible_to_their_owner_and_staff_only() {
     let id = doc["id"].as_i64().unwrap();
     app.register_institution("other@example.cn", "另一机构", "52450100MJ9000002T")
         .await;
-    let other = app.login("other@example.cn", common::PASSWORD).await;
+    let other = app.login("other@example.cn", crate::common::PASSWORD).await;
     for path in [
         format!("/api/v1/documents/{id}"),
         format!("/api/v1/documents/{id}/content"),

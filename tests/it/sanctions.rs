@@ -4,10 +4,8 @@
 //! re-registration flag.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::flow;
-use common::{PASSWORD, TestApp, assert_problem};
+use crate::common::flow;
+use crate::common::{PASSWORD, TestApp, assert_problem};
 use provider_registry::auth::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -614,7 +612,7 @@ mod migration {
     #[tokio::test]
     async fn existing_bans_are_dated_by_the_civil_code_and_the_migration_reverts() {
         let dir = tempfile::tempdir().unwrap();
-        let url = super::common::fresh_database_url(dir.path());
+        let url = crate::common::fresh_database_url(dir.path());
         let dropped = url.clone();
         tokio::task::spawn_blocking(move || {
             let pool = db::build_pool(&DatabaseUrl::parse(&url).unwrap(), 1).unwrap();
@@ -684,7 +682,7 @@ mod migration {
         })
         .await
         .unwrap();
-        if super::common::is_postgres() {
+        if crate::common::is_postgres() {
             let server = std::env::var("TEST_DATABASE_URL").unwrap();
             let name = dropped.rsplit_once('/').unwrap().1.to_owned();
             tokio::task::spawn_blocking(move || {
