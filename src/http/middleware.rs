@@ -56,9 +56,11 @@ pub async fn observe(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let started = Instant::now();
+    // Logged and counted as asked.
+    let method = req.method().clone();
     // HEAD is GET without the body (RFC 9110 §9.3.2): routed as GET; the HTTP codec noted
     // the HEAD when it parsed the request and sends no body.
-    if req.method() == Method::HEAD {
+    if method == Method::HEAD {
         req.head_mut().method = Method::GET;
     }
     let request_id = req
@@ -75,7 +77,6 @@ pub async fn observe(
     req.extensions_mut().insert(RequestId(request_id.clone()));
     req.extensions_mut().insert(lang);
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
-    let method = req.method().clone();
     let path = req.path().to_owned();
     let private = is_private(&path, req.headers());
     let had_credentials = req.headers().contains_key(AUTHORIZATION);
