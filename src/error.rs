@@ -209,6 +209,12 @@ impl ApiError {
         )
     }
 
+    /// 404 for an address the service does not serve (unknown route, or one switched off by
+    /// configuration): the same problem as the framework's own 404.
+    pub fn no_route() -> Self {
+        Self::Problem(Box::new(Problem::from_status(StatusCode::NOT_FOUND)))
+    }
+
     pub fn unauthenticated(code: &'static str, zh: &'static str, en: &'static str) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, code, Msg::new(zh, en))
     }

@@ -251,11 +251,7 @@ async fn unmatched(
             }
             Ok(response)
         }
-        _ => Err(ApiError::new(
-            actix_web::http::StatusCode::NOT_FOUND,
-            "not_found",
-            Msg::new("请求的地址不存在。", "No such resource."),
-        )),
+        _ => Err(ApiError::no_route()),
     }
 }
 

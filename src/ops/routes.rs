@@ -89,11 +89,7 @@ pub async fn metrics(
         .as_ref()
         .map(secrecy::ExposeSecret::expose_secret)
     else {
-        return Err(ApiError::new(
-            actix_web::http::StatusCode::NOT_FOUND,
-            "not_found",
-            crate::error::Msg::new("请求的地址不存在。", "No such resource."),
-        ));
+        return Err(ApiError::no_route());
     };
     let presented = req
         .headers()
@@ -152,11 +148,7 @@ pub async fn set_clock(
     body: Json<SetClockRequest>,
 ) -> ApiResult<HttpResponse> {
     let Some(clock) = state.clock.settable() else {
-        return Err(ApiError::new(
-            actix_web::http::StatusCode::NOT_FOUND,
-            "not_found",
-            crate::error::Msg::new("请求的地址不存在。", "No such resource."),
-        ));
+        return Err(ApiError::no_route());
     };
     let before = clock.now();
     match body.now {
