@@ -11,10 +11,11 @@ use crate::applications::checks::{
     self, DocumentFacts, Facts, Finding, Outcome, ProfileFacts, TeacherFacts,
 };
 use crate::applications::status::{Event, Status};
-use crate::audit::{self, UtcTime};
+use crate::audit;
 use crate::auth::{AuthUser, Ctx, Role};
 use crate::catalogue::Catalogue;
 use crate::clock::beijing_date;
+use crate::db::columns::UtcTime;
 use crate::db::schema::{applications, documents, institutions, teachers};
 use crate::db::{DbConn, db_time, is_unique_violation};
 use crate::documents::store as docs;
@@ -645,7 +646,11 @@ pub fn submit(
             "from": status.as_str(), "warnings": outcome.warnings.iter().map(|w| &w.code).collect::<Vec<_>>(),
         }),
     )?;
-    crate::mail::events::application_submitted(conn, ctx.now, id)?;
+    crate::mail::outbox::record(
+        conn,
+        ctx.now,
+        crate::mail::outbox::Event::ApplicationSubmitted { application_id: id },
+    )?;
     let row = load_row(conn, id)?;
     view(conn, row)
 }

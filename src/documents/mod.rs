@@ -3,6 +3,5 @@
 //! directory, and — for PDFs — their text extracted in an isolated child process ([`pdf`]).
 //! Only the owning institution and bureau staff can read a document.
 
-pub mod pdf;
 pub mod routes;
 pub mod store;

@@ -12,12 +12,13 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use crate::audit::{self, UtcTime};
+use crate::audit;
 use crate::auth::{AuthUser, Ctx, Role};
+use crate::db::columns::UtcTime;
 use crate::db::schema::documents;
 use crate::db::{DbConn, db_time};
-use crate::documents::pdf::{Extraction, PageText, Status as TextStatus};
 use crate::error::{ApiError, ApiResult, Msg};
+use crate::pdf::{Extraction, PageText, Status as TextStatus};
 
 /// The kinds of document (DESIGN.md §1.2 and the later workflow steps).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]

@@ -78,7 +78,13 @@ pub fn admit(conn: &mut DbConn, ctx: &Ctx, application_id: i64) -> ApiResult<i64
             "valid_from": valid_from, "valid_until": round.pool_valid_until,
         }),
     )?;
-    crate::mail::events::admitted(conn, ctx.now, entry_id)?;
+    crate::mail::outbox::record(
+        conn,
+        ctx.now,
+        crate::mail::outbox::Event::Admitted {
+            pool_entry_id: entry_id,
+        },
+    )?;
     Ok(entry_id)
 }
 

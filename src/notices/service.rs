@@ -16,11 +16,12 @@ use validator::Validate;
 
 use crate::applications::service::{self as applications_service, ItemRef};
 use crate::applications::status::{Event, Status};
-use crate::audit::{self, UtcTime};
+use crate::audit;
 use crate::auth::{AuthUser, Ctx};
 use crate::calendar::routes::calendar_problem;
 use crate::calendar::rules::{CalendarVersion, DayInfo};
 use crate::clock::{beijing_date, beijing_instant, end_of_beijing_day};
+use crate::db::columns::UtcTime;
 use crate::db::schema::{applications, institutions, notices, objections};
 use crate::db::{DbConn, db_time};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
@@ -331,7 +332,11 @@ pub fn publish(
             "calendar_versions": w.calendar_versions, "application_ids": req.application_ids,
         }),
     )?;
-    crate::mail::events::notice_published(conn, ctx.now, id)?;
+    crate::mail::outbox::record(
+        conn,
+        ctx.now,
+        crate::mail::outbox::Event::NoticePublished { notice_id: id },
+    )?;
     get(conn, id, ctx.now)
 }
 

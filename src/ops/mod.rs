@@ -1,4 +1,4 @@
 //! Operations endpoints: liveness, readiness, Prometheus metrics, and the settable clock.
 
-pub mod metrics;
+pub mod jobs;
 pub mod routes;

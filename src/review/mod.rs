@@ -26,18 +26,19 @@ use validator::Validate;
 use crate::applications::checks::Outcome;
 use crate::applications::service::{self as applications_service, Application, ItemRef};
 use crate::applications::status::{Event, Status};
-use crate::audit::{self, UtcTime};
+use crate::audit;
 use crate::auth::{AuthUser, Ctx};
 use crate::catalogue::Catalogue;
 use crate::clock::{beijing_date, end_of_beijing_day};
+use crate::db::columns::UtcTime;
 use crate::db::schema::{applications, decisions};
 use crate::db::{DbConn, db_time};
-use crate::documents::pdf::PageText;
 use crate::documents::store as docs;
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
 use crate::institutions::service::{self as institutions_service, Inspection, Teacher};
 use crate::jobs::registry::{Handler, JobError, JobInfo, Registry};
 use crate::jobs::{self, NewJob};
+use crate::pdf::PageText;
 
 /// Job kind: reject an application whose correction deadline passed.
 pub const RETURN_EXPIRED: &str = "review.return_expired";
@@ -386,7 +387,11 @@ pub fn decide(
             "deadline": deadline, "institution_id": app.institution_id,
         }),
     )?;
-    crate::mail::events::application_decided(conn, ctx.now, decision_id)?;
+    crate::mail::outbox::record(
+        conn,
+        ctx.now,
+        crate::mail::outbox::Event::ApplicationDecided { decision_id },
+    )?;
     applications_service::get(conn, reviewer, id)
 }
 
@@ -445,12 +450,14 @@ fn return_expired(
             "institution_id": app.institution_id,
         }),
     )?;
-    crate::mail::events::application_rejected(
+    crate::mail::outbox::record(
         conn,
         job.now,
-        id,
-        &format!("未在补正期限（{deadline}）内重新提交，申报自动不予通过。"),
-        "return_deadline_missed",
+        crate::mail::outbox::Event::ApplicationRejected {
+            application_id: id,
+            reasons: format!("未在补正期限（{deadline}）内重新提交，申报自动不予通过。"),
+            cause: "return_deadline_missed".to_owned(),
+        },
     )
     .map_err(|e| JobError::Retry(anyhow::anyhow!("{e}")))?;
     Ok(())
@@ -466,7 +473,7 @@ pub fn register(registry: &mut Registry) {
 pub struct MergedPdf {
     pub document_id: i64,
     pub filename: String,
-    pub text_status: Option<crate::documents::pdf::Status>,
+    pub text_status: Option<crate::pdf::Status>,
     pub pages: Vec<PageText>,
 }
 

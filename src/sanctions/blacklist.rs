@@ -12,9 +12,10 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::audit::{self, UtcTime};
+use crate::audit;
 use crate::auth::Ctx;
 use crate::credentials::Uscc;
+use crate::db::columns::UtcTime;
 use crate::db::schema::blacklist_entries;
 use crate::db::{DbConn, db_time};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};

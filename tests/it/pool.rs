@@ -6,7 +6,7 @@
 use crate::common::flow::{self, Applicant};
 use crate::common::{TestApp, assert_problem};
 use provider_registry::auth::{Ctx, Role};
-use provider_registry::pool::seed::{self, SeedPlan};
+use provider_registry::demo::pool_seed::{self, SeedPlan};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 

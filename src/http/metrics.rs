@@ -48,8 +48,10 @@ impl Metrics {
         }
     }
 
-    /// The Prometheus text exposition (format 0.0.4).
-    pub fn render(&self, job_counts: &[(String, i64)]) -> String {
+    /// The Prometheus text exposition (format 0.0.4). `queued` is the number of jobs in each
+    /// not-done state (in the order given) and `dead` those waiting for an administrator, read
+    /// by the caller from the queue at scrape time.
+    pub fn render(&self, queued: &[(&str, i64)], dead: i64) -> String {
         let mut out = String::new();
         let series = self.series.lock().map(|s| s.clone()).unwrap_or_default();
         out.push_str(
@@ -96,25 +98,13 @@ impl Metrics {
         }
         out.push_str("# HELP jobs_queued Jobs in the durable queue that are not done, by state.\n");
         out.push_str("# TYPE jobs_queued gauge\n");
-        for state in [
-            crate::jobs::PENDING,
-            crate::jobs::RUNNING,
-            crate::jobs::DEAD,
-        ] {
-            let n = job_counts
-                .iter()
-                .find(|(s, _)| s == state)
-                .map_or(0, |(_, n)| *n);
+        for (state, n) in queued {
             let _ = writeln!(out, "jobs_queued{{state=\"{state}\"}} {n}");
         }
         out.push_str(
             "# HELP jobs_dead Jobs that exhausted their attempts and wait for an administrator.\n",
         );
         out.push_str("# TYPE jobs_dead gauge\n");
-        let dead = job_counts
-            .iter()
-            .find(|(s, _)| s == crate::jobs::DEAD)
-            .map_or(0, |(_, n)| *n);
         let _ = writeln!(out, "jobs_dead {dead}");
         out.push_str("# HELP audit_chain_ok Result of the last audit-chain verification (1 ok, 0 broken, -1 not yet run).\n");
         out.push_str("# TYPE audit_chain_ok gauge\n");
