@@ -1183,25 +1183,6 @@ fn remove(conn: &mut DbConn, ctx: &Ctx, case: &CaseRow) -> ApiResult<Removal> {
     Ok(out)
 }
 
-/// Whether document `document_id` is evidence cited in one of the institution's exit cases
-/// (the institution may read it to prepare its statement of defence).
-pub fn is_evidence_against(
-    conn: &mut DbConn,
-    institution_id: i64,
-    document_id: i64,
-) -> ApiResult<bool> {
-    let lists: Vec<String> = exit_grounds::table
-        .inner_join(exit_cases::table)
-        .filter(exit_cases::institution_id.eq(institution_id))
-        .select(exit_grounds::document_ids)
-        .load(conn)?;
-    Ok(lists.iter().any(|l| {
-        serde_json::from_str::<Vec<i64>>(l)
-            .unwrap_or_default()
-            .contains(&document_id)
-    }))
-}
-
 /// Institutions with an active pool entry and this credit code.
 pub fn pool_members_with_uscc(conn: &mut DbConn, uscc: &str) -> ApiResult<Vec<i64>> {
     Ok(pool_entries::table

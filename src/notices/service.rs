@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
+use crate::applications::facts::{app_facts, item_refs};
 use crate::applications::service::{self as applications_service, ItemRef};
 use crate::applications::status::{Event, Status};
 use crate::audit;
@@ -28,7 +29,6 @@ use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
 use crate::jobs::registry::{JobError, JobInfo};
 use crate::jobs::{self, NewJob};
 use crate::notices::{CLOSE_NOTICE, admission};
-use crate::review::{app_facts, item_refs};
 
 /// The length of a notice, in working days (selection notice §三).
 pub const NOTICE_WORKING_DAYS: u32 = 5;

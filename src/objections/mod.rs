@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
+use crate::applications::facts::app_facts;
 use crate::applications::service as applications_service;
 use crate::applications::status::{Event, Status};
 use crate::audit;
@@ -22,7 +23,6 @@ use crate::db::{DbConn, db_time};
 use crate::documents::store::{self as docs, NewDocument};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
 use crate::notices::{admission, service as notices};
-use crate::review::app_facts;
 
 /// Shortest grounds accepted, in characters after trimming ("at least a sentence").
 pub const MIN_GROUNDS_CHARS: usize = 10;

@@ -38,7 +38,7 @@ pub fn registry() -> Registry {
     crate::notices::register(&mut r);
     crate::mail::register(&mut r);
     crate::notify::register(&mut r);
-    crate::sanctions::sweeps::register(&mut r);
+    crate::exits::sweeps::register(&mut r);
     crate::pool::register(&mut r);
     crate::contracts::register(&mut r);
     r
@@ -65,7 +65,7 @@ pub fn periodic() -> Vec<Periodic> {
             schedule: Schedule::DailyAt(at(9, 0)),
         },
         Periodic {
-            kind: crate::sanctions::sweeps::INSPECTION_SWEEP,
+            kind: crate::exits::sweeps::INSPECTION_SWEEP,
             schedule: Schedule::DailyAt(at(1, 0)),
         },
         Periodic {

@@ -181,7 +181,7 @@ fn routes(cfg: &mut web::ServiceConfig, test_clock: bool) {
             .service(calendar::routes::list_years)
             .service(calendar::routes::working_days)
             .service(calendar::routes::get_year)
-            .service(calendar::routes::put_year)
+            .service(crate::notices::routes::put_year)
             .service(catalogue::routes::categories)
             .service(credentials::routes::check_uscc)
             .service(rounds::routes::create_round)
