@@ -21,7 +21,7 @@ use crate::db::schema::{applications, documents, institutions, teachers};
 use crate::db::{DbConn, db_time, is_unique_violation};
 use crate::documents::store as docs;
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
-use crate::institutions::service as institutions_service;
+use crate::institutions as institutions_service;
 use crate::sanctions;
 
 /// How old a teacher's criminal-record check may be at submission (days).

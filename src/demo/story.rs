@@ -18,7 +18,7 @@ use crate::credentials::uscc::{EntityType, Uscc};
 use crate::db::{DbConn, schema::users};
 use crate::documents::store::{self, DocumentKind, NewDocument};
 use crate::error::{ApiError, ApiResult};
-use crate::institutions::service as institutions;
+use crate::institutions;
 
 /// The merged application PDF every demo institution uploads (a real Chinese PDF).
 const MERGED_PDF: &[u8] = include_bytes!("../../fixtures/pdf/libreoffice.pdf");

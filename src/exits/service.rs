@@ -575,7 +575,7 @@ pub struct NewCase {
 
 pub fn create(conn: &mut DbConn, user: &AuthUser, ctx: &Ctx, req: &NewCase) -> ApiResult<ExitCase> {
     check_grounds(&req.grounds)?;
-    crate::institutions::service::ensure_exists(conn, req.institution_id)?;
+    crate::institutions::ensure_exists(conn, req.institution_id)?;
     if !in_pool(conn, req.institution_id)? {
         return Err(not_in_pool());
     }
@@ -771,7 +771,7 @@ pub fn verify(
     subject: Verified,
     req: &Verification,
 ) -> ApiResult<VerificationOutcome> {
-    crate::institutions::service::ensure_exists(conn, institution_id)?;
+    crate::institutions::ensure_exists(conn, institution_id)?;
     let (entity, id, found, label) = match subject {
         Verified::Inspection(id) => {
             let year: Option<i32> = inspections::table

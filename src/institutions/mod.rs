@@ -2,9 +2,13 @@
 //! certificate, legal representative, business contact), its teacher roster with credentials,
 //! specialities and criminal-record checks, and its annual inspection records.
 //!
-//! - [`service`]: synchronous functions over `&mut DbConn`; the ones the application's
-//!   submission checks call are [`service::profile`], [`service::active_teachers`] and
-//!   [`service::inspections`], which return parsed domain values (rows stay private).
+//! - Synchronous functions over `&mut DbConn`, one file per part ([`profile`], [`roster`],
+//!   [`inspections`], [`reveal`]; [`fields`] holds what they share), re-exported here: every
+//!   write runs in the caller's `AppState::write` transaction and appends its audit event
+//!   there. Requests are parsed into typed values before anything is written, reporting every
+//!   field problem at once (422 `validation_failed`). The submission checks call [`profile`],
+//!   [`active_teachers`] and [`inspections()`], which return parsed domain values (rows stay
+//!   private).
 //! - [`routes`]: `/institutions/me…` for the institution itself, read-only
 //!   `/institutions/{id}…` for bureau staff, and a reviewer's audited reveal of one
 //!   identity number.
@@ -13,6 +17,16 @@
 //! An institution only ever sees its own records: another institution's teacher or inspection
 //! is "not found" on every read and write, so its existence is not disclosed.
 
+pub mod fields;
+pub mod inspections;
 pub mod pii;
+pub mod profile;
+pub mod reveal;
+pub mod roster;
 pub mod routes;
-pub mod service;
+
+pub use fields::*;
+pub use inspections::*;
+pub use profile::*;
+pub use reveal::*;
+pub use roster::*;

@@ -13,9 +13,9 @@ use crate::auth::{AuthUser, Authed, InstitutionRole, Reviewer, Staff};
 use crate::clock::beijing_date;
 use crate::error::{ApiError, ApiResult, ProblemBody};
 use crate::http::Json;
-use crate::institutions::service::{
-    self, Inspection, InspectionInput, Profile, ProfileUpdate, RevealRequest, RevealedId, Teacher,
-    TeacherInput,
+use crate::institutions::{
+    self as service, Inspection, InspectionInput, Profile, ProfileUpdate, RevealRequest,
+    RevealedId, Teacher, TeacherInput,
 };
 
 /// The institution an institution account belongs to (every one has one: registration

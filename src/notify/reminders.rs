@@ -19,7 +19,7 @@ use crate::clock::beijing_date;
 use crate::db::DbConn;
 use crate::db::schema::{inspections, institutions};
 use crate::error::ApiResult;
-use crate::institutions::service as institutions_service;
+use crate::institutions as institutions_service;
 use crate::jobs::registry::{Handler, JobError, JobInfo, Registry};
 use crate::mail::{Email, Template, queue};
 use crate::notify::recipients;

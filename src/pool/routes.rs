@@ -269,7 +269,7 @@ pub async fn entry(
                 .optional()?;
             let listed: Option<Vec<i64>> =
                 application_teachers.and_then(|t| serde_json::from_str(&t).ok());
-            let teachers = crate::institutions::service::active_teachers(conn, id, today)?
+            let teachers = crate::institutions::active_teachers(conn, id, today)?
                 .into_iter()
                 .filter(|t| listed.as_ref().is_none_or(|ids| ids.contains(&t.id)))
                 .map(|t| PoolTeacher {

@@ -35,7 +35,7 @@ use crate::db::schema::{applications, decisions};
 use crate::db::{DbConn, db_time};
 use crate::documents::store as docs;
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
-use crate::institutions::service::{self as institutions_service, Inspection, Teacher};
+use crate::institutions::{self as institutions_service, Inspection, Teacher};
 use crate::jobs::registry::{Handler, JobError, JobInfo, Registry};
 use crate::jobs::{self, NewJob};
 use crate::pdf::PageText;

@@ -1090,7 +1090,7 @@ async fn full_identity_numbers_appear_in_no_response_but_the_reveal() {
 #[tokio::test]
 async fn the_submission_checks_get_parsed_values_with_the_full_numbers() {
     use provider_registry::credentials::{CredentialKind, IdDocumentKind};
-    use provider_registry::institutions::service;
+    use provider_registry::institutions as service;
 
     let app = TestApp::spawn().await;
     let (token, id) = institution(&app).await;
