@@ -12,11 +12,13 @@ use diesel::prelude::*;
 use crate::audit;
 use crate::auth::Ctx;
 use crate::catalogue::Catalogue;
+use crate::contracts::status::ContractStatus;
 use crate::credentials::identity::ResidentId;
 use crate::credentials::uscc::Uscc;
 use crate::db::schema::{applications, institutions, pool_entries, pool_items, teachers};
 use crate::db::{self, DbConn, db_time};
 use crate::error::ApiResult;
+use crate::pool::entry::EntryStatus;
 
 /// Institutions per transaction.
 pub const BATCH: usize = 250;
@@ -304,7 +306,7 @@ pub fn insert_entry(
             pool_entries::application_id.eq(application_id),
             pool_entries::round_id.eq(round_id),
             pool_entries::items.eq(serde_json::to_string(items).unwrap_or_else(|_| "[]".into())),
-            pool_entries::status.eq("active"),
+            pool_entries::status.eq(EntryStatus::Active.as_str()),
             pool_entries::valid_from.eq(valid_from),
             pool_entries::valid_until.eq(valid_until),
             pool_entries::admitted_at.eq(now),
@@ -368,7 +370,7 @@ pub fn seed_contracts(
                     contracts::items.eq(&items),
                     contracts::starts_on.eq(starts_on),
                     contracts::ends_on.eq(ends_on),
-                    contracts::status.eq("active"),
+                    contracts::status.eq(ContractStatus::Active.as_str()),
                     contracts::created_at.eq(now),
                     contracts::updated_at.eq(now),
                 ))
