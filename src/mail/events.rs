@@ -25,6 +25,7 @@ use serde_json::json;
 
 use crate::catalogue::Catalogue;
 use crate::clock::beijing_date;
+use crate::contracts::status::EndReason;
 use crate::db::DbConn;
 use crate::db::schema::{
     applications, bans, contracts, decisions, exit_cases, exit_grounds, institutions, notices,
@@ -32,6 +33,7 @@ use crate::db::schema::{
 };
 use crate::error::ApiResult;
 use crate::mail::{Email, Template, queue, recipients};
+use crate::objections::status::ObjectionStatus;
 
 /// Chinese names of catalogue item codes (the code itself if it left the catalogue).
 pub fn item_names(codes: &[String]) -> Vec<String> {
@@ -371,7 +373,7 @@ pub fn objection_resolved(
         &Email {
             template: Template::ObjectionResolved,
             to,
-            vars: json!({"institution_name": name, "upheld": status == "upheld",
+            vars: json!({"institution_name": name, "upheld": ObjectionStatus::parse(&status) == Some(ObjectionStatus::Upheld),
                          "reasons": reasons.unwrap_or_default()}),
             key: format!("objection_resolved:{objection_id}"),
         },
@@ -553,11 +555,11 @@ pub fn contract_created(conn: &mut DbConn, now: DateTime<Utc>, contract_id: i64)
 pub fn contract_ended(conn: &mut DbConn, now: DateTime<Utc>, contract_id: i64) -> ApiResult<()> {
     let ((_, _, _, _, ends_on, ended_on, reason), school_name, institution_name, to) =
         contract_parties(conn, contract_id)?;
-    let reason = match reason.as_deref() {
-        Some("terminated_by_school") => "学校依据退出情形提前终止协议",
-        Some("institution_removed") => "机构已被移出备选库",
-        Some("expired") => "服务期届满",
-        _ => "协议终止",
+    let reason = match reason.as_deref().and_then(EndReason::parse) {
+        Some(EndReason::TerminatedBySchool) => "学校依据退出情形提前终止协议",
+        Some(EndReason::InstitutionRemoved) => "机构已被移出备选库",
+        Some(EndReason::Expired) => "服务期届满",
+        None => "协议终止",
     };
     queue(
         conn,

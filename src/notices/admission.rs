@@ -15,6 +15,7 @@ use crate::clock::beijing_date;
 use crate::db::schema::{objections, pool_entries, pool_items};
 use crate::db::{DbConn, db_time};
 use crate::error::ApiResult;
+use crate::objections::status::ObjectionStatus;
 use crate::pool::entry::EntryStatus;
 use crate::review::app_facts;
 
@@ -23,7 +24,15 @@ use crate::review::app_facts;
 pub fn has_blocking_objection(conn: &mut DbConn, application_id: i64) -> ApiResult<bool> {
     let n: i64 = objections::table
         .filter(objections::application_id.eq(application_id))
-        .filter(objections::status.eq_any(["pending", "upheld"]))
+        .filter(
+            objections::status.eq_any(
+                ObjectionStatus::ALL
+                    .into_iter()
+                    .filter(|s| s.blocks_admission())
+                    .map(ObjectionStatus::as_str)
+                    .collect::<Vec<_>>(),
+            ),
+        )
         .count()
         .get_result(conn)?;
     Ok(n > 0)

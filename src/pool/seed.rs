@@ -9,6 +9,7 @@
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
+use crate::applications::status::Status as AppStatus;
 use crate::audit;
 use crate::auth::Ctx;
 use crate::catalogue::Catalogue;
@@ -260,7 +261,7 @@ fn seed_one(conn: &mut DbConn, ctx: &Ctx, plan: &SeedPlan, n: usize) -> ApiResul
         .values((
             applications::institution_id.eq(institution_id),
             applications::round_id.eq(plan.round_id),
-            applications::status.eq("admitted"),
+            applications::status.eq(AppStatus::Admitted.as_str()),
             applications::proposed_items.eq(&items_json),
             applications::approved_items.eq(Some(&items_json)),
             applications::service_plan.eq("每周两至三次课后服务，专职教师授课，配备安全员"),
