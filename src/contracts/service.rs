@@ -13,7 +13,7 @@ use crate::clock::beijing_date;
 use crate::contracts::status::ContractStatus;
 use crate::contracts::term::{self, Term};
 use crate::db::schema::{contracts, evaluations, institutions, pool_entries, schools};
-use crate::db::{DbConn, db_time, is_unique_violation};
+use crate::db::{DbConn, JsonText, db_time, is_unique_violation};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
 use crate::pool::entry::EntryStatus;
 use crate::pool::search::PoolItem;
@@ -66,7 +66,7 @@ struct Row {
     school_id: i64,
     institution_id: i64,
     pool_entry_id: i64,
-    items: String,
+    items: JsonText<Vec<String>>,
     starts_on: NaiveDate,
     ends_on: NaiveDate,
     status: String,
@@ -114,7 +114,7 @@ const ROW: RowSelect = (
 
 impl Row {
     fn into_view(self) -> Contract {
-        let codes: Vec<String> = serde_json::from_str(&self.items).unwrap_or_default();
+        let codes = self.items.into_inner();
         Contract {
             id: self.id,
             school: PartyRef {
@@ -188,7 +188,7 @@ pub fn create(
     let school_id = school_of(user)?;
     check_term(req.starts_on, req.ends_on)?;
     let today = beijing_date(ctx.now);
-    let entry: Option<(i64, String)> = pool_entries::table
+    let entry: Option<(i64, JsonText<Vec<String>>)> = pool_entries::table
         .filter(pool_entries::institution_id.eq(req.institution_id))
         .filter(pool_entries::status.eq(EntryStatus::Active.as_str()))
         .filter(pool_entries::valid_from.le(today))
@@ -204,7 +204,7 @@ pub fn create(
             "The institution is not an active member of the pool.",
         ));
     };
-    let approved: Vec<String> = serde_json::from_str(&approved).unwrap_or_default();
+    let approved = approved.into_inner();
     let mut items: Vec<String> = Vec::new();
     let mut refused = Vec::new();
     for (i, code) in req.items.iter().enumerate() {

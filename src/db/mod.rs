@@ -5,7 +5,10 @@
 //! Everything the two backends express differently lives in this module as one `match` on the
 //! connection, with a comment saying why.
 
+pub mod json_text;
 pub mod schema;
+
+pub use json_text::JsonText;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -30,7 +30,7 @@ use crate::db::schema::{
     applications, contracts, documents, exit_cases, exit_grounds, inspections, institutions,
     pool_entries, teachers,
 };
-use crate::db::{DbConn, db_time, is_unique_violation};
+use crate::db::{DbConn, JsonText, db_time, is_unique_violation};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
 pub use crate::exits::status::CaseStatus;
 use crate::exits::status::{self, case_closed, changed_meanwhile};
@@ -359,7 +359,7 @@ struct CaseRow {
     opened_by: String,
     statement_due: NaiveDate,
     statement: Option<String>,
-    statement_document_ids: Option<String>,
+    statement_document_ids: Option<JsonText<Vec<i64>>>,
     statement_filed_at: Option<NaiveDateTime>,
     decision_reasons: Option<String>,
     decided_by: Option<i64>,
@@ -383,7 +383,7 @@ struct GroundRow {
     source: String,
     contract_id: Option<i64>,
     statement: String,
-    document_ids: String,
+    document_ids: JsonText<Vec<i64>>,
     created_at: NaiveDateTime,
 }
 
@@ -425,7 +425,7 @@ fn view(conn: &mut DbConn, row: CaseRow) -> ApiResult<ExitCase> {
                 source: Source::parse(&g.source)?,
                 contract_id: g.contract_id,
                 statement: g.statement,
-                document_ids: serde_json::from_str(&g.document_ids).unwrap_or_default(),
+                document_ids: g.document_ids.into_inner(),
                 created_at: g.created_at.into(),
             })
         })
@@ -457,8 +457,7 @@ fn view(conn: &mut DbConn, row: CaseRow) -> ApiResult<ExitCase> {
         statement: row.statement,
         statement_document_ids: row
             .statement_document_ids
-            .as_deref()
-            .and_then(|s| serde_json::from_str(s).ok())
+            .map(JsonText::into_inner)
             .unwrap_or_default(),
         statement_filed_at: row.statement_filed_at.map(Into::into),
         decision,
@@ -1043,16 +1042,12 @@ pub fn is_evidence_against(
     institution_id: i64,
     document_id: i64,
 ) -> ApiResult<bool> {
-    let lists: Vec<String> = exit_grounds::table
+    let lists: Vec<JsonText<Vec<i64>>> = exit_grounds::table
         .inner_join(exit_cases::table)
         .filter(exit_cases::institution_id.eq(institution_id))
         .select(exit_grounds::document_ids)
         .load(conn)?;
-    Ok(lists.iter().any(|l| {
-        serde_json::from_str::<Vec<i64>>(l)
-            .unwrap_or_default()
-            .contains(&document_id)
-    }))
+    Ok(lists.iter().any(|l| l.0.contains(&document_id)))
 }
 
 /// Institutions with an active pool entry and this credit code.

@@ -22,7 +22,7 @@ use crate::calendar::routes::calendar_problem;
 use crate::calendar::rules::{CalendarVersion, DayInfo};
 use crate::clock::{beijing_date, beijing_instant, end_of_beijing_day};
 use crate::db::schema::{applications, institutions, notices, objections};
-use crate::db::{DbConn, db_time};
+use crate::db::{DbConn, JsonText, db_time};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
 use crate::jobs::registry::{JobError, JobInfo};
 use crate::jobs::{self, NewJob};
@@ -131,9 +131,9 @@ struct Row {
     starts_on: NaiveDate,
     ends_on: NaiveDate,
     closes_at: NaiveDateTime,
-    calendar_versions: String,
-    explanation: String,
-    window_history: String,
+    calendar_versions: JsonText<Vec<CalendarVersion>>,
+    explanation: JsonText<Vec<DayInfo>>,
+    window_history: JsonText<Vec<EarlierWindow>>,
     status: String,
     closed_at: Option<NaiveDateTime>,
     created_at: NaiveDateTime,
@@ -145,12 +145,12 @@ impl Row {
             starts_on: self.starts_on,
             ends_on: self.ends_on,
             closes_at: self.closes_at.and_utc(),
-            calendar_versions: serde_json::from_str(&self.calendar_versions).unwrap_or_default(),
+            calendar_versions: self.calendar_versions.0.clone(),
         }
     }
 
     fn history(&self) -> Vec<EarlierWindow> {
-        serde_json::from_str(&self.window_history).unwrap_or_default()
+        self.window_history.0.clone()
     }
 }
 
@@ -343,7 +343,7 @@ fn views(conn: &mut DbConn, rows: Vec<Row>, now: DateTime<Utc>) -> ApiResult<Vec
         i64,
         i64,
         String,
-        Option<String>,
+        Option<JsonText<Vec<String>>>,
         String,
         String,
         Option<String>,
@@ -380,11 +380,7 @@ fn views(conn: &mut DbConn, rows: Vec<Row>, now: DateTime<Utc>) -> ApiResult<Vec
                 institution_name: name,
                 uscc,
                 district,
-                approved_items: item_refs(
-                    &approved
-                        .and_then(|a| serde_json::from_str::<Vec<String>>(&a).ok())
-                        .unwrap_or_default(),
-                ),
+                approved_items: item_refs(&approved.map(JsonText::into_inner).unwrap_or_default()),
                 status: Status::parse(&status).unwrap_or(Status::InNotice),
                 objection_count: counts.get(&id).copied().unwrap_or(0),
             });
@@ -410,7 +406,7 @@ fn view(row: Row, applications: Vec<NoticedApplication>, now: DateTime<Utc>) -> 
             instructions_zh: "公示期内任何人均可无需账号提出异议：填写所异议的申报（application_id）、真实姓名、中国大陆手机号码、异议理由（至少一句话），可附证据文件。",
             instructions_en: "Anyone may object during the notice window without an account: the application objected to (application_id), real name, mainland mobile number, grounds (at least a sentence), and optionally an evidence file.",
         },
-        explanation: serde_json::from_str(&row.explanation).unwrap_or_default(),
+        explanation: row.explanation.0.clone(),
         earlier_windows: row.history(),
         accepting_objections: accepting,
         window,
