@@ -26,11 +26,11 @@ use serde_json::json;
 use crate::catalogue::Catalogue;
 use crate::clock::beijing_date;
 use crate::contracts::status::EndReason;
-use crate::db::DbConn;
 use crate::db::schema::{
     applications, bans, contracts, decisions, exit_cases, exit_grounds, institutions, notices,
     objections, pool_entries, rounds, schools,
 };
+use crate::db::{DbConn, JsonText};
 use crate::error::ApiResult;
 use crate::mail::{Email, Template, queue, recipients};
 use crate::objections::status::ObjectionStatus;
@@ -55,14 +55,15 @@ pub fn application_submitted(
     now: DateTime<Utc>,
     application_id: i64,
 ) -> ApiResult<()> {
-    let (institution_id, round_id, proposed): (i64, i64, String) = applications::table
-        .find(application_id)
-        .select((
-            applications::institution_id,
-            applications::round_id,
-            applications::proposed_items,
-        ))
-        .first(conn)?;
+    let (institution_id, round_id, proposed): (i64, i64, JsonText<Vec<String>>) =
+        applications::table
+            .find(application_id)
+            .select((
+                applications::institution_id,
+                applications::round_id,
+                applications::proposed_items,
+            ))
+            .first(conn)?;
     let institution_name: String = institutions::table
         .find(institution_id)
         .select(institutions::name)
@@ -71,7 +72,7 @@ pub fn application_submitted(
         .find(round_id)
         .select(rounds::name)
         .first(conn)?;
-    let codes: Vec<String> = serde_json::from_str(&proposed).unwrap_or_default();
+    let codes = proposed.into_inner();
     let key = format!(
         "application_submitted:{application_id}:{}",
         now.timestamp_micros()

@@ -31,7 +31,7 @@ use crate::auth::{AuthUser, Ctx};
 use crate::catalogue::Catalogue;
 use crate::clock::{beijing_date, end_of_beijing_day};
 use crate::db::schema::{applications, decisions};
-use crate::db::{DbConn, db_time};
+use crate::db::{DbConn, JsonText, db_time};
 use crate::documents::pdf::PageText;
 use crate::documents::store as docs;
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
@@ -104,7 +104,7 @@ type DecisionRow = (
     i64,
     i64,
     String,
-    Option<String>,
+    Option<JsonText<Vec<String>>>,
     String,
     Option<NaiveDate>,
     NaiveDateTime,
@@ -120,7 +120,7 @@ fn decision_view(r: DecisionRow) -> Decision {
             "reject" => DecisionKind::Reject,
             _ => DecisionKind::Return,
         },
-        approved_items: r.4.and_then(|a| serde_json::from_str(&a).ok()),
+        approved_items: r.4.map(JsonText::into_inner),
         reasons: r.5,
         deadline: r.6,
         created_at: r.7.into(),
@@ -148,13 +148,13 @@ type FactsRow = (
     i64,
     i64,
     String,
-    String,
-    Option<String>,
+    JsonText<Vec<String>>,
+    Option<JsonText<Vec<String>>>,
     Option<i64>,
     Option<NaiveDate>,
     Option<String>,
-    String,
-    String,
+    JsonText<Vec<i64>>,
+    JsonText<Vec<i64>>,
 );
 
 /// Loads an application's workflow facts (404 if there is none).
@@ -199,15 +199,13 @@ pub fn app_facts(conn: &mut DbConn, id: i64) -> ApiResult<AppFacts> {
         institution_id,
         round_id,
         status,
-        proposed_items: serde_json::from_str(&proposed).unwrap_or_default(),
-        approved_items: approved
-            .and_then(|a| serde_json::from_str(&a).ok())
-            .unwrap_or_default(),
+        proposed_items: proposed.into_inner(),
+        approved_items: approved.map(JsonText::into_inner).unwrap_or_default(),
         notice_id,
         return_deadline,
         findings,
-        teacher_ids: serde_json::from_str(&teacher_ids).unwrap_or_default(),
-        document_ids: serde_json::from_str(&document_ids).unwrap_or_default(),
+        teacher_ids: teacher_ids.into_inner(),
+        document_ids: document_ids.into_inner(),
     })
 }
 
