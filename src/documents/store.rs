@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use crate::audit::{self, UtcTime};
 use crate::auth::{AuthUser, Ctx, Role};
 use crate::db::schema::documents;
-use crate::db::{DbConn, db_time};
+use crate::db::{DbConn, JsonText, db_time};
 use crate::documents::pdf::{Extraction, PageText, Status as TextStatus};
 use crate::error::{ApiError, ApiResult, Msg};
 
@@ -385,13 +385,11 @@ pub fn of_institution(
 
 /// The extracted pages of one document (no access check: for the service's own checks).
 pub fn pages_of(conn: &mut DbConn, id: i64) -> ApiResult<Vec<PageText>> {
-    let pages: Option<String> = documents::table
+    let pages: Option<JsonText<Vec<PageText>>> = documents::table
         .find(id)
         .select(documents::pages)
         .first(conn)?;
-    Ok(pages
-        .and_then(|p| serde_json::from_str(&p).ok())
-        .unwrap_or_default())
+    Ok(pages.map(JsonText::into_inner).unwrap_or_default())
 }
 
 /// Refusals of an upload, as problems.
