@@ -274,22 +274,13 @@ mod tests {
             (Active, RemoveInstitution, Ended),
             (Active, TerminateBySchool, Terminated),
         ];
-        for from in ContractStatus::ALL {
-            for event in Event::ALL {
-                let expected = legal
-                    .iter()
-                    .find(|(f, e, _)| *f == from && *e == event)
-                    .map(|(_, _, to)| *to);
-                match expected {
-                    Some(to) => assert_eq!(from.apply(event), Ok(to), "{from:?} + {event:?}"),
-                    None => assert_eq!(
-                        from.apply(event),
-                        Err(TransitionError { from, event }),
-                        "{from:?} + {event:?}"
-                    ),
-                }
-            }
-        }
+        crate::machine::assert_transition_matrix(
+            &ContractStatus::ALL,
+            &Event::ALL,
+            &legal,
+            ContractStatus::apply,
+            |from, event| TransitionError { from, event },
+        );
     }
 
     #[test]

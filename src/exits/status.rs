@@ -129,22 +129,13 @@ mod tests {
             (Open, Remove, Removed),
             (Open, Dismiss, Dismissed),
         ];
-        for from in CaseStatus::ALL {
-            for event in Event::ALL {
-                let expected = legal
-                    .iter()
-                    .find(|(f, e, _)| *f == from && *e == event)
-                    .map(|(_, _, to)| *to);
-                match expected {
-                    Some(to) => assert_eq!(from.apply(event), Ok(to), "{from:?} + {event:?}"),
-                    None => assert_eq!(
-                        from.apply(event),
-                        Err(TransitionError { from, event }),
-                        "{from:?} + {event:?}"
-                    ),
-                }
-            }
-        }
+        crate::machine::assert_transition_matrix(
+            &CaseStatus::ALL,
+            &Event::ALL,
+            &legal,
+            CaseStatus::apply,
+            |from, event| TransitionError { from, event },
+        );
     }
 
     #[test]

@@ -118,22 +118,13 @@ mod tests {
     #[test]
     fn the_transition_matrix_is_exactly_the_designed_one() {
         let legal = [(Pending, Uphold, Upheld), (Pending, Dismiss, Dismissed)];
-        for from in ObjectionStatus::ALL {
-            for event in Event::ALL {
-                let expected = legal
-                    .iter()
-                    .find(|(f, e, _)| *f == from && *e == event)
-                    .map(|(_, _, to)| *to);
-                match expected {
-                    Some(to) => assert_eq!(from.apply(event), Ok(to), "{from:?} + {event:?}"),
-                    None => assert_eq!(
-                        from.apply(event),
-                        Err(TransitionError { from, event }),
-                        "{from:?} + {event:?}"
-                    ),
-                }
-            }
-        }
+        crate::machine::assert_transition_matrix(
+            &ObjectionStatus::ALL,
+            &Event::ALL,
+            &legal,
+            ObjectionStatus::apply,
+            |from, event| TransitionError { from, event },
+        );
     }
 
     #[test]
