@@ -58,14 +58,29 @@ impl Drop for TestApp {
 /// A fresh database URL: a file in `dir`, or a new database on the test PostgreSQL server,
 /// cloned from the migrated template (see [`postgres_template`]).
 pub fn fresh_database_url(dir: &std::path::Path) -> String {
+    new_database_url(dir, true)
+}
+
+/// A fresh database without any migration applied (for tests of the migrations themselves).
+pub fn empty_database_url(dir: &std::path::Path) -> String {
+    new_database_url(dir, false)
+}
+
+fn new_database_url(dir: &std::path::Path, migrated: bool) -> String {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(server) if !server.is_empty() => {
-            let template = postgres_template(&server);
             let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+            let create = if migrated {
+                format!(
+                    "CREATE DATABASE {name} TEMPLATE {}",
+                    postgres_template(&server)
+                )
+            } else {
+                format!("CREATE DATABASE {name}")
+            };
             let pool = db::build_pool(&db::DatabaseUrl::parse(&server).unwrap(), 1).unwrap();
             let mut conn = pool.get().unwrap();
-            conn.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
-                .unwrap();
+            conn.batch_execute(&create).unwrap();
             let (prefix, _) = server.rsplit_once('/').unwrap();
             format!("{prefix}/{name}")
         }
