@@ -3,7 +3,7 @@
 //!
 //! Map of the crate (see the README's ARCHITECTURE section):
 //! - shared core: [`config`], [`clock`], [`error`], [`http`], [`db`], [`app`], [`startup`],
-//!   [`cli`], [`telemetry`], [`openapi`], [`ops`];
+//!   [`cli`], [`telemetry`], [`openapi`], [`ops`], [`machine`];
 //! - cross-cutting services: [`auth`], [`audit`], [`jobs`], [`mail`];
 //! - reference rules: [`calendar`], [`catalogue`], [`credentials`];
 //! - capabilities: [`accounts`], [`institutions`], [`rounds`], [`documents`], [`applications`],
@@ -30,6 +30,7 @@ pub mod exits;
 pub mod http;
 pub mod institutions;
 pub mod jobs;
+pub mod machine;
 pub mod mail;
 pub mod notices;
 pub mod notify;

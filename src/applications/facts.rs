@@ -7,8 +7,8 @@ use diesel::prelude::*;
 use crate::applications::service::ItemRef;
 use crate::applications::status::Status;
 use crate::catalogue::Catalogue;
-use crate::db::DbConn;
 use crate::db::schema::applications;
+use crate::db::{DbConn, JsonText};
 use crate::error::{ApiError, ApiResult};
 
 /// The facts of an application the workflow after submission needs.
@@ -32,13 +32,13 @@ type FactsRow = (
     i64,
     i64,
     String,
-    String,
-    Option<String>,
+    JsonText<Vec<String>>,
+    Option<JsonText<Vec<String>>>,
     Option<i64>,
     Option<NaiveDate>,
     Option<String>,
-    String,
-    String,
+    JsonText<Vec<i64>>,
+    JsonText<Vec<i64>>,
 );
 
 /// Loads an application's workflow facts (404 if there is none).
@@ -83,15 +83,13 @@ pub fn app_facts(conn: &mut DbConn, id: i64) -> ApiResult<AppFacts> {
         institution_id,
         round_id,
         status,
-        proposed_items: serde_json::from_str(&proposed).unwrap_or_default(),
-        approved_items: approved
-            .and_then(|a| serde_json::from_str(&a).ok())
-            .unwrap_or_default(),
+        proposed_items: proposed.into_inner(),
+        approved_items: approved.map(JsonText::into_inner).unwrap_or_default(),
         notice_id,
         return_deadline,
         findings,
-        teacher_ids: serde_json::from_str(&teacher_ids).unwrap_or_default(),
-        document_ids: serde_json::from_str(&document_ids).unwrap_or_default(),
+        teacher_ids: teacher_ids.into_inner(),
+        document_ids: document_ids.into_inner(),
     })
 }
 

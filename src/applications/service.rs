@@ -18,7 +18,7 @@ use crate::catalogue::Catalogue;
 use crate::clock::beijing_date;
 use crate::db::columns::UtcTime;
 use crate::db::schema::{applications, documents, institutions, teachers};
-use crate::db::{DbConn, db_time, is_unique_violation};
+use crate::db::{DbConn, JsonText, db_time, is_unique_violation};
 use crate::documents::store as docs;
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
 use crate::institutions as institutions_service;
@@ -135,11 +135,11 @@ struct Row {
     institution_id: i64,
     round_id: i64,
     status: String,
-    proposed_items: String,
-    approved_items: Option<String>,
+    proposed_items: JsonText<Vec<String>>,
+    approved_items: Option<JsonText<Vec<String>>>,
     service_plan: String,
-    teacher_ids: String,
-    document_ids: String,
+    teacher_ids: JsonText<Vec<i64>>,
+    document_ids: JsonText<Vec<i64>>,
     pledge_signed: bool,
     findings: Option<String>,
     decision_note: Option<String>,
@@ -148,10 +148,6 @@ struct Row {
     decided_at: Option<NaiveDateTime>,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
-}
-
-fn json_list<T: serde::de::DeserializeOwned>(text: &str) -> Vec<T> {
-    serde_json::from_str(text).unwrap_or_default()
 }
 
 impl Row {
@@ -184,14 +180,11 @@ impl Row {
             district,
             round_id: self.round_id,
             status,
-            proposed_items: item_refs(&json_list::<String>(&self.proposed_items)),
-            approved_items: self
-                .approved_items
-                .as_deref()
-                .map(|a| item_refs(&json_list::<String>(a))),
+            proposed_items: item_refs(&self.proposed_items.0),
+            approved_items: self.approved_items.map(|a| item_refs(&a.0)),
             service_plan: self.service_plan,
-            teacher_ids: json_list(&self.teacher_ids),
-            document_ids: json_list(&self.document_ids),
+            teacher_ids: self.teacher_ids.into_inner(),
+            document_ids: self.document_ids.into_inner(),
             pledge_signed: self.pledge_signed,
             warnings,
             decision_note: self.decision_note,
@@ -487,7 +480,7 @@ fn facts(conn: &mut DbConn, row: &Row, ctx: &Ctx, region_prefix: &str) -> ApiRes
         contact_person: p.contact_person,
         contact_mobile: p.contact_mobile,
     };
-    let teacher_ids: Vec<i64> = json_list(&row.teacher_ids);
+    let teacher_ids: Vec<i64> = row.teacher_ids.0.clone();
     let roster: Vec<institutions_service::Teacher> =
         institutions_service::active_teachers(conn, row.institution_id, today)?
             .into_iter()
@@ -517,7 +510,7 @@ fn facts(conn: &mut DbConn, row: &Row, ctx: &Ctx, region_prefix: &str) -> ApiRes
             name: t.name,
         })
         .collect();
-    let document_ids: Vec<i64> = json_list(&row.document_ids);
+    let document_ids: Vec<i64> = row.document_ids.0.clone();
     let documents = docs::of_institution(conn, row.institution_id, &document_ids)?;
     let merged_pdf_pages = match documents
         .iter()
@@ -540,7 +533,7 @@ fn facts(conn: &mut DbConn, row: &Row, ctx: &Ctx, region_prefix: &str) -> ApiRes
         today,
         other_live_application: other_live > 0,
         profile,
-        proposed_items: json_list(&row.proposed_items),
+        proposed_items: row.proposed_items.0.clone(),
         service_plan: row.service_plan.clone(),
         pledge_signed: row.pledge_signed,
         teachers,

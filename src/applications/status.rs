@@ -129,23 +129,13 @@ mod tests {
             (Approved, Publish, InNotice),
             (InNotice, Admit, Admitted),
         ];
-        let events = [Submit, Withdraw, Approve, Reject, Return, Publish, Admit];
-        for from in Status::ALL {
-            for event in events {
-                let expected = legal
-                    .iter()
-                    .find(|(f, e, _)| *f == from && *e == event)
-                    .map(|(_, _, to)| *to);
-                match expected {
-                    Some(to) => assert_eq!(from.apply(event), Ok(to), "{from:?} + {event:?}"),
-                    None => assert_eq!(
-                        from.apply(event),
-                        Err(TransitionError { from, event }),
-                        "{from:?} + {event:?}"
-                    ),
-                }
-            }
-        }
+        crate::machine::assert_transition_matrix(
+            &Status::ALL,
+            &[Submit, Withdraw, Approve, Reject, Return, Publish, Admit],
+            &legal,
+            Status::apply,
+            |from, event| TransitionError { from, event },
+        );
     }
 
     #[test]

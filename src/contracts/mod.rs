@@ -5,6 +5,7 @@
 
 pub mod routes;
 pub mod service;
+pub mod status;
 pub mod term;
 
 use crate::auth::Ctx;
@@ -18,7 +19,7 @@ pub fn register(registry: &mut Registry) {
     registry.register(
         END_EXPIRED,
         Handler::Transactional(|conn, job, _| {
-            service::end_expired(conn, &Ctx::system(job.now))?;
+            status::end_expired(conn, &Ctx::system(job.now))?;
             Ok(())
         }),
     );

@@ -10,11 +10,13 @@ use validator::Validate;
 use crate::audit;
 use crate::auth::{AuthUser, Ctx, Role};
 use crate::clock::beijing_date;
+use crate::contracts::status::ContractStatus;
 use crate::contracts::term::{self, Term};
 use crate::db::columns::UtcTime;
 use crate::db::schema::{contracts, evaluations, institutions, pool_entries, schools};
-use crate::db::{DbConn, db_time, is_unique_violation};
+use crate::db::{DbConn, JsonText, db_time, is_unique_violation};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
+use crate::pool::entry::EntryStatus;
 use crate::pool::search::PoolItem;
 
 /// A contract request of a school.
@@ -65,7 +67,7 @@ struct Row {
     school_id: i64,
     institution_id: i64,
     pool_entry_id: i64,
-    items: String,
+    items: JsonText<Vec<String>>,
     starts_on: NaiveDate,
     ends_on: NaiveDate,
     status: String,
@@ -113,7 +115,7 @@ const ROW: RowSelect = (
 
 impl Row {
     fn into_view(self) -> Contract {
-        let codes: Vec<String> = serde_json::from_str(&self.items).unwrap_or_default();
+        let codes = self.items.into_inner();
         Contract {
             id: self.id,
             school: PartyRef {
@@ -187,9 +189,9 @@ pub fn create(
     let school_id = school_of(user)?;
     check_term(req.starts_on, req.ends_on)?;
     let today = beijing_date(ctx.now);
-    let entry: Option<(i64, String)> = pool_entries::table
+    let entry: Option<(i64, JsonText<Vec<String>>)> = pool_entries::table
         .filter(pool_entries::institution_id.eq(req.institution_id))
-        .filter(pool_entries::status.eq("active"))
+        .filter(pool_entries::status.eq(EntryStatus::Active.as_str()))
         .filter(pool_entries::valid_from.le(today))
         .filter(pool_entries::valid_until.ge(today))
         .order(pool_entries::id.desc())
@@ -203,7 +205,7 @@ pub fn create(
             "The institution is not an active member of the pool.",
         ));
     };
-    let approved: Vec<String> = serde_json::from_str(&approved).unwrap_or_default();
+    let approved = approved.into_inner();
     let mut items: Vec<String> = Vec::new();
     let mut refused = Vec::new();
     for (i, code) in req.items.iter().enumerate() {
@@ -239,7 +241,7 @@ pub fn create(
             contracts::items.eq(&items_json),
             contracts::starts_on.eq(req.starts_on),
             contracts::ends_on.eq(req.ends_on),
-            contracts::status.eq("active"),
+            contracts::status.eq(ContractStatus::Active.as_str()),
             contracts::created_by.eq(Some(user.id)),
             contracts::created_at.eq(now),
             contracts::updated_at.eq(now),
@@ -511,60 +513,4 @@ pub fn evaluate(
         .find(id)
         .select(Evaluation::as_select())
         .first(conn)?)
-}
-
-// ---- the end-date job ----------------------------------------------------------------------
-
-/// Ends every active contract whose end date has passed (Beijing): status `ended`, `ended_on`
-/// its end date, reason `expired`; one audited compare-and-set each. Returns the ended ids
-/// (for notifications).
-pub fn end_expired(conn: &mut DbConn, ctx: &Ctx) -> ApiResult<Vec<i64>> {
-    let today = beijing_date(ctx.now);
-    let due: Vec<(i64, i64, i64, NaiveDate)> = contracts::table
-        .filter(contracts::status.eq("active"))
-        .filter(contracts::ends_on.lt(today))
-        .select((
-            contracts::id,
-            contracts::school_id,
-            contracts::institution_id,
-            contracts::ends_on,
-        ))
-        .load(conn)?;
-    let mut ended = Vec::new();
-    for (id, school_id, institution_id, ends_on) in due {
-        let changed = diesel::update(
-            contracts::table
-                .filter(contracts::id.eq(id))
-                .filter(contracts::status.eq("active")),
-        )
-        .set((
-            contracts::status.eq("ended"),
-            contracts::ended_on.eq(Some(ends_on)),
-            contracts::end_reason.eq(Some("expired")),
-            contracts::updated_at.eq(db_time(ctx.now)),
-        ))
-        .execute(conn)?;
-        if changed == 1 {
-            audit::record(
-                conn,
-                ctx,
-                "contract.ended",
-                "contract",
-                id,
-                serde_json::json!({
-                    "school_id": school_id,
-                    "institution_id": institution_id,
-                    "ended_on": ends_on,
-                    "end_reason": "expired",
-                }),
-            )?;
-            crate::mail::outbox::record(
-                conn,
-                ctx.now,
-                crate::mail::outbox::Event::ContractEnded { contract_id: id },
-            )?;
-            ended.push(id);
-        }
-    }
-    Ok(ended)
 }

@@ -6,7 +6,10 @@
 //! connection, with a comment saying why.
 
 pub mod columns;
+pub mod json_text;
 pub mod schema;
+
+pub use json_text::JsonText;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -9,14 +9,17 @@
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
+use crate::applications::status::Status as AppStatus;
 use crate::audit;
 use crate::auth::Ctx;
 use crate::catalogue::Catalogue;
+use crate::contracts::status::ContractStatus;
 use crate::credentials::identity::ResidentId;
 use crate::credentials::uscc::Uscc;
 use crate::db::schema::{applications, institutions, pool_entries, pool_items, teachers};
 use crate::db::{self, DbConn, db_time};
 use crate::error::ApiResult;
+use crate::pool::entry::EntryStatus;
 
 /// Institutions per transaction.
 pub const BATCH: usize = 250;
@@ -258,7 +261,7 @@ fn seed_one(conn: &mut DbConn, ctx: &Ctx, plan: &SeedPlan, n: usize) -> ApiResul
         .values((
             applications::institution_id.eq(institution_id),
             applications::round_id.eq(plan.round_id),
-            applications::status.eq("admitted"),
+            applications::status.eq(AppStatus::Admitted.as_str()),
             applications::proposed_items.eq(&items_json),
             applications::approved_items.eq(Some(&items_json)),
             applications::service_plan.eq("每周两至三次课后服务，专职教师授课，配备安全员"),
@@ -304,7 +307,7 @@ pub fn insert_entry(
             pool_entries::application_id.eq(application_id),
             pool_entries::round_id.eq(round_id),
             pool_entries::items.eq(serde_json::to_string(items).unwrap_or_else(|_| "[]".into())),
-            pool_entries::status.eq("active"),
+            pool_entries::status.eq(EntryStatus::Active.as_str()),
             pool_entries::valid_from.eq(valid_from),
             pool_entries::valid_until.eq(valid_until),
             pool_entries::admitted_at.eq(now),
@@ -368,7 +371,7 @@ pub fn seed_contracts(
                     contracts::items.eq(&items),
                     contracts::starts_on.eq(starts_on),
                     contracts::ends_on.eq(ends_on),
-                    contracts::status.eq("active"),
+                    contracts::status.eq(ContractStatus::Active.as_str()),
                     contracts::created_at.eq(now),
                     contracts::updated_at.eq(now),
                 ))

@@ -16,7 +16,7 @@ use crate::audit;
 use crate::auth::{AuthUser, Ctx, Role};
 use crate::db::columns::UtcTime;
 use crate::db::schema::{documents, exit_cases, exit_grounds};
-use crate::db::{DbConn, db_time};
+use crate::db::{DbConn, JsonText, db_time};
 use crate::error::{ApiError, ApiResult, Msg};
 use crate::pdf::{Extraction, PageText, Status as TextStatus};
 
@@ -343,16 +343,12 @@ pub fn readable(conn: &mut DbConn, user: &AuthUser, id: i64) -> ApiResult<Docume
 /// capability sits above this one).
 /// (the institution may read it to prepare its statement of defence).
 fn cited_against(conn: &mut DbConn, institution_id: i64, document_id: i64) -> ApiResult<bool> {
-    let lists: Vec<String> = exit_grounds::table
+    let lists: Vec<JsonText<Vec<i64>>> = exit_grounds::table
         .inner_join(exit_cases::table)
         .filter(exit_cases::institution_id.eq(institution_id))
         .select(exit_grounds::document_ids)
         .load(conn)?;
-    Ok(lists.iter().any(|l| {
-        serde_json::from_str::<Vec<i64>>(l)
-            .unwrap_or_default()
-            .contains(&document_id)
-    }))
+    Ok(lists.iter().any(|l| l.0.contains(&document_id)))
 }
 
 /// The extracted text of a readable PDF, page by page.
@@ -403,13 +399,11 @@ pub fn of_institution(
 
 /// The extracted pages of one document (no access check: for the service's own checks).
 pub fn pages_of(conn: &mut DbConn, id: i64) -> ApiResult<Vec<PageText>> {
-    let pages: Option<String> = documents::table
+    let pages: Option<JsonText<Vec<PageText>>> = documents::table
         .find(id)
         .select(documents::pages)
         .first(conn)?;
-    Ok(pages
-        .and_then(|p| serde_json::from_str(&p).ok())
-        .unwrap_or_default())
+    Ok(pages.map(JsonText::into_inner).unwrap_or_default())
 }
 
 /// Refusals of an upload, as problems.

@@ -985,7 +985,7 @@ mod tests {
         ("src/credentials/regions.rs", "significant_prefix", "code"),
         ("src/credentials/routes.rs", "check_uscc", "code"),
         ("src/http/json.rs", "rule_code", "code"),
-        ("src/institutions/service.rs", "of", "code"),
+        ("src/institutions/roster.rs", "of", "code"),
         ("src/notices/admission.rs", "category_of", "code"),
         ("src/notify/events.rs", "application_rejected", "cause"),
         ("src/notify/events.rs", "ground_label", "code"),

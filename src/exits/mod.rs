@@ -7,4 +7,5 @@
 pub mod blacklist;
 pub mod routes;
 pub mod service;
+pub mod status;
 pub mod sweeps;

@@ -25,13 +25,17 @@ use crate::audit;
 use crate::auth::{AuthUser, Ctx, Role};
 use crate::calendar::store as calendar_store;
 use crate::clock::{beijing_date, end_of_beijing_day};
+use crate::contracts::status::{self as contract_status, ContractStatus, Ending};
 use crate::db::columns::UtcTime;
 use crate::db::schema::{
     applications, contracts, documents, exit_cases, exit_grounds, inspections, institutions,
     pool_entries, teachers,
 };
-use crate::db::{DbConn, db_time, is_unique_violation};
+use crate::db::{DbConn, JsonText, db_time, is_unique_violation};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
+pub use crate::exits::status::CaseStatus;
+use crate::exits::status::{self, case_closed, changed_meanwhile};
+use crate::pool::entry::{self as pool_entry, EntryStatus};
 use crate::sanctions::bans::{self, BanPeriod, NewBan};
 use crate::sanctions::{Ground, GroundRef};
 
@@ -57,29 +61,6 @@ impl Source {
     }
     fn parse(s: &str) -> Option<Self> {
         [Self::School, Self::Reviewer, Self::System]
-            .into_iter()
-            .find(|x| x.as_str() == s)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CaseStatus {
-    Open,
-    Removed,
-    Dismissed,
-}
-
-impl CaseStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::Removed => "removed",
-            Self::Dismissed => "dismissed",
-        }
-    }
-    fn parse(s: &str) -> Option<Self> {
-        [Self::Open, Self::Removed, Self::Dismissed]
             .into_iter()
             .find(|x| x.as_str() == s)
     }
@@ -248,7 +229,7 @@ pub fn open_or_join(
 pub fn in_pool(conn: &mut DbConn, institution_id: i64) -> ApiResult<bool> {
     let n: i64 = pool_entries::table
         .filter(pool_entries::institution_id.eq(institution_id))
-        .filter(pool_entries::status.eq("active"))
+        .filter(pool_entries::status.eq(EntryStatus::Active.as_str()))
         .count()
         .get_result(conn)?;
     Ok(n > 0)
@@ -383,7 +364,7 @@ struct CaseRow {
     opened_by: String,
     statement_due: NaiveDate,
     statement: Option<String>,
-    statement_document_ids: Option<String>,
+    statement_document_ids: Option<JsonText<Vec<i64>>>,
     statement_filed_at: Option<NaiveDateTime>,
     decision_reasons: Option<String>,
     decided_by: Option<i64>,
@@ -407,7 +388,7 @@ struct GroundRow {
     source: String,
     contract_id: Option<i64>,
     statement: String,
-    document_ids: String,
+    document_ids: JsonText<Vec<i64>>,
     created_at: NaiveDateTime,
 }
 
@@ -449,7 +430,7 @@ fn view(conn: &mut DbConn, row: CaseRow) -> ApiResult<ExitCase> {
                 source: Source::parse(&g.source)?,
                 contract_id: g.contract_id,
                 statement: g.statement,
-                document_ids: serde_json::from_str(&g.document_ids).unwrap_or_default(),
+                document_ids: g.document_ids.into_inner(),
                 created_at: g.created_at.into(),
             })
         })
@@ -481,8 +462,7 @@ fn view(conn: &mut DbConn, row: CaseRow) -> ApiResult<ExitCase> {
         statement: row.statement,
         statement_document_ids: row
             .statement_document_ids
-            .as_deref()
-            .and_then(|s| serde_json::from_str(s).ok())
+            .map(JsonText::into_inner)
             .unwrap_or_default(),
         statement_filed_at: row.statement_filed_at.map(Into::into),
         decision,
@@ -640,7 +620,7 @@ pub fn terminate(
 ) -> ApiResult<TerminationOutcome> {
     check_grounds(&req.grounds)?;
     let not_found = || ApiError::not_found("合同", "contract");
-    let (school_id, institution_id, status): (i64, i64, String) = contracts::table
+    let (school_id, institution_id, current): (i64, i64, String) = contracts::table
         .find(contract_id)
         .select((
             contracts::school_id,
@@ -653,53 +633,19 @@ pub fn terminate(
     if user.school_id != Some(school_id) {
         return Err(not_found());
     }
-    let not_active = || {
-        ApiError::conflict(
-            "contract_not_active",
-            "该合同已结束，不能再终止。",
-            "The contract is no longer active.",
-        )
-    };
-    if status != "active" {
-        return Err(not_active());
-    }
+    ContractStatus::parse(&current)
+        .ok_or_else(|| anyhow::anyhow!("bad status in contracts.{contract_id}"))?
+        .apply(contract_status::Event::TerminateBySchool)
+        .map_err(|_| contract_status::not_active())?;
     check_documents(
         conn,
         user,
         &req.evidence_document_ids,
         "evidence_document_ids",
     )?;
-    let today = beijing_date(ctx.now);
-    let now = db_time(ctx.now);
-    let changed = diesel::update(
-        contracts::table
-            .find(contract_id)
-            .filter(contracts::status.eq("active")),
-    )
-    .set((
-        contracts::status.eq("terminated"),
-        contracts::ended_on.eq(today),
-        contracts::end_reason.eq("terminated_by_school"),
-        contracts::updated_at.eq(now),
-    ))
-    .execute(conn)?;
-    if changed == 0 {
-        return Err(not_active());
-    }
     let codes: Vec<&str> = req.grounds.iter().map(|g| g.as_str()).collect();
-    audit::record(
-        conn,
-        ctx,
-        "contract.terminated",
-        "contract",
-        contract_id,
-        serde_json::json!({ "school_id": school_id, "institution_id": institution_id, "grounds": codes, "ended_on": today }),
-    )?;
-    crate::mail::outbox::record(
-        conn,
-        ctx.now,
-        crate::mail::outbox::Event::ContractEnded { contract_id },
-    )?;
+    let ending = Ending::TerminatedBySchool { grounds: &codes };
+    let ended = contract_status::end(conn, ctx, contract_id, (school_id, institution_id), ending)?;
     let grounds: Vec<NewGround> = dedup(&req.grounds)
         .into_iter()
         .map(|g| NewGround {
@@ -717,9 +663,9 @@ pub fn terminate(
             id: contract_id,
             school_id,
             institution_id,
-            status: "terminated".into(),
-            ended_on: today,
-            end_reason: "terminated_by_school".into(),
+            status: ended.status.as_str().into(),
+            ended_on: ended.ended_on,
+            end_reason: ended.reason.as_str().into(),
         },
         exit_case: get_unchecked(conn, joined.case_id)?,
     })
@@ -858,14 +804,6 @@ pub struct Statement {
     pub document_ids: Vec<i64>,
 }
 
-fn case_closed() -> ApiError {
-    ApiError::conflict(
-        "exit_case_closed",
-        "该清退案件已作出决定。",
-        "The exit case has already been decided.",
-    )
-}
-
 /// The institution files its statement of defence: once, by 23:59:59 Beijing time on
 /// `statement_due`.
 pub fn file_statement(
@@ -876,9 +814,9 @@ pub fn file_statement(
     req: &Statement,
 ) -> ApiResult<ExitCase> {
     let row = visible_case(conn, user, id)?;
-    if row.status()? != CaseStatus::Open {
-        return Err(case_closed());
-    }
+    row.status()?
+        .apply(status::Event::FileStatement)
+        .map_err(|_| case_closed())?;
     if row.statement_filed_at.is_some() {
         return Err(ApiError::conflict(
             "statement_already_filed",
@@ -932,14 +870,6 @@ pub fn file_statement(
     get_unchecked(conn, id)
 }
 
-fn changed_meanwhile() -> ApiError {
-    ApiError::conflict(
-        "status_changed",
-        "案件状态已被他人更改，请刷新后重试。",
-        "The case changed meanwhile; reload and retry.",
-    )
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[schema(as = ExitCaseDecisionKind)]
@@ -978,9 +908,12 @@ pub fn decide(
     req: &DecisionRequest,
 ) -> ApiResult<(ExitCase, Option<Removal>)> {
     let row = load_case(conn, id)?;
-    if row.status()? != CaseStatus::Open {
-        return Err(case_closed());
-    }
+    let from = row.status()?;
+    let event = match req.decision {
+        DecisionKind::Remove => status::Event::Remove,
+        DecisionKind::Dismiss => status::Event::Dismiss,
+    };
+    from.apply(event).map_err(|_| case_closed())?;
     if req.decision == DecisionKind::Remove
         && row.statement_filed_at.is_none()
         && ctx.now <= end_of_beijing_day(row.statement_due)
@@ -992,27 +925,15 @@ pub fn decide(
         )
         .with_extra(serde_json::json!({ "statement_due": row.statement_due })));
     }
-    let to = match req.decision {
-        DecisionKind::Remove => CaseStatus::Removed,
-        DecisionKind::Dismiss => CaseStatus::Dismissed,
-    };
     let now = db_time(ctx.now);
-    let changed = diesel::update(
-        exit_cases::table
-            .find(id)
-            .filter(exit_cases::status.eq(CaseStatus::Open.as_str())),
-    )
-    .set((
-        exit_cases::status.eq(to.as_str()),
-        exit_cases::decision_reasons.eq(&req.reasons),
-        exit_cases::decided_by.eq(user.id),
-        exit_cases::decided_at.eq(now),
-        exit_cases::updated_at.eq(now),
-    ))
-    .execute(conn)?;
-    if changed == 0 {
-        return Err(changed_meanwhile());
-    }
+    let to = status::transition(conn, id, from, event, now)?;
+    diesel::update(exit_cases::table.find(id))
+        .set((
+            exit_cases::decision_reasons.eq(&req.reasons),
+            exit_cases::decided_by.eq(user.id),
+            exit_cases::decided_at.eq(now),
+        ))
+        .execute(conn)?;
     audit::record(
         conn,
         ctx,
@@ -1035,69 +956,15 @@ fn remove(conn: &mut DbConn, ctx: &Ctx, case: &CaseRow) -> ApiResult<Removal> {
     let now = db_time(ctx.now);
     let inst = case.institution_id;
     let mut out = Removal {
-        pool_entry_ids: pool_entries::table
-            .filter(pool_entries::institution_id.eq(inst))
-            .filter(pool_entries::status.eq("active"))
-            .select(pool_entries::id)
-            .load(conn)?,
+        pool_entry_ids: pool_entry::remove_institution(conn, ctx, inst, case.id)?,
+        contracts: contract_status::active_of_institution(conn, inst)?,
         ..Removal::default()
     };
-    for entry in &out.pool_entry_ids {
-        diesel::update(
-            pool_entries::table
-                .find(entry)
-                .filter(pool_entries::status.eq("active")),
-        )
-        .set((
-            pool_entries::status.eq("removed"),
-            pool_entries::ended_at.eq(now),
-            pool_entries::end_reason.eq(format!("exit_case:{}", case.id)),
-            pool_entries::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-        audit::record(
-            conn,
-            ctx,
-            "pool_entry.removed",
-            "pool_entry",
-            entry,
-            serde_json::json!({ "exit_case_id": case.id, "institution_id": inst }),
-        )?;
-    }
-
-    out.contracts = contracts::table
-        .filter(contracts::institution_id.eq(inst))
-        .filter(contracts::status.eq("active"))
-        .select((contracts::id, contracts::school_id))
-        .load(conn)?;
-    for (contract, school) in &out.contracts {
-        diesel::update(
-            contracts::table
-                .find(contract)
-                .filter(contracts::status.eq("active")),
-        )
-        .set((
-            contracts::status.eq("ended"),
-            contracts::ended_on.eq(today),
-            contracts::end_reason.eq("institution_removed"),
-            contracts::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-        audit::record(
-            conn,
-            ctx,
-            "contract.ended",
-            "contract",
-            contract,
-            serde_json::json!({ "reason": "institution_removed", "exit_case_id": case.id, "school_id": school, "ended_on": today }),
-        )?;
-        crate::mail::outbox::record(
-            conn,
-            ctx.now,
-            crate::mail::outbox::Event::ContractEnded {
-                contract_id: *contract,
-            },
-        )?;
+    for &(contract, school) in &out.contracts {
+        let ending = Ending::InstitutionRemoved {
+            exit_case_id: case.id,
+        };
+        contract_status::end(conn, ctx, contract, (school, inst), ending)?;
     }
 
     let in_flight: Vec<(i64, String)> = applications::table
@@ -1188,7 +1055,7 @@ pub fn pool_members_with_uscc(conn: &mut DbConn, uscc: &str) -> ApiResult<Vec<i6
     Ok(pool_entries::table
         .inner_join(institutions::table)
         .filter(institutions::uscc.eq(uscc))
-        .filter(pool_entries::status.eq("active"))
+        .filter(pool_entries::status.eq(EntryStatus::Active.as_str()))
         .select(institutions::id)
         .distinct()
         .load(conn)?)
@@ -1197,7 +1064,7 @@ pub fn pool_members_with_uscc(conn: &mut DbConn, uscc: &str) -> ApiResult<Vec<i6
 /// Active pool members (institution ids).
 pub fn pool_members(conn: &mut DbConn) -> ApiResult<Vec<i64>> {
     Ok(pool_entries::table
-        .filter(pool_entries::status.eq("active"))
+        .filter(pool_entries::status.eq(EntryStatus::Active.as_str()))
         .select(pool_entries::institution_id)
         .distinct()
         .load(conn)?)

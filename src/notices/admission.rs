@@ -16,13 +16,23 @@ use crate::clock::beijing_date;
 use crate::db::schema::{objections, pool_entries, pool_items};
 use crate::db::{DbConn, db_time};
 use crate::error::ApiResult;
+use crate::objections::status::ObjectionStatus;
+use crate::pool::entry::EntryStatus;
 
 /// Whether an objection against the application is pending or was upheld (either keeps it
 /// out of the pool).
 pub fn has_blocking_objection(conn: &mut DbConn, application_id: i64) -> ApiResult<bool> {
     let n: i64 = objections::table
         .filter(objections::application_id.eq(application_id))
-        .filter(objections::status.eq_any(["pending", "upheld"]))
+        .filter(
+            objections::status.eq_any(
+                ObjectionStatus::ALL
+                    .into_iter()
+                    .filter(|s| s.blocks_admission())
+                    .map(ObjectionStatus::as_str)
+                    .collect::<Vec<_>>(),
+            ),
+        )
         .count()
         .get_result(conn)?;
     Ok(n > 0)
@@ -49,7 +59,7 @@ pub fn admit(conn: &mut DbConn, ctx: &Ctx, application_id: i64) -> ApiResult<i64
             pool_entries::round_id.eq(app.round_id),
             pool_entries::notice_id.eq(app.notice_id),
             pool_entries::items.eq(serde_json::to_string(&app.approved_items).unwrap_or_default()),
-            pool_entries::status.eq("active"),
+            pool_entries::status.eq(EntryStatus::Active.as_str()),
             pool_entries::valid_from.eq(valid_from),
             pool_entries::valid_until.eq(round.pool_valid_until),
             pool_entries::admitted_at.eq(now),

@@ -6,6 +6,7 @@
 pub mod admission;
 pub mod routes;
 pub mod service;
+pub mod status;
 
 use crate::jobs::registry::{Handler, Registry};
 

@@ -24,10 +24,11 @@ use crate::calendar::rules::{CalendarVersion, DayInfo};
 use crate::clock::{beijing_date, beijing_instant, end_of_beijing_day};
 use crate::db::columns::UtcTime;
 use crate::db::schema::{applications, institutions, notices, objections};
-use crate::db::{DbConn, db_time};
+use crate::db::{DbConn, JsonText, db_time};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
 use crate::jobs::registry::{JobError, JobInfo};
 use crate::jobs::{self, NewJob};
+use crate::notices::status::{self, NoticeStatus};
 use crate::notices::{CLOSE_NOTICE, admission};
 
 /// The length of a notice, in working days (selection notice §三).
@@ -131,9 +132,9 @@ struct Row {
     starts_on: NaiveDate,
     ends_on: NaiveDate,
     closes_at: NaiveDateTime,
-    calendar_versions: String,
-    explanation: String,
-    window_history: String,
+    calendar_versions: JsonText<Vec<CalendarVersion>>,
+    explanation: JsonText<Vec<DayInfo>>,
+    window_history: JsonText<Vec<EarlierWindow>>,
     status: String,
     closed_at: Option<NaiveDateTime>,
     created_at: NaiveDateTime,
@@ -145,12 +146,12 @@ impl Row {
             starts_on: self.starts_on,
             ends_on: self.ends_on,
             closes_at: self.closes_at.and_utc(),
-            calendar_versions: serde_json::from_str(&self.calendar_versions).unwrap_or_default(),
+            calendar_versions: self.calendar_versions.0.clone(),
         }
     }
 
     fn history(&self) -> Vec<EarlierWindow> {
-        serde_json::from_str(&self.window_history).unwrap_or_default()
+        self.window_history.0.clone()
     }
 }
 
@@ -299,7 +300,7 @@ pub fn publish(
                 .eq(serde_json::to_string(&w.calendar_versions).unwrap_or_default()),
             notices::explanation.eq(serde_json::to_string(&computed.days).unwrap_or_default()),
             notices::window_history.eq("[]"),
-            notices::status.eq("open"),
+            notices::status.eq(NoticeStatus::Open.as_str()),
             notices::created_at.eq(now),
             notices::updated_at.eq(now),
         ))
@@ -347,7 +348,7 @@ fn views(conn: &mut DbConn, rows: Vec<Row>, now: DateTime<Utc>) -> ApiResult<Vec
         i64,
         i64,
         String,
-        Option<String>,
+        Option<JsonText<Vec<String>>>,
         String,
         String,
         Option<String>,
@@ -384,11 +385,7 @@ fn views(conn: &mut DbConn, rows: Vec<Row>, now: DateTime<Utc>) -> ApiResult<Vec
                 institution_name: name,
                 uscc,
                 district,
-                approved_items: item_refs(
-                    &approved
-                        .and_then(|a| serde_json::from_str::<Vec<String>>(&a).ok())
-                        .unwrap_or_default(),
-                ),
+                approved_items: item_refs(&approved.map(JsonText::into_inner).unwrap_or_default()),
                 status: Status::parse(&status).unwrap_or(Status::InNotice),
                 objection_count: counts.get(&id).copied().unwrap_or(0),
             });
@@ -414,7 +411,7 @@ fn view(row: Row, applications: Vec<NoticedApplication>, now: DateTime<Utc>) -> 
             instructions_zh: "公示期内任何人均可无需账号提出异议：填写所异议的申报（application_id）、真实姓名、中国大陆手机号码、异议理由（至少一句话），可附证据文件。",
             instructions_en: "Anyone may object during the notice window without an account: the application objected to (application_id), real name, mainland mobile number, grounds (at least a sentence), and optionally an evidence file.",
         },
-        explanation: serde_json::from_str(&row.explanation).unwrap_or_default(),
+        explanation: row.explanation.0.clone(),
         earlier_windows: row.history(),
         accepting_objections: accepting,
         window,
@@ -431,7 +428,7 @@ fn view(row: Row, applications: Vec<NoticedApplication>, now: DateTime<Utc>) -> 
 /// Objections are accepted from the start of the first day through the whole last second
 /// `closes_at` (23:59:59.999… Beijing time): the window is over from the next midnight.
 fn accepting_objections(status: &str, window: &Window, now: DateTime<Utc>) -> bool {
-    status == "open"
+    NoticeStatus::parse(status) == Some(NoticeStatus::Open)
         && beijing_instant(window.starts_on, NaiveTime::MIN) <= now
         && !is_past(window.closes_at, now)
 }
@@ -491,7 +488,10 @@ pub fn objection_window(
 /// Whether the window of notice `id` has ended (closed, or past `closes_at`).
 pub fn window_over(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> ApiResult<bool> {
     let row = load_row(conn, id)?;
-    Ok(row.status == "closed" || is_past(row.closes_at.and_utc(), now))
+    Ok(
+        NoticeStatus::parse(&row.status) == Some(NoticeStatus::Closed)
+            || is_past(row.closes_at.and_utc(), now),
+    )
 }
 
 /// After an admin changed calendar `year`: recomputes every open notice whose window used that
@@ -499,7 +499,7 @@ pub fn window_over(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> ApiResult<
 /// closing job at the new closing instant. Runs in the calendar change's transaction.
 pub fn recompute_for_calendar(conn: &mut DbConn, ctx: &Ctx, year: i32) -> ApiResult<usize> {
     let open: Vec<Row> = notices::table
-        .filter(notices::status.eq("open"))
+        .filter(notices::status.eq(NoticeStatus::Open.as_str()))
         .select(Row::as_select())
         .load(conn)?;
     let mut recomputed = 0;
@@ -515,22 +515,25 @@ pub fn recompute_for_calendar(conn: &mut DbConn, ctx: &Ctx, year: i32) -> ApiRes
             window: old.clone(),
             replaced_at: ctx.now,
         });
-        diesel::update(
-            notices::table
-                .find(row.id)
-                .filter(notices::status.eq("open")),
-        )
-        .set((
-            notices::starts_on.eq(new.starts_on),
-            notices::ends_on.eq(new.ends_on),
-            notices::closes_at.eq(db_time(new.closes_at)),
-            notices::calendar_versions
-                .eq(serde_json::to_string(&new.calendar_versions).unwrap_or_default()),
-            notices::explanation.eq(serde_json::to_string(&computed.days).unwrap_or_default()),
-            notices::window_history.eq(serde_json::to_string(&history).unwrap_or_default()),
-            notices::updated_at.eq(db_time(ctx.now)),
-        ))
-        .execute(conn)?;
+        let now = db_time(ctx.now);
+        status::transition(
+            conn,
+            row.id,
+            NoticeStatus::Open,
+            status::Event::Recompute,
+            now,
+        )?;
+        diesel::update(notices::table.find(row.id))
+            .set((
+                notices::starts_on.eq(new.starts_on),
+                notices::ends_on.eq(new.ends_on),
+                notices::closes_at.eq(db_time(new.closes_at)),
+                notices::calendar_versions
+                    .eq(serde_json::to_string(&new.calendar_versions).unwrap_or_default()),
+                notices::explanation.eq(serde_json::to_string(&computed.days).unwrap_or_default()),
+                notices::window_history.eq(serde_json::to_string(&history).unwrap_or_default()),
+            ))
+            .execute(conn)?;
         // The job of the old closing instant finds the notice not yet due and does nothing.
         jobs::enqueue(conn, &closing_job(row.id, new.closes_at), ctx.now)?;
         audit::record(
@@ -566,7 +569,9 @@ pub fn close_job(
         .as_i64()
         .ok_or_else(|| JobError::Permanent(anyhow::anyhow!("payload without notice_id")))?;
     let row = load_row(conn, id).map_err(|e| JobError::Permanent(anyhow::anyhow!("{e}")))?;
-    if row.status != "open" || !is_past(row.closes_at.and_utc(), job.now) {
+    if NoticeStatus::parse(&row.status) != Some(NoticeStatus::Open)
+        || !is_past(row.closes_at.and_utc(), job.now)
+    {
         // Closed already, or the window moved later (a job for the new instant exists).
         return Ok(());
     }
@@ -586,18 +591,8 @@ pub fn close_job(
             admitted.push(app);
         }
     }
-    let changed = diesel::update(notices::table.find(id).filter(notices::status.eq("open")))
-        .set((
-            notices::status.eq("closed"),
-            notices::closed_at.eq(Some(db_time(job.now))),
-            notices::updated_at.eq(db_time(job.now)),
-        ))
-        .execute(conn)?;
-    if changed == 0 {
-        return Err(JobError::Retry(anyhow::anyhow!(
-            "notice {id} changed meanwhile"
-        )));
-    }
+    let now = db_time(job.now);
+    status::transition(conn, id, NoticeStatus::Open, status::Event::Close, now).map_err(retry)?;
     audit::record(
         conn,
         &ctx,

@@ -25,14 +25,16 @@ use serde_json::json;
 
 use crate::catalogue::Catalogue;
 use crate::clock::beijing_date;
-use crate::db::DbConn;
+use crate::contracts::status::EndReason;
 use crate::db::schema::{
     applications, bans, contracts, decisions, exit_cases, exit_grounds, institutions, notices,
     objections, pool_entries, rounds, schools,
 };
+use crate::db::{DbConn, JsonText};
 use crate::error::ApiResult;
 use crate::mail::{Email, Template, queue};
 use crate::notify::recipients;
+use crate::objections::status::ObjectionStatus;
 
 /// Chinese names of catalogue item codes (the code itself if it left the catalogue).
 pub fn item_names(codes: &[String]) -> Vec<String> {
@@ -54,14 +56,15 @@ pub fn application_submitted(
     now: DateTime<Utc>,
     application_id: i64,
 ) -> ApiResult<()> {
-    let (institution_id, round_id, proposed): (i64, i64, String) = applications::table
-        .find(application_id)
-        .select((
-            applications::institution_id,
-            applications::round_id,
-            applications::proposed_items,
-        ))
-        .first(conn)?;
+    let (institution_id, round_id, proposed): (i64, i64, JsonText<Vec<String>>) =
+        applications::table
+            .find(application_id)
+            .select((
+                applications::institution_id,
+                applications::round_id,
+                applications::proposed_items,
+            ))
+            .first(conn)?;
     let institution_name: String = institutions::table
         .find(institution_id)
         .select(institutions::name)
@@ -70,7 +73,7 @@ pub fn application_submitted(
         .find(round_id)
         .select(rounds::name)
         .first(conn)?;
-    let codes: Vec<String> = serde_json::from_str(&proposed).unwrap_or_default();
+    let codes = proposed.into_inner();
     let key = format!(
         "application_submitted:{application_id}:{}",
         now.timestamp_micros()
@@ -372,7 +375,7 @@ pub fn objection_resolved(
         &Email {
             template: Template::ObjectionResolved,
             to,
-            vars: json!({"institution_name": name, "upheld": status == "upheld",
+            vars: json!({"institution_name": name, "upheld": ObjectionStatus::parse(&status) == Some(ObjectionStatus::Upheld),
                          "reasons": reasons.unwrap_or_default()}),
             key: format!("objection_resolved:{objection_id}"),
         },
@@ -554,11 +557,11 @@ pub fn contract_created(conn: &mut DbConn, now: DateTime<Utc>, contract_id: i64)
 pub fn contract_ended(conn: &mut DbConn, now: DateTime<Utc>, contract_id: i64) -> ApiResult<()> {
     let ((_, _, _, _, ends_on, ended_on, reason), school_name, institution_name, to) =
         contract_parties(conn, contract_id)?;
-    let reason = match reason.as_deref() {
-        Some("terminated_by_school") => "学校依据退出情形提前终止协议",
-        Some("institution_removed") => "机构已被移出备选库",
-        Some("expired") => "服务期届满",
-        _ => "协议终止",
+    let reason = match reason.as_deref().and_then(EndReason::parse) {
+        Some(EndReason::TerminatedBySchool) => "学校依据退出情形提前终止协议",
+        Some(EndReason::InstitutionRemoved) => "机构已被移出备选库",
+        Some(EndReason::Expired) => "服务期届满",
+        None => "协议终止",
     };
     queue(
         conn,

@@ -7,6 +7,7 @@ use crate::applications::status::Status;
 use crate::db::DbConn;
 use crate::db::schema::{applications, institutions, pool_entries, users};
 use crate::mail::dedup;
+use crate::pool::entry::EntryStatus;
 
 /// An institution: its enabled accounts' e-mails and the profile's contact e-mail.
 pub fn institution(conn: &mut DbConn, institution_id: i64) -> QueryResult<Vec<String>> {
@@ -64,7 +65,7 @@ pub fn concerned_institutions(conn: &mut DbConn) -> QueryResult<Vec<i64>> {
         Status::InNotice,
     ];
     let mut ids: Vec<i64> = pool_entries::table
-        .filter(pool_entries::status.eq("active"))
+        .filter(pool_entries::status.eq(EntryStatus::Active.as_str()))
         .select(pool_entries::institution_id)
         .load(conn)?;
     ids.extend(

@@ -5,6 +5,7 @@
 //! Objectors' details are shown to reviewers only; the notice board shows counts.
 
 pub mod routes;
+pub mod status;
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -23,6 +24,7 @@ use crate::db::{DbConn, db_time};
 use crate::documents::store::{self as docs, NewDocument};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
 use crate::notices::{admission, service as notices};
+use crate::objections::status::{self as objection_status, ObjectionStatus};
 
 /// Shortest grounds accepted, in characters after trimming ("at least a sentence").
 pub const MIN_GROUNDS_CHARS: usize = 10;
@@ -273,7 +275,7 @@ pub fn file(
             objections::grounds.eq(req.grounds.trim()),
             objections::evidence_document_id.eq(evidence_document_id),
             objections::client_ip.eq(client_ip),
-            objections::status.eq("pending"),
+            objections::status.eq(ObjectionStatus::Pending.as_str()),
             objections::created_at.eq(now),
         ))
         .returning(objections::id)
@@ -299,7 +301,7 @@ pub fn file(
         id,
         notice_id,
         application_id: req.application_id,
-        status: "pending".into(),
+        status: ObjectionStatus::Pending.as_str().into(),
         created_at: now.into(),
     })
 }
@@ -367,10 +369,17 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    fn event(self) -> objection_status::Event {
+        match self {
+            Self::Upheld => objection_status::Event::Uphold,
+            Self::Dismissed => objection_status::Event::Dismiss,
+        }
+    }
+
     fn as_str(self) -> &'static str {
         match self {
-            Self::Upheld => "upheld",
-            Self::Dismissed => "dismissed",
+            Self::Upheld => ObjectionStatus::Upheld.as_str(),
+            Self::Dismissed => ObjectionStatus::Dismissed.as_str(),
         }
     }
 }
@@ -418,25 +427,7 @@ pub fn resolve(
         )]));
     }
     let now = db_time(ctx.now);
-    let changed = diesel::update(
-        objections::table
-            .find(id)
-            .filter(objections::status.eq("pending")),
-    )
-    .set((
-        objections::status.eq(req.outcome.as_str()),
-        objections::resolution_reasons.eq(Some(reasons)),
-        objections::resolved_by.eq(Some(reviewer.id)),
-        objections::resolved_at.eq(Some(now)),
-    ))
-    .execute(conn)?;
-    if changed == 0 {
-        return Err(ApiError::conflict(
-            "objection_resolved",
-            "该异议已处理。",
-            "The objection has already been resolved.",
-        ));
-    }
+    objection_status::resolve(conn, id, req.outcome.event(), reasons, reviewer.id, now)?;
     let app = app_facts(conn, row.application_id)?;
     let mut pool_entry_id = None;
     match req.outcome {

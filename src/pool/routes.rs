@@ -16,6 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::app::AppState;
 use crate::auth::{Authed, Staff};
 use crate::clock::beijing_date;
+use crate::db::JsonText;
 use crate::db::schema::{applications, notices, pool_entries};
 use crate::error::{ApiError, ApiResult, ProblemBody};
 use crate::http::cache::Lookup;
@@ -259,7 +260,7 @@ pub async fn entry(
         .run(move |conn| {
             let entry = pool_search::entry_of(conn, id, today, viewer)?
                 .ok_or_else(|| ApiError::not_found("备选库条目", "pool entry"))?;
-            let application_teachers: Option<String> = pool_entries::table
+            let application_teachers: Option<JsonText<Vec<i64>>> = pool_entries::table
                 .inner_join(
                     applications::table.on(applications::id.eq(pool_entries::application_id)),
                 )
@@ -267,8 +268,7 @@ pub async fn entry(
                 .select(applications::teacher_ids)
                 .first(conn)
                 .optional()?;
-            let listed: Option<Vec<i64>> =
-                application_teachers.and_then(|t| serde_json::from_str(&t).ok());
+            let listed: Option<Vec<i64>> = application_teachers.map(JsonText::into_inner);
             let teachers = crate::institutions::active_teachers(conn, id, today)?
                 .into_iter()
                 .filter(|t| listed.as_ref().is_none_or(|ids| ids.contains(&t.id)))

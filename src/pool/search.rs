@@ -15,10 +15,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::catalogue::Catalogue;
+use crate::contracts::status::ContractStatus;
 use crate::credentials::EntityType;
 use crate::db::DbConn;
 use crate::db::schema::{contracts, evaluations, institutions, pool_entries, pool_items};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
+use crate::pool::entry::EntryStatus;
 
 /// Longest accepted name substring.
 const MAX_QUERY_CHARS: usize = 100;
@@ -287,7 +289,7 @@ pub fn search(
     let query = || {
         let mut q = pool_entries::table
             .inner_join(institutions::table)
-            .filter(pool_entries::status.eq("active"))
+            .filter(pool_entries::status.eq(EntryStatus::Active.as_str()))
             .filter(pool_entries::valid_from.le(today))
             .filter(pool_entries::valid_until.ge(today))
             .into_boxed();
@@ -360,7 +362,7 @@ pub fn entry_of(
     let rows: Vec<Row> = pool_entries::table
         .inner_join(institutions::table)
         .filter(pool_entries::institution_id.eq(institution_id))
-        .filter(pool_entries::status.eq("active"))
+        .filter(pool_entries::status.eq(EntryStatus::Active.as_str()))
         .filter(pool_entries::valid_from.le(today))
         .filter(pool_entries::valid_until.ge(today))
         .order(pool_entries::id.desc())
@@ -395,7 +397,7 @@ fn assemble(conn: &mut DbConn, rows: Vec<Row>, viewer: Viewer) -> ApiResult<Vec<
     ids.dedup();
     let counts: HashMap<i64, i64> = contracts::table
         .filter(contracts::institution_id.eq_any(ids.clone()))
-        .filter(contracts::status.eq("active"))
+        .filter(contracts::status.eq(ContractStatus::Active.as_str()))
         .group_by(contracts::institution_id)
         .select((contracts::institution_id, count_star()))
         .load::<(i64, i64)>(conn)?

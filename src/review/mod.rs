@@ -32,7 +32,7 @@ use crate::auth::{AuthUser, Ctx};
 use crate::clock::{beijing_date, end_of_beijing_day};
 use crate::db::columns::UtcTime;
 use crate::db::schema::{applications, decisions};
-use crate::db::{DbConn, db_time};
+use crate::db::{DbConn, JsonText, db_time};
 use crate::documents::store as docs;
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
 use crate::institutions::{self as institutions_service, Inspection, Teacher};
@@ -105,7 +105,7 @@ type DecisionRow = (
     i64,
     i64,
     String,
-    Option<String>,
+    Option<JsonText<Vec<String>>>,
     String,
     Option<NaiveDate>,
     NaiveDateTime,
@@ -121,7 +121,7 @@ fn decision_view(r: DecisionRow) -> Decision {
             "reject" => DecisionKind::Reject,
             _ => DecisionKind::Return,
         },
-        approved_items: r.4.and_then(|a| serde_json::from_str(&a).ok()),
+        approved_items: r.4.map(JsonText::into_inner),
         reasons: r.5,
         deadline: r.6,
         created_at: r.7.into(),

@@ -829,3 +829,66 @@ async fn concurrent_openers_end_up_in_one_case() {
         2
     );
 }
+
+/// A fresh app with one pool member and an `illegal_conduct` case opened against it at START.
+async fn member_with_open_case() -> (TestApp, Applicant, i64) {
+    let app = TestApp::spawn().await;
+    app.set_clock(START).await;
+    let round = app.open_round().await;
+    let (member, _, _) = flow::seed_pool_member(&app, 1, round, ITEMS).await;
+    let case = open_case(&app, member.institution_id, &["illegal_conduct"]).await["id"]
+        .as_i64()
+        .unwrap();
+    (app, member, case)
+}
+
+#[tokio::test]
+async fn two_reviewers_removing_at_once_remove_and_ban_once() {
+    let (app, mut member, case) = member_with_open_case().await;
+    flow::travel(&app, "2026-03-10T09:00:00+08:00", &mut [&mut member]).await;
+    let (a, b) = tokio::join!(decide(&app, case, "remove"), decide(&app, case, "remove"));
+    let mut statuses = [a.status(), b.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
+    let loser = if a.status() == StatusCode::CONFLICT {
+        a
+    } else {
+        b
+    };
+    let body: Value = loser.json().await.unwrap();
+    // Either it read the case already decided, or it lost the compare-and-set.
+    assert!(
+        ["exit_case_closed", "status_changed"].contains(&body["code"].as_str().unwrap()),
+        "{body}"
+    );
+    for action in ["exit_case.removed", "pool_entry.removed", "ban.recorded"] {
+        assert_eq!(audit_count(&app, action).await, 1, "{action}");
+    }
+    assert_eq!(app.sql_i64("SELECT COUNT(*) AS value FROM bans").await, 1);
+}
+
+#[tokio::test]
+async fn a_corrupt_evidence_list_fails_the_read_instead_of_reading_as_empty() {
+    let (app, _, case) = member_with_open_case().await;
+    let path = format!("/api/v1/exit-cases/{case}");
+    let read = ok(
+        as_reviewer(&app, Method::GET, &path)
+            .await
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(read["grounds"][0]["document_ids"], json!([]));
+    app.sql(&format!(
+        "UPDATE exit_grounds SET document_ids = 'not json' WHERE case_id = {case}"
+    ))
+    .await;
+    let res = as_reviewer(&app, Method::GET, &path)
+        .await
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+}

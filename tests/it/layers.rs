@@ -14,6 +14,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "platform",
         &[
             "clock",
+            "machine",
             "db",
             "pdf",
             "telemetry",
@@ -50,6 +51,24 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     ("notifications", &["notify"]),
     ("composition root", &["demo", "openapi", "startup", "cli"]),
+];
+
+/// Dependencies that still point up, each with what removing it takes. The test fails on any
+/// other upward dependency, and on an entry here that is no longer needed.
+const KNOWN_UPWARD: &[(&str, &str, &str)] = &[
+    (
+        "pool",
+        "contracts",
+        "the whitelist's read side (search, export, entry page) shows contract counts and \
+         standing, while contracts need pool membership: the read side moves to a module above \
+         contracts",
+    ),
+    (
+        "notices",
+        "objections",
+        "closing a notice counts sustained objections, while objections need the notice's \
+         window: admission (closing and dismissal after the window) moves above both",
+    ),
 ];
 
 fn src() -> PathBuf {
@@ -225,9 +244,17 @@ fn modules_use_only_the_layers_below_them() {
         .map(|(i, m)| (m, i))
         .collect();
     let mut upward = Vec::new();
+    let mut known_seen = BTreeSet::new();
     for (module, used) in dependencies() {
         for (dep, file) in used {
             if rank.get(dep.as_str()) >= rank.get(module.as_str()) {
+                if let Some(known) = KNOWN_UPWARD
+                    .iter()
+                    .find(|(m, d, _)| *m == module && *d == dep)
+                {
+                    known_seen.insert(known.0);
+                    continue;
+                }
                 upward.push(format!("{module} → {dep} (in src/{file})"));
             }
         }
@@ -236,6 +263,15 @@ fn modules_use_only_the_layers_below_them() {
         upward.is_empty(),
         "dependencies that point up (or sideways to a later module) in LAYERS:\n  {}",
         upward.join("\n  ")
+    );
+    let stale: Vec<&str> = KNOWN_UPWARD
+        .iter()
+        .map(|(m, _, _)| *m)
+        .filter(|m| !known_seen.contains(m))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "no longer needed in KNOWN_UPWARD: {stale:?}"
     );
 }
 

@@ -612,7 +612,7 @@ mod migration {
     #[tokio::test]
     async fn existing_bans_are_dated_by_the_civil_code_and_the_migration_reverts() {
         let dir = tempfile::tempdir().unwrap();
-        let url = crate::common::fresh_database_url(dir.path());
+        let url = crate::common::empty_database_url(dir.path());
         let dropped = url.clone();
         tokio::task::spawn_blocking(move || {
             let pool = db::build_pool(&DatabaseUrl::parse(&url).unwrap(), 1).unwrap();

@@ -55,20 +55,131 @@ impl Drop for TestApp {
     }
 }
 
-/// A fresh database URL: a file in `dir`, or a new database on the test PostgreSQL server.
+/// A fresh database URL: a file in `dir`, or a new database on the test PostgreSQL server,
+/// cloned from the migrated template (see [`postgres_template`]).
 pub fn fresh_database_url(dir: &std::path::Path) -> String {
+    new_database_url(dir, true)
+}
+
+/// A fresh database without any migration applied (for tests of the migrations themselves).
+pub fn empty_database_url(dir: &std::path::Path) -> String {
+    new_database_url(dir, false)
+}
+
+fn new_database_url(dir: &std::path::Path, migrated: bool) -> String {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(server) if !server.is_empty() => {
             let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+            let create = if migrated {
+                format!(
+                    "CREATE DATABASE {name} TEMPLATE {}",
+                    postgres_template(&server)
+                )
+            } else {
+                format!("CREATE DATABASE {name}")
+            };
             let pool = db::build_pool(&db::DatabaseUrl::parse(&server).unwrap(), 1).unwrap();
             let mut conn = pool.get().unwrap();
-            conn.batch_execute(&format!("CREATE DATABASE {name}"))
-                .unwrap();
+            conn.batch_execute(&create).unwrap();
             let (prefix, _) = server.rsplit_once('/').unwrap();
             format!("{prefix}/{name}")
         }
         _ => format!("sqlite://{}", dir.join("registry.db").display()),
     }
+}
+
+/// The name of a PostgreSQL database holding every migration, to clone test databases from
+/// (`CREATE DATABASE … TEMPLATE`, a file copy) instead of migrating each one. Its name carries
+/// a hash of the PostgreSQL migrations, so a changed migration builds a new template.
+///
+/// nextest runs every test in its own process, many at once: the first to get the session
+/// advisory lock builds the template under a temporary name and renames it when complete
+/// (a process killed half-way leaves no half-migrated template), the others wait for the
+/// lock and find it. Within one process the answer is remembered.
+fn postgres_template(server: &str) -> String {
+    static TEMPLATE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEMPLATE
+        .get_or_init(|| {
+            let name = format!("tmpl_{}", migrations_hash());
+            let pool = db::build_pool(&db::DatabaseUrl::parse(server).unwrap(), 1).unwrap();
+            let mut conn = pool.get().unwrap();
+            conn.batch_execute("SELECT pg_advisory_lock(727002)")
+                .unwrap();
+            if !database_exists(&mut conn, &name) {
+                let building = format!("{name}_building");
+                // One statement per call: PostgreSQL runs neither in a multi-statement string.
+                conn.batch_execute(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
+                    .unwrap();
+                conn.batch_execute(&format!("CREATE DATABASE {building}"))
+                    .unwrap();
+                {
+                    use diesel::Connection;
+                    let (prefix, _) = server.rsplit_once('/').unwrap();
+                    let url = format!("{prefix}/{building}");
+                    let mut migrate =
+                        db::DbConn::Postgres(diesel::PgConnection::establish(&url).unwrap());
+                    db::run_migrations(&mut migrate).unwrap();
+                }
+                // Nobody connects to a template: cloning needs it idle.
+                conn.batch_execute(&format!(
+                    "ALTER DATABASE {building} WITH ALLOW_CONNECTIONS false"
+                ))
+                .unwrap();
+                conn.batch_execute(&format!("ALTER DATABASE {building} RENAME TO {name}"))
+                    .unwrap();
+            }
+            conn.batch_execute("SELECT pg_advisory_unlock(727002)")
+                .unwrap();
+            name
+        })
+        .clone()
+}
+
+fn database_exists(conn: &mut db::DbConn, name: &str) -> bool {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query("SELECT count(*) AS n FROM pg_database WHERE datname = $1")
+        .bind::<diesel::sql_types::Text, _>(name)
+        .get_result::<Count>(conn)
+        .unwrap()
+        .n
+        > 0
+}
+
+/// A short hash of the PostgreSQL migrations (file names and contents, in order).
+fn migrations_hash() -> String {
+    use sha2::{Digest, Sha256};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
+    let mut files: Vec<std::path::PathBuf> = walk(&root);
+    files.sort();
+    let mut hasher = Sha256::new();
+    for f in files {
+        hasher.update(f.strip_prefix(&root).unwrap().to_string_lossy().as_bytes());
+        hasher.update(std::fs::read(&f).unwrap());
+    }
+    hasher
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
 }
 
 pub fn is_postgres() -> bool {
