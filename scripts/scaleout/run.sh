@@ -74,10 +74,10 @@ log "cargo build (debug)"
 cargo build --quiet --bin provider-registry
 BIN="$(pwd)/${CARGO_TARGET_DIR:-target}/debug/provider-registry"
 
-N_PORT=0
+# port N: SCALEOUT_PORT_BASE+N, or a free port.
 port() {
   if [ -n "${SCALEOUT_PORT_BASE:-}" ]; then
-    echo $((SCALEOUT_PORT_BASE + N_PORT)); N_PORT=$((N_PORT + 1))
+    echo $((SCALEOUT_PORT_BASE + $1))
   else
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
   fi
@@ -86,7 +86,7 @@ port() {
 if [ -z "$POSTGRES_URL" ]; then
   PGDIR="$(mktemp -d "${TMPDIR:-/tmp}/scaleout-pg.XXXXXX")"
   if [ "$(id -u)" -eq 0 ]; then chown postgres "$PGDIR"; fi
-  PGPORT="$(port)"
+  PGPORT="$(port 0)"
   log "starting a throwaway PostgreSQL on port $PGPORT"
   run_pg "$PG_BIN/initdb" -D "$PGDIR/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
   run_pg "$PG_BIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w \
@@ -134,12 +134,12 @@ wait_ready() {
 create_staff() {
   local url="$1" dir="$2"
   for role in admin reviewer; do
-    printf '%s\n' "$STAFF_PASSWORD" | DATABASE_URL="$url" JWT_SECRET="$JWT_SECRET" \
+    printf '%s\n' "$STAFF_PASSWORD" | DATABASE_URL="$url" JWT_SECRET="$JWT_SECRET" RUST_LOG=warn \
       "$BIN" --data-dir "$dir" create-user --role "$role" --email "$role@scaleout.local" >/dev/null
   done
 }
 
-SMTP_PORT="$(port)"
+SMTP_PORT="$(port 1)"
 SMTP_OUT="$WORK/mail.jsonl"
 SMTP_CONTROL="$WORK/smtp-control"
 : >"$SMTP_CONTROL"
@@ -151,7 +151,7 @@ DB_URL="$(new_database main)"
 log "migrate, and the staff accounts (create-user)"
 DATABASE_URL="$DB_URL" "$BIN" --data-dir "$WORK/data-a" migrate
 create_staff "$DB_URL" "$WORK/data-a"
-PORT_A="$(port)"; PORT_B="$(port)"; PORT_NGINX="$(port)"
+PORT_A="$(port 2)"; PORT_B="$(port 3)"; PORT_NGINX="$(port 4)"
 log "instances A (:$PORT_A) and B (:$PORT_B) on one PostgreSQL"
 start_instance A "$PORT_A" "$WORK/data-a" "$DB_URL"
 start_instance B "$PORT_B" "$WORK/data-b" "$DB_URL"
@@ -218,7 +218,7 @@ python3 "$HERE/check.py" snapshot "http://127.0.0.1:$SURVIVOR_PORT" "$ADMIN_EMAI
 RESTORED_URL="$(new_database restored)"
 "$PG_RESTORE" --no-owner --exit-on-error -d "$RESTORED_URL" "$WORK/registry.dump"
 printf '   dump: %s bytes\n' "$(stat -c %s "$WORK/registry.dump")"
-PORT_R="$(port)"
+PORT_R="$(port 5)"
 start_instance R "$PORT_R" "$WORK/data-r" "$RESTORED_URL"
 wait_ready R "$PORT_R"
 python3 "$HERE/check.py" snapshot "http://127.0.0.1:$PORT_R" "$ADMIN_EMAIL" "$STAFF_PASSWORD" "$WORK/pg-after.json"
@@ -231,7 +231,7 @@ fi
 
 # ---- 3. SQLite: backup while serving, restore into an empty data directory --------------------
 log "SQLite backup: serve --demo, backup while it runs, restore into an empty data directory"
-PORT_S="$(port)"
+PORT_S="$(port 6)"
 # Ready once the demo data is in: it loads before the server listens.
 DEMO_POOL_SIZE=40 start_instance S "$PORT_S" "$WORK/data-s" "" --demo
 wait_ready S "$PORT_S"
@@ -244,7 +244,7 @@ else
   echo "PASS: restore into a non-empty data directory is refused ($(head -c 120 "$REPORT/restore-refused.txt"))"
 fi
 "$BIN" --data-dir "$WORK/data-t" restore "$WORK/sqlite-backup" >"$REPORT/restore.json"
-PORT_T="$(port)"
+PORT_T="$(port 7)"
 start_instance T "$PORT_T" "$WORK/data-t" ""
 wait_ready T "$PORT_T"
 python3 "$HERE/check.py" snapshot "http://127.0.0.1:$PORT_T" admin@demo.local demo-password-2026 "$WORK/sqlite-after.json"
