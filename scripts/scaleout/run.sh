@@ -93,11 +93,12 @@ if [ -z "$POSTGRES_URL" ]; then
     -o "-p $PGPORT -k $PGDIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null
   POSTGRES_URL="postgres://postgres@127.0.0.1:$PGPORT/postgres"
 fi
+# Creates database scaleout_<pid>_$1 (dropped at exit); sets NEW_DATABASE_URL.
 new_database() {
   local name="scaleout_$$_$1"
   "$PSQL" "$POSTGRES_URL" -qc "CREATE DATABASE $name" >/dev/null
   DATABASES+=("$name")
-  echo "${POSTGRES_URL%/*}/$name"
+  NEW_DATABASE_URL="${POSTGRES_URL%/*}/$name"
 }
 
 JWT_SECRET="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
@@ -147,7 +148,8 @@ python3 "$HERE/smtp_sink.py" "$SMTP_PORT" "$SMTP_OUT" "$SMTP_CONTROL" >"$REPORT/
 PIDS+=("$!")
 
 # ---- 1. two instances behind nginx -----------------------------------------------------------
-DB_URL="$(new_database main)"
+new_database main
+DB_URL="$NEW_DATABASE_URL"
 log "migrate, and the staff accounts (create-user)"
 DATABASE_URL="$DB_URL" "$BIN" --data-dir "$WORK/data-a" migrate
 create_staff "$DB_URL" "$WORK/data-a"
@@ -215,7 +217,8 @@ PG_DUMP="$(command -v pg_dump || echo "$PG_BIN/pg_dump")"
 PG_RESTORE="$(command -v pg_restore || echo "$PG_BIN/pg_restore")"
 python3 "$HERE/check.py" snapshot "http://127.0.0.1:$SURVIVOR_PORT" "$ADMIN_EMAIL" "$STAFF_PASSWORD" "$WORK/pg-before.json"
 "$PG_DUMP" -Fc --no-owner -f "$WORK/registry.dump" "$DB_URL"
-RESTORED_URL="$(new_database restored)"
+new_database restored
+RESTORED_URL="$NEW_DATABASE_URL"
 "$PG_RESTORE" --no-owner --exit-on-error -d "$RESTORED_URL" "$WORK/registry.dump"
 printf '   dump: %s bytes\n' "$(stat -c %s "$WORK/registry.dump")"
 PORT_R="$(port 5)"
