@@ -383,8 +383,13 @@ def scaleout() -> None:
     to = sorted(addr for m in mails for addr in m["to"] if addr in recipients)
     report(len(mails) == APPLICATIONS and to == sorted(recipients),
            f"{APPLICATIONS} admission e-mails, one to each institution ({len(mails)})")
-    ids = [m["message_id"] for m in messages()]
-    report(len(ids) == len(set(ids)), f"0 duplicate Message-IDs among {len(ids)} e-mails")
+    everything = messages()
+    ids = [m["message_id"] for m in everything]
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    for message_id in repeated[:5]:
+        print(f"   repeated: {message_id}: "
+              f"{[(m['to'], m['subject']) for m in everything if m['message_id'] == message_id]}")
+    report(not repeated, f"0 duplicate Message-IDs among {len(ids)} e-mails ({len(repeated)} repeated)")
     twice = sql("SELECT job_id FROM job_runs WHERE outcome = 'done' "
                 "GROUP BY job_id HAVING count(*) > 1")
     report(not twice, f"every job ran to completion once ({len(twice)} more than once)")
@@ -397,13 +402,20 @@ def scaleout() -> None:
                f"lease ({state}, {runs})")
     workers = [w[0] for w in sql("SELECT DISTINCT worker FROM job_runs")]
     print(f"   workers that finished jobs: {workers}")
+    # Where the survivor's clock stands, for the backup comparison that follows.
+    with open(os.environ["CLOCK_OUT"], "w") as f:
+        f.write(later)
 
 
 # ---- backups -------------------------------------------------------------------------------
 
 
 def snapshot(base: str, email: str, password: str, out: str) -> int:
+    """With SNAPSHOT_CLOCK set, the service clock is set to it first (the pool export is of a
+    date)."""
     http = Http(base)
+    if os.environ.get("SNAPSHOT_CLOCK"):
+        http.set_clock(http.login(email, password), os.environ["SNAPSHOT_CLOCK"])
     token = http.login(email, password)
     status, export, _ = http.request("GET", "/api/v1/pool/export.json")
     assert status == 200, status

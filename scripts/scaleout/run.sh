@@ -203,7 +203,7 @@ log "the two-instance checks (check.py scaleout)"
 if NGINX="http://127.0.0.1:$PORT_NGINX" A="http://127.0.0.1:$PORT_A" B="http://127.0.0.1:$PORT_B" \
   PID_A="$PID_A" PID_B="$PID_B" ADMIN_EMAIL="$ADMIN_EMAIL" REVIEWER_EMAIL="$REVIEWER_EMAIL" \
   STAFF_PASSWORD="$STAFF_PASSWORD" SMTP_OUT="$SMTP_OUT" SMTP_CONTROL="$SMTP_CONTROL" PDF="$PDF" \
-  PSQL="$PSQL" DATABASE_URL="$DB_URL" python3 "$HERE/check.py" scaleout; then :; else
+  PSQL="$PSQL" DATABASE_URL="$DB_URL" CLOCK_OUT="$WORK/clock" python3 "$HERE/check.py" scaleout; then :; else
   fail "two instances"
 fi
 for name in A B; do
@@ -215,6 +215,8 @@ done
 log "PostgreSQL backup: pg_dump -Fc, pg_restore into an empty database"
 PG_DUMP="$(command -v pg_dump || echo "$PG_BIN/pg_dump")"
 PG_RESTORE="$(command -v pg_restore || echo "$PG_BIN/pg_restore")"
+# Both compared at the clock the checks left the survivor at (the export is of a date).
+export SNAPSHOT_CLOCK="$(cat "$WORK/clock" 2>/dev/null || true)"
 python3 "$HERE/check.py" snapshot "http://127.0.0.1:$SURVIVOR_PORT" "$ADMIN_EMAIL" "$STAFF_PASSWORD" "$WORK/pg-before.json"
 "$PG_DUMP" -Fc --no-owner -f "$WORK/registry.dump" "$DB_URL"
 new_database restored
@@ -226,6 +228,7 @@ start_instance R "$PORT_R" "$WORK/data-r" "$RESTORED_URL"
 wait_ready R "$PORT_R"
 python3 "$HERE/check.py" snapshot "http://127.0.0.1:$PORT_R" "$ADMIN_EMAIL" "$STAFF_PASSWORD" "$WORK/pg-after.json"
 python3 "$HERE/check.py" same "$WORK/pg-before.json" "$WORK/pg-after.json" || fail "PostgreSQL restore"
+unset SNAPSHOT_CLOCK
 if DATABASE_URL="$RESTORED_URL" "$BIN" --data-dir "$WORK/data-r" verify-audit >"$REPORT/verify-audit-pg.txt"; then
   echo "PASS: the restored PostgreSQL database's audit chain verifies"
 else

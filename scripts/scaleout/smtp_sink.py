@@ -4,7 +4,9 @@
 
 No TLS, no authentication. While CONTROL_FILE contains `hold`, the answer to the end of a
 message's DATA is withheld (the sending job stays mid-run); a message counts as received only
-once it has been answered 250, so a sender killed while held leaves nothing behind.
+once it has been answered 250, so a sender killed while held leaves nothing behind (SMTP
+delivers at least once: a sender killed after the 250 and before it noted the success sends
+again, with the same Message-ID).
 """
 
 import asyncio
@@ -13,9 +15,16 @@ import sys
 from pathlib import Path
 
 
-async def held(control: Path) -> None:
+async def held(control: Path, reader: asyncio.StreamReader) -> bool:
+    """Waits while CONTROL_FILE says `hold`; false if the sender went away meanwhile (a
+    client sends nothing while it waits for the reply, so a read only ever sees the end)."""
     while control.exists() and control.read_text().strip() == "hold":
-        await asyncio.sleep(0.05)
+        try:
+            if await asyncio.wait_for(reader.read(1), 0.05) == b"":
+                return False
+        except asyncio.TimeoutError:
+            pass
+    return True
 
 
 async def session(reader, writer, out: Path, control: Path) -> None:
@@ -45,7 +54,8 @@ async def session(reader, writer, out: Path, control: Path) -> None:
                 data = bytearray()
                 while (chunk := await reader.readline()) not in (b".\r\n", b".\n", b""):
                     data += chunk[1:] if chunk.startswith(b"..") else chunk
-                await held(control)
+                if not await held(control, reader):
+                    break
                 send("250 OK queued")
                 await writer.drain()
                 record = {"from": sender, "to": recipients, "data": data.decode("utf-8", "replace")}

@@ -144,7 +144,8 @@ fn document(
     bytes: &[u8],
 ) -> ApiResult<i64> {
     let internal = |e: std::io::Error| ApiError::Internal(e.into());
-    let mut incoming = store::Incoming::create(&state.settings.data_dir, u64::MAX).map_err(internal)?;
+    let mut incoming =
+        store::Incoming::create(&state.settings.data_dir, u64::MAX).map_err(internal)?;
     incoming.push(bytes).map_err(internal)?;
     let (content, sha256, size, _) = incoming.finish().map_err(internal)?;
     let extraction = match store::known_extraction(conn, &sha256)? {

@@ -36,7 +36,8 @@ pub fn put_file(
     path: &Path,
     now: DateTime<Utc>,
 ) -> ApiResult<bool> {
-    let internal = |e: std::io::Error| ApiError::Internal(anyhow::anyhow!("{}: {e}", path.display()));
+    let internal =
+        |e: std::io::Error| ApiError::Internal(anyhow::anyhow!("{}: {e}", path.display()));
     let mut file = std::fs::File::open(path).map_err(internal)?;
     let size = file.metadata().map_err(internal)?.len();
     let chunk_count = size.div_ceil(CHUNK_BYTES as u64);

@@ -10,8 +10,8 @@ use utoipa::ToSchema;
 
 use crate::app::AppState;
 use crate::auth::{AnyRole, Authed, Role, Roles};
-use crate::documents::pdf::PageText;
 use crate::documents::blobs;
+use crate::documents::pdf::PageText;
 use crate::documents::store::{self, Document, DocumentKind, Incoming, NewDocument};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg, ProblemBody};
 

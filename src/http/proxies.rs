@@ -126,7 +126,11 @@ mod tests {
         assert!(t.contains(ip("::ffff:10.1.2.3")));
         assert!(!t.contains(ip("11.0.0.1")));
         assert!(TrustedProxies::parse("").unwrap().is_empty());
-        assert!(TrustedProxies::parse("0.0.0.0/0").unwrap().contains(ip("8.8.8.8")));
+        assert!(
+            TrustedProxies::parse("0.0.0.0/0")
+                .unwrap()
+                .contains(ip("8.8.8.8"))
+        );
         for bad in ["10.0.0.0/33", "localhost", "10.0.0.0/x", "::1/129"] {
             assert!(TrustedProxies::parse(bad).is_err(), "{bad}");
         }
@@ -154,7 +158,11 @@ mod tests {
             ("10.0.0.2", &["unknown"], "10.0.0.2"),
         ];
         for (peer, headers, expected) in cases {
-            assert_eq!(t.client(ip(peer), headers), ip(expected), "{peer} {headers:?}");
+            assert_eq!(
+                t.client(ip(peer), headers),
+                ip(expected),
+                "{peer} {headers:?}"
+            );
         }
         // Trusting no one: always the peer.
         let none = TrustedProxies::default();

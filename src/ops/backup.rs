@@ -34,9 +34,7 @@ pub struct Manifest {
 /// `dest`, which must not exist or be empty.
 pub fn backup(url: &DatabaseUrl, data_dir: &Path, dest: &Path) -> anyhow::Result<Manifest> {
     let DatabaseUrl::Sqlite(db_path) = url else {
-        bail!(
-            "backup covers SQLite; for PostgreSQL use pg_dump -Fc (see the README, Operations)"
-        );
+        bail!("backup covers SQLite; for PostgreSQL use pg_dump -Fc (see the README, Operations)");
     };
     if !db_path.is_file() {
         bail!("no database at {}", db_path.display());
@@ -87,7 +85,10 @@ pub fn restore(url: &DatabaseUrl, data_dir: &Path, src: &Path) -> anyhow::Result
     }
     ensure_empty(data_dir)?;
     if db_path.exists() {
-        bail!("{} exists already; restore only into an empty place", db_path.display());
+        bail!(
+            "{} exists already; restore only into an empty place",
+            db_path.display()
+        );
     }
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create {}", data_dir.display()))?;
@@ -123,7 +124,9 @@ fn ensure_empty(dir: &Path) -> anyhow::Result<()> {
 /// The data directory's top-level regular files other than the database and its journals:
 /// generated secrets. (Spooled uploads, mail files and subdirectories are not state.)
 fn data_files(data_dir: &Path, db_path: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
-    let db_name = db_path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let db_name = db_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned());
     let mut out = Vec::new();
     let Ok(entries) = std::fs::read_dir(data_dir) else {
         return Ok(out);

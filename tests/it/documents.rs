@@ -5,8 +5,8 @@
 use std::time::{Duration, Instant};
 
 use crate::common::{TestApp, assert_problem, fixture};
-use provider_registry::documents::blobs::{self, CHUNK_BYTES};
 use provider_registry::auth::Role;
+use provider_registry::documents::blobs::{self, CHUNK_BYTES};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -315,23 +315,38 @@ async fn identical_uploads_share_one_stored_content_by_sha256() {
         async move { app.sql_i64(&q).await }
     };
     assert_eq!(
-        count(format!("SELECT COUNT(*) AS value FROM document_blobs WHERE sha256 = '{sha}'")).await,
+        count(format!(
+            "SELECT COUNT(*) AS value FROM document_blobs WHERE sha256 = '{sha}'"
+        ))
+        .await,
         1
     );
     assert_eq!(
-        count(format!("SELECT COUNT(*) AS value FROM blob_chunks WHERE sha256 = '{sha}'")).await,
+        count(format!(
+            "SELECT COUNT(*) AS value FROM blob_chunks WHERE sha256 = '{sha}'"
+        ))
+        .await,
         3
     );
     for id in ids {
         let res = download(&app, &token, id).await;
         assert_eq!(res.status(), StatusCode::OK);
-        assert_eq!(res.headers()["content-length"], bytes.len().to_string().as_str());
+        assert_eq!(
+            res.headers()["content-length"],
+            bytes.len().to_string().as_str()
+        );
         assert_eq!(res.bytes().await.unwrap().to_vec(), bytes);
     }
     // Different content is stored apart.
     let other = png(1000, 9);
-    assert_eq!(app.upload(&token, "other", "c.png", other).await.status(), StatusCode::CREATED);
-    assert_eq!(count("SELECT COUNT(*) AS value FROM document_blobs".into()).await, 2);
+    assert_eq!(
+        app.upload(&token, "other", "c.png", other).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) AS value FROM document_blobs".into()).await,
+        2
+    );
 }
 
 #[tokio::test]
@@ -343,18 +358,27 @@ async fn a_document_whose_content_is_missing_answers_a_problem_not_a_500() {
     let res = app.upload(&token, "other", "x.png", bytes).await;
     let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     // One chunk lost: incomplete content is not served.
-    app.sql(&format!("DELETE FROM blob_chunks WHERE sha256 = '{sha}' AND seq = 1"))
-        .await;
+    app.sql(&format!(
+        "DELETE FROM blob_chunks WHERE sha256 = '{sha}' AND seq = 1"
+    ))
+    .await;
     let problem = assert_problem(
         download(&app, &token, id).await,
         StatusCode::GONE,
         "document_content_missing",
     )
     .await;
-    assert!(problem["detail"].as_str().unwrap().contains(&id.to_string()));
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&id.to_string())
+    );
     // All of it lost.
-    app.sql(&format!("DELETE FROM document_blobs WHERE sha256 = '{sha}'"))
-        .await;
+    app.sql(&format!(
+        "DELETE FROM document_blobs WHERE sha256 = '{sha}'"
+    ))
+    .await;
     assert_problem(
         download(&app, &token, id).await,
         StatusCode::GONE,
@@ -381,15 +405,21 @@ async fn migrate_moves_document_files_of_the_data_directory_into_the_database() 
     let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     // As before documents moved into the database: the content only in a file named by its
     // hash under the data directory.
-    app.sql(&format!("DELETE FROM document_blobs WHERE sha256 = '{sha}'"))
-        .await;
+    app.sql(&format!(
+        "DELETE FROM document_blobs WHERE sha256 = '{sha}'"
+    ))
+    .await;
     let documents = app.dir.path().join("documents");
     std::fs::create_dir_all(documents.join(&sha[..2])).unwrap();
     std::fs::write(documents.join(&sha[..2]).join(&sha), &bytes).unwrap();
     // A damaged file: its content does not match its name.
     let damaged = "ab".repeat(32);
     std::fs::create_dir_all(documents.join("ab")).unwrap();
-    std::fs::write(documents.join("ab").join(&damaged), b"not what the name says").unwrap();
+    std::fs::write(
+        documents.join("ab").join(&damaged),
+        b"not what the name says",
+    )
+    .unwrap();
 
     let pool = app.state.pool.clone();
     let dir = app.dir.path().to_owned();
