@@ -244,6 +244,13 @@ def pool_names(http: Http) -> set[str]:
     return found
 
 
+def mail_drained() -> bool:
+    """No e-mail waiting or being sent. Moving the clock by days expires every lease taken
+    before, so an e-mail in flight at that moment would be sent twice (at least once, with the
+    same Message-ID): the checks move the clock only when none is."""
+    return not sql("SELECT id FROM jobs WHERE kind = 'email.send' AND state IN ('pending', 'running')")
+
+
 def scaleout() -> None:
     nginx, a, b = Http(os.environ["NGINX"]), Http(os.environ["A"]), Http(os.environ["B"])
     pids = {"A": int(os.environ["PID_A"]), "B": int(os.environ["PID_B"])}
@@ -298,6 +305,7 @@ def scaleout() -> None:
     notice = nginx.json("POST", "/api/v1/notices", 201, reviewer,
                         {"publication_date": today.isoformat(), "application_ids": [app_id]})
     closed = iso(notice["window"]["closes_at"]) + dt.timedelta(seconds=1)
+    wait_for("the notice's e-mails", mail_drained, 60)
     # Both instances are told (one clock for all makes the second a no-op): this check is
     # about the pool read model, not about the clock.
     for http in (a, b):
@@ -314,6 +322,7 @@ def scaleout() -> None:
            f"an admission shows in both instances' pool exports within 1 s of each other "
            f"(lag {lag:.2f} s)")
     wait_for("the first admission e-mail", lambda: any(first_email in m["to"] for m in messages()), 60)
+    wait_for("the e-mails of the admission", mail_drained, 60)
 
     # 4. Twenty approved applications in one notice, back at the real time.
     for http in (a, b):
@@ -334,6 +343,7 @@ def scaleout() -> None:
     recipients = {email for _, email in applications}
 
     # The SMTP sink holds its answers: the first admission e-mails stay mid-send.
+    wait_for("the notice's e-mails", mail_drained, 60)
     with open(control, "w") as f:
         f.write("hold")
     nginx.set_clock(nginx.login(admin_email, staff_password), moved_to.isoformat())
@@ -351,6 +361,9 @@ def scaleout() -> None:
         killed = next((name for name, pid in pids.items() if pid == worker_pid), None)
     if killed and victim:
         os.kill(pids[killed], signal.SIGKILL)
+        # Gone (its sockets closed) before the SMTP sink answers again.
+        wait_for("the killed process to go", lambda: not os.path.exists(f"/proc/{pids[killed]}/fd"), 10, 0.05)
+        time.sleep(0.5)
         print(f"   instance {killed} (pid {pids[killed]}) killed with SIGKILL while it sent "
               f"job {victim[0]}", flush=True)
     report(killed is not None, f"an instance was killed while it ran a job (job {victim and victim[0]})")

@@ -18,7 +18,9 @@ from pathlib import Path
 async def held(control: Path, reader: asyncio.StreamReader) -> bool:
     """Waits while CONTROL_FILE says `hold`; false if the sender went away meanwhile (a
     client sends nothing while it waits for the reply, so a read only ever sees the end)."""
-    while control.exists() and control.read_text().strip() == "hold":
+    holding = True
+    while holding:
+        holding = control.exists() and control.read_text().strip() == "hold"
         try:
             if await asyncio.wait_for(reader.read(1), 0.05) == b"":
                 return False
