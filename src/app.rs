@@ -18,12 +18,21 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub jwt: Arc<JwtKeys>,
     /// Isolated PDF text extraction (bounded concurrency shared by all requests).
-    pub pdf: crate::documents::pdf::PdfExtractor,
-    /// Rendered public pool searches, kept at most one second (`pool::cache`).
-    pub pool_cache: Arc<crate::pool::cache::SearchCache>,
+    pub pdf: crate::pdf::PdfExtractor,
+    /// Rendered public pool searches, kept at most one second (`http::cache`).
+    pub pool_cache: Arc<crate::http::cache::SearchCache>,
 }
 
 impl AppState {
+    /// What the authentication extractors need, from the same pool, clock and keys.
+    pub fn auth_state(&self) -> crate::auth::AuthState {
+        crate::auth::AuthState {
+            pool: self.pool.clone(),
+            clock: self.clock.clone(),
+            jwt: self.jwt.clone(),
+        }
+    }
+
     /// Runs a read (or self-managed) database function off the async executor.
     pub async fn run<T, F>(&self, f: F) -> ApiResult<T>
     where

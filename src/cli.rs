@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 
 use crate::auth::{Ctx, Role};
 use crate::config::{Overrides, Settings};
-use crate::{accounts, audit, db, documents, startup};
+use crate::{accounts, audit, db, pdf, startup};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -60,7 +60,7 @@ pub enum Command {
     /// Walk the audit chain; exit status 1 and the first broken event if it was tampered with.
     VerifyAudit,
     /// Internal: extract a PDF's text under resource limits and print it as JSON. The service
-    /// runs this in a child process of its own (see `documents::pdf`); `main` dispatches it
+    /// runs this in a child process of its own (see `pdf`); `main` dispatches it
     /// before logging or a runtime start.
     #[command(name = "extract-pdf-text", hide = true)]
     ExtractPdfText { path: PathBuf },
@@ -90,7 +90,7 @@ impl Cli {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(path) = cli.pdf_child() {
         // Normally dispatched by `main` before this point; kept working when called directly.
-        if documents::pdf::child_main(path) != std::process::ExitCode::SUCCESS {
+        if pdf::child_main(path) != std::process::ExitCode::SUCCESS {
             bail!("PDF text extraction failed");
         }
         return Ok(());
@@ -113,7 +113,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let applied = db::run_migrations(&mut conn)?;
             println!("applied {applied} migration(s)");
             let now = crate::clock::Clock::now(&crate::clock::SystemClock);
-            let moved = documents::blobs::move_files_in(&mut conn, &settings.data_dir, now)?;
+            let moved = crate::documents::blobs::move_files_in(&mut conn, &settings.data_dir, now)?;
             println!(
                 "document files moved into the database: {} stored, {} already stored, {} left in place",
                 moved.stored,

@@ -4,6 +4,7 @@
 //! category so a school can try the search; every tenth has a contract with the demo school and
 //! three evaluations (some under the reviewers' flag threshold).
 
+pub mod pool_seed;
 mod story;
 
 use diesel::prelude::*;
@@ -104,10 +105,10 @@ pub fn load(state: &AppState) -> anyhow::Result<()> {
     })?;
     let size = pool_size()?;
     let started = std::time::Instant::now();
-    let entries = crate::pool::seed::seed(
+    let entries = crate::demo::pool_seed::seed(
         &mut conn,
         &ctx,
-        &crate::pool::seed::SeedPlan {
+        &crate::demo::pool_seed::SeedPlan {
             round_id: round.id,
             count: size,
             first: 1,
@@ -120,9 +121,9 @@ pub fn load(state: &AppState) -> anyhow::Result<()> {
         let school: i64 = crate::db::schema::schools::table
             .select(crate::db::schema::schools::id)
             .first(&mut conn)?;
-        crate::pool::seed::seed_contracts(&mut conn, &ctx, school, &entries, 10).map_err(|e| {
-            anyhow::anyhow!("cannot seed demo contracts: {}", e.problem().detail.en)
-        })?;
+        crate::demo::pool_seed::seed_contracts(&mut conn, &ctx, school, &entries, 10).map_err(
+            |e| anyhow::anyhow!("cannot seed demo contracts: {}", e.problem().detail.en),
+        )?;
         Ok(entries)
     })?;
     if let Some(&entry) = entries.get(1) {

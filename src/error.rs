@@ -110,12 +110,6 @@ impl FieldIssue {
     }
 }
 
-impl From<crate::credentials::FieldIssue> for FieldIssue {
-    fn from(i: crate::credentials::FieldIssue) -> Self {
-        Self::new(i.field, i.code, Msg::new(i.message_zh, i.message_en))
-    }
-}
-
 /// A client-visible failure: what [`ApiError::Problem`] carries.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Problem {

@@ -8,7 +8,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     // The PDF extraction child: its limits come first, and it needs no logging or runtime.
     if let Some(pdf) = cli.pdf_child() {
-        return provider_registry::documents::pdf::child_main(pdf);
+        return provider_registry::pdf::child_main(pdf);
     }
     telemetry::init();
     let result = actix_web::rt::System::new().block_on(cli::run(cli));

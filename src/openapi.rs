@@ -24,7 +24,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::{
     accounts, applications, audit, calendar, catalogue, contracts, credentials, documents, exits,
-    institutions, jobs, notices, objections, ops, pool, review, rounds, sanctions,
+    institutions, notices, objections, ops, pool, review, rounds, sanctions,
 };
 
 /// Declares an API struct from its handler list, and (for the component-name test) a function
@@ -68,12 +68,12 @@ api! {
         accounts::routes::list_schools,
         audit::routes::list_audit,
         audit::routes::verify_audit,
-        jobs::routes::list_jobs,
-        jobs::routes::retry_job,
+        ops::jobs::list_jobs,
+        ops::jobs::retry_job,
         ops::routes::set_clock,
         calendar::routes::list_years,
         calendar::routes::get_year,
-        calendar::routes::put_year,
+        notices::routes::put_year,
         calendar::routes::working_days,
         catalogue::routes::categories,
         credentials::routes::check_uscc,
@@ -122,7 +122,7 @@ api! {
         exits::routes::verify_inspection,
         exits::routes::verify_teacher,
         sanctions::routes::list_bans,
-        sanctions::routes::import_blacklist,
+        exits::routes::import_blacklist,
         sanctions::routes::list_blacklist,
         pool::routes::search,
         pool::routes::entry,

@@ -7,9 +7,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::audit::{self, UtcTime};
+use crate::audit;
 use crate::auth::{Ctx, Role, password, throttle};
 use crate::credentials::uscc::{EntityType, Uscc};
+use crate::db::columns::UtcTime;
 use crate::db::schema::{institutions, schools, users};
 use crate::db::{DbConn, db_time, is_unique_violation};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
@@ -226,7 +227,7 @@ pub fn register(conn: &mut DbConn, ctx: &Ctx, req: &RegisterRequest) -> ApiResul
         now,
     )?;
     let actor_ctx = Ctx {
-        actor: audit::Actor::User {
+        actor: crate::auth::Actor::User {
             id: user_id,
             role: Role::Institution,
         },
@@ -427,7 +428,7 @@ pub fn create_user(conn: &mut DbConn, ctx: &Ctx, req: &CreateUserRequest) -> Api
 
 /// Disables or re-enables an account; its tokens stop working at once.
 pub fn set_disabled(conn: &mut DbConn, ctx: &Ctx, user_id: i64, disabled: bool) -> ApiResult<()> {
-    if let audit::Actor::User { id, .. } = ctx.actor
+    if let crate::auth::Actor::User { id, .. } = ctx.actor
         && id == user_id
         && disabled
     {

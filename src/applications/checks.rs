@@ -11,9 +11,9 @@ use crate::catalogue::Catalogue;
 use crate::credentials::{
     Credential, CredentialInput, CredentialKind, EntityType, IdDocumentKind, IdentityDocument, Uscc,
 };
-use crate::documents::pdf::{PageText, Status as TextStatus, compact, normalize};
 use crate::documents::store::DocumentKind;
 use crate::error::Msg;
+use crate::pdf::{PageText, Status as TextStatus, compact, normalize};
 use crate::sanctions::bans::{BanPeriod, banned_message};
 
 /// The rules cited by findings.

@@ -3,6 +3,7 @@
 //! ([`status`]) governs every change.
 
 pub mod checks;
+pub mod facts;
 pub mod routes;
 pub mod service;
 pub mod status;

@@ -10,11 +10,13 @@ use validator::Validate;
 use crate::applications::checks::{
     self, DocumentFacts, Facts, Finding, Outcome, ProfileFacts, TeacherFacts,
 };
+use crate::applications::facts::item_refs;
 use crate::applications::status::{Event, Status};
-use crate::audit::{self, UtcTime};
+use crate::audit;
 use crate::auth::{AuthUser, Ctx, Role};
 use crate::catalogue::Catalogue;
 use crate::clock::beijing_date;
+use crate::db::columns::UtcTime;
 use crate::db::schema::{applications, documents, institutions, teachers};
 use crate::db::{DbConn, db_time, is_unique_violation};
 use crate::documents::store as docs;
@@ -148,20 +150,6 @@ struct Row {
     updated_at: NaiveDateTime,
 }
 
-fn items(codes: &[String]) -> Vec<ItemRef> {
-    let catalogue = Catalogue::get();
-    codes
-        .iter()
-        .map(|c| ItemRef {
-            code: c.clone(),
-            name_zh: catalogue
-                .activity(c)
-                .map(|i| i.name_zh.clone())
-                .unwrap_or_default(),
-        })
-        .collect()
-}
-
 fn json_list<T: serde::de::DeserializeOwned>(text: &str) -> Vec<T> {
     serde_json::from_str(text).unwrap_or_default()
 }
@@ -196,11 +184,11 @@ impl Row {
             district,
             round_id: self.round_id,
             status,
-            proposed_items: items(&json_list::<String>(&self.proposed_items)),
+            proposed_items: item_refs(&json_list::<String>(&self.proposed_items)),
             approved_items: self
                 .approved_items
                 .as_deref()
-                .map(|a| items(&json_list::<String>(a))),
+                .map(|a| item_refs(&json_list::<String>(a))),
             service_plan: self.service_plan,
             teacher_ids: json_list(&self.teacher_ids),
             document_ids: json_list(&self.document_ids),
@@ -645,7 +633,11 @@ pub fn submit(
             "from": status.as_str(), "warnings": outcome.warnings.iter().map(|w| &w.code).collect::<Vec<_>>(),
         }),
     )?;
-    crate::mail::events::application_submitted(conn, ctx.now, id)?;
+    crate::mail::outbox::record(
+        conn,
+        ctx.now,
+        crate::mail::outbox::Event::ApplicationSubmitted { application_id: id },
+    )?;
     let row = load_row(conn, id)?;
     view(conn, row)
 }

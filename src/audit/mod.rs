@@ -16,34 +16,12 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use crate::auth::{Ctx, Role};
+use crate::auth::Ctx;
+use crate::db::columns::{JsonText, UtcTime};
 use crate::db::schema::{audit_events, audit_head};
 use crate::db::{DbConn, db_time};
 
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-/// Who did something.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Actor {
-    User {
-        id: i64,
-        role: Role,
-    },
-    /// Someone without an account (e.g. an objector on the notice board).
-    Public,
-    /// The service itself (jobs, sweeps, start-up).
-    System,
-}
-
-impl Actor {
-    fn columns(&self) -> (Option<i64>, &'static str) {
-        match self {
-            Self::User { id, role } => (Some(*id), role.as_str()),
-            Self::Public => (None, "public"),
-            Self::System => (None, "system"),
-        }
-    }
-}
 
 /// Appends one event to the chain. Call it inside the transaction of the change it records.
 pub fn record(
@@ -279,38 +257,6 @@ pub struct AuditEvent {
     pub request_id: Option<String>,
     pub prev_hash: String,
     pub hash: String,
-}
-
-/// A stored naive-UTC timestamp that serialises as RFC 3339 with offset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct UtcTime(pub DateTime<Utc>);
-
-impl From<NaiveDateTime> for UtcTime {
-    fn from(t: NaiveDateTime) -> Self {
-        Self(t.and_utc())
-    }
-}
-
-impl Serialize for UtcTime {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0.to_rfc3339_opts(chrono::SecondsFormat::Micros, false))
-    }
-}
-
-/// A JSON document stored as TEXT, served as JSON.
-#[derive(Debug, Clone)]
-pub struct JsonText(pub serde_json::Value);
-
-impl From<String> for JsonText {
-    fn from(s: String) -> Self {
-        Self(serde_json::from_str(&s).unwrap_or(serde_json::Value::String(s)))
-    }
-}
-
-impl Serialize for JsonText {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(s)
-    }
 }
 
 /// Filters of the audit list.

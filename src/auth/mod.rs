@@ -16,8 +16,8 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::app::AppState;
-use crate::audit::Actor;
+use crate::clock::SharedClock;
+use crate::db::Pool;
 use crate::db::schema::users;
 use crate::error::ApiError;
 use crate::http::RequestId;
@@ -53,6 +53,39 @@ impl Role {
     }
 }
 
+/// Who did something.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    User {
+        id: i64,
+        role: Role,
+    },
+    /// Someone without an account (e.g. an objector on the notice board).
+    Public,
+    /// The service itself (jobs, sweeps, start-up).
+    System,
+}
+
+impl Actor {
+    /// The actor's account id and role name as the audit log stores them.
+    pub fn columns(&self) -> (Option<i64>, &'static str) {
+        match self {
+            Self::User { id, role } => (Some(*id), role.as_str()),
+            Self::Public => (None, "public"),
+            Self::System => (None, "system"),
+        }
+    }
+}
+
+/// What the extractors need of the service: its database, its clock and the token keys
+/// (registered as application data next to the handlers' state).
+#[derive(Clone)]
+pub struct AuthState {
+    pub pool: Pool,
+    pub clock: SharedClock,
+    pub jwt: std::sync::Arc<jwt::JwtKeys>,
+}
+
 /// Who is making a request, and when (one "now" per request, from the service clock).
 #[derive(Debug, Clone)]
 pub struct Ctx {
@@ -78,7 +111,7 @@ impl FromRequest for Ctx {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(match req.app_data::<web::Data<AppState>>() {
+        std::future::ready(match req.app_data::<web::Data<AuthState>>() {
             Some(state) => Ok(Ctx {
                 actor: Actor::Public,
                 request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()),
@@ -175,7 +208,7 @@ impl<R: Roles + 'static> FromRequest for Authed<R> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let state = req.app_data::<web::Data<AuthState>>().cloned();
         let token = bearer_token(req);
         let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
         Box::pin(async move {
@@ -211,22 +244,23 @@ impl<R: Roles + 'static> FromRequest for Authed<R> {
             let user_id: i64 = claims.sub.parse().map_err(|_| {
                 ApiError::unauthenticated("invalid_token", "令牌无效。", "The token is not valid.")
             })?;
-            let user = state
-                .run(move |conn| {
-                    Ok(users::table
-                        .find(user_id)
-                        .select(AuthUser::as_select())
-                        .first(conn)
-                        .optional()?)
-                })
-                .await?
-                .ok_or_else(|| {
-                    ApiError::unauthenticated(
-                        "invalid_token",
-                        "令牌对应的账号不存在。",
-                        "The token's account does not exist.",
-                    )
-                })?;
+            let pool = state.pool.clone();
+            let user = web::block(move || -> Result<Option<AuthUser>, ApiError> {
+                let mut conn = pool.get()?;
+                Ok(users::table
+                    .find(user_id)
+                    .select(AuthUser::as_select())
+                    .first(&mut conn)
+                    .optional()?)
+            })
+            .await??
+            .ok_or_else(|| {
+                ApiError::unauthenticated(
+                    "invalid_token",
+                    "令牌对应的账号不存在。",
+                    "The token's account does not exist.",
+                )
+            })?;
             if user.disabled_at.is_some() {
                 return Err(ApiError::unauthenticated(
                     "account_disabled",

@@ -1,16 +1,15 @@
 //! Public calendar endpoints and the admin's replacement of a year.
 
-use actix_web::{HttpResponse, get, put, web};
+use actix_web::{HttpResponse, get, web};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::app::AppState;
-use crate::auth::{Admin, Authed};
+
 use crate::calendar::rules::{CalendarError, WorkingDayCount, YearCalendarInput};
 use crate::calendar::store::{self, StoredYear};
 use crate::error::{ApiError, ApiResult, ProblemBody};
-use crate::http::Json;
 
 /// A calendar failure as a problem (422, naming the missing year).
 pub fn calendar_problem(err: CalendarError) -> ApiError {
@@ -52,38 +51,6 @@ pub async fn get_year(state: web::Data<AppState>, year: web::Path<i32>) -> ApiRe
             &format!("calendar of {year}"),
         )
     })?;
-    Ok(HttpResponse::Ok().json(stored))
-}
-
-/// Replace (or add) a year from the State Council notice; bumps its version.
-#[utoipa::path(
-    tag = "calendar",
-    operation_id = "put_calendar_year",
-    params(("year" = i32, Path, minimum = 0, description = "calendar year (digits)")),
-    request_body = YearCalendarInput,
-    responses(
-        (status = 200, body = StoredYear, description = "The year as stored, with its new version; open notices that used it are recomputed."),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: `year` is not digits (no such route)"),
-        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`calendar_changed`: another admin saved the year meanwhile"),
-        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "field errors, the first one's code also the problem's `code`: every problem of the calendar, by JSON path; `calendar_year_missing` when recomputing an open notice needs a year not loaded"),
-    ),
-    security(("bearer" = ["admin"]))
-)]
-#[put("/calendar/{year:\\d+}")]
-pub async fn put_year(
-    admin: Authed<Admin>,
-    state: web::Data<AppState>,
-    year: web::Path<i32>,
-    body: Json<YearCalendarInput>,
-) -> ApiResult<HttpResponse> {
-    let (year, input, ctx) = (year.into_inner(), body.into_inner(), admin.ctx.clone());
-    let stored = state
-        .write(move |conn| {
-            let stored = store::replace(conn, &ctx, year, &input)?;
-            crate::notices::service::recompute_for_calendar(conn, &ctx, year)?;
-            Ok(stored)
-        })
-        .await?;
     Ok(HttpResponse::Ok().json(stored))
 }
 

@@ -6,9 +6,10 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::audit::{self, UtcTime};
+use crate::audit;
 use crate::auth::Ctx;
 use crate::calendar::rules::{Calendar, YearCalendar, YearCalendarInput, parse_fixture};
+use crate::db::columns::UtcTime;
 use crate::db::schema::calendar_years;
 use crate::db::{DbConn, db_time};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};

@@ -7,10 +7,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use crate::audit::{self, UtcTime};
+use crate::audit;
 use crate::auth::{AuthUser, Ctx, Role};
 use crate::clock::beijing_date;
 use crate::contracts::term::{self, Term};
+use crate::db::columns::UtcTime;
 use crate::db::schema::{contracts, evaluations, institutions, pool_entries, schools};
 use crate::db::{DbConn, db_time, is_unique_violation};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
@@ -260,7 +261,11 @@ pub fn create(
             "ends_on": req.ends_on,
         }),
     )?;
-    crate::mail::events::contract_created(conn, ctx.now, id)?;
+    crate::mail::outbox::record(
+        conn,
+        ctx.now,
+        crate::mail::outbox::Event::ContractCreated { contract_id: id },
+    )?;
     load(conn, id)
 }
 
@@ -553,7 +558,11 @@ pub fn end_expired(conn: &mut DbConn, ctx: &Ctx) -> ApiResult<Vec<i64>> {
                     "end_reason": "expired",
                 }),
             )?;
-            crate::mail::events::contract_ended(conn, ctx.now, id)?;
+            crate::mail::outbox::record(
+                conn,
+                ctx.now,
+                crate::mail::outbox::Event::ContractEnded { contract_id: id },
+            )?;
             ended.push(id);
         }
     }

@@ -37,6 +37,17 @@ pub struct FieldIssue {
     pub message_en: String,
 }
 
+/// The API's field issue: the same field, code and messages.
+impl From<FieldIssue> for crate::error::FieldIssue {
+    fn from(i: FieldIssue) -> Self {
+        Self::new(
+            i.field,
+            i.code,
+            crate::error::Msg::new(i.message_zh, i.message_en),
+        )
+    }
+}
+
 impl FieldIssue {
     /// An issue against `field`.
     pub fn new(

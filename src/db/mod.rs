@@ -5,6 +5,7 @@
 //! Everything the two backends express differently lives in this module as one `match` on the
 //! connection, with a comment saying why.
 
+pub mod columns;
 pub mod schema;
 
 use std::path::{Path, PathBuf};

@@ -147,15 +147,6 @@ pub fn exists(conn: &mut DbConn, sha256: &str) -> ApiResult<bool> {
         .is_some())
 }
 
-/// A cheap query on the blob table, for `/readyz`.
-pub fn readable(conn: &mut DbConn) -> bool {
-    document_blobs::table
-        .select(document_blobs::sha256)
-        .limit(1)
-        .load::<String>(conn)
-        .is_ok()
-}
-
 /// 410: the document is recorded but its content is not (or not wholly) in the database.
 pub fn content_missing(document_id: i64) -> ApiError {
     ApiError::new(

@@ -11,9 +11,9 @@ use utoipa::ToSchema;
 use crate::app::AppState;
 use crate::auth::{AnyRole, Authed, Role, Roles};
 use crate::documents::blobs;
-use crate::documents::pdf::PageText;
 use crate::documents::store::{self, Document, DocumentKind, Incoming, NewDocument};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg, ProblemBody};
+use crate::pdf::PageText;
 
 /// Who may upload: institutions (any kind), schools and reviewers (exit evidence only).
 #[derive(Debug)]

@@ -13,13 +13,14 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use crate::audit::{self, UtcTime};
+use crate::audit;
 use crate::auth::{AuthUser, Ctx, Role};
-use crate::db::schema::documents;
+use crate::db::columns::UtcTime;
+use crate::db::schema::{documents, exit_cases, exit_grounds};
 use crate::db::{DbConn, db_time};
 use crate::documents::blobs;
-use crate::documents::pdf::{Extraction, PageText, Status as TextStatus};
 use crate::error::{ApiError, ApiResult, Msg};
+use crate::pdf::{Extraction, PageText, Status as TextStatus};
 
 /// The kinds of document (DESIGN.md §1.2 and the later workflow steps).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -321,7 +322,7 @@ pub fn readable(conn: &mut DbConn, user: &AuthUser, id: i64) -> ApiResult<Docume
         Role::Institution => match user.institution_id {
             Some(inst) if doc.institution_id == Some(inst) => true,
             // The evidence cited against it in an exit case, so that it can answer it.
-            Some(inst) => crate::exits::service::is_evidence_against(conn, inst, id)?,
+            Some(inst) => cited_against(conn, inst, id)?,
             None => false,
         },
         // A school reads only what it uploaded itself (evidence for an exit case).
@@ -334,6 +335,23 @@ pub fn readable(conn: &mut DbConn, user: &AuthUser, id: i64) -> ApiResult<Docume
         }
     };
     if allowed { Ok(doc) } else { Err(not_found()) }
+}
+
+/// Whether the document is evidence cited in a ground of an exit case against the institution
+/// (read here, from the exit tables, because readability is the documents' rule: the exit
+/// capability sits above this one).
+/// (the institution may read it to prepare its statement of defence).
+fn cited_against(conn: &mut DbConn, institution_id: i64, document_id: i64) -> ApiResult<bool> {
+    let lists: Vec<String> = exit_grounds::table
+        .inner_join(exit_cases::table)
+        .filter(exit_cases::institution_id.eq(institution_id))
+        .select(exit_grounds::document_ids)
+        .load(conn)?;
+    Ok(lists.iter().any(|l| {
+        serde_json::from_str::<Vec<i64>>(l)
+            .unwrap_or_default()
+            .contains(&document_id)
+    }))
 }
 
 /// The extracted text of a readable PDF, page by page.

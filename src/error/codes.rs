@@ -967,7 +967,7 @@ mod tests {
         ("src/credentials/identity.rs", "FieldIssue::new", "r.code()", &["IdReason::code"]),
         ("src/credentials/uscc.rs", "FieldIssue::new", "r.code()", &["UsccReason::code"]),
         // The validators' issues become the API's; the constructors pass their parameter on.
-        ("src/error.rs", "FieldIssue::new", "i.code", &[]),
+        ("src/credentials/certificates.rs", "FieldIssue::new", "i.code", &[]),
         ("src/error.rs", "ApiError::new", "code", &[]),
         ("src/http/json.rs", "FieldIssue::new", "code", &["parse_json"]),
         ("src/http/json.rs", "FieldIssue::new", "rule_code(&e.code)", &["rule_code"]),
@@ -987,9 +987,9 @@ mod tests {
         ("src/credentials/routes.rs", "check_uscc", "code"),
         ("src/http/json.rs", "rule_code", "code"),
         ("src/institutions/service.rs", "of", "code"),
-        ("src/mail/events.rs", "application_rejected", "cause"),
-        ("src/mail/events.rs", "ground_label", "code"),
         ("src/notices/admission.rs", "category_of", "code"),
+        ("src/notify/events.rs", "application_rejected", "cause"),
+        ("src/notify/events.rs", "ground_label", "code"),
         ("src/pool/search.rs", "of", "code"),
     ];
 

@@ -4,5 +4,7 @@
 //! the reviewer's decision, and the removal cascade that ends in a ban
 //! ([`crate::sanctions::bans`]).
 
+pub mod blacklist;
 pub mod routes;
 pub mod service;
+pub mod sweeps;

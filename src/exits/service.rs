@@ -21,10 +21,11 @@ use validator::Validate;
 
 use crate::applications::service as applications_service;
 use crate::applications::status::{Event, Status as AppStatus};
-use crate::audit::{self, UtcTime};
+use crate::audit;
 use crate::auth::{AuthUser, Ctx, Role};
 use crate::calendar::store as calendar_store;
 use crate::clock::{beijing_date, end_of_beijing_day};
+use crate::db::columns::UtcTime;
 use crate::db::schema::{
     applications, contracts, documents, exit_cases, exit_grounds, inspections, institutions,
     pool_entries, teachers,
@@ -230,7 +231,11 @@ pub fn open_or_join(
         .execute(conn)?;
     }
     if opened {
-        crate::mail::events::exit_case_opened(conn, ctx.now, case_id)?;
+        crate::mail::outbox::record(
+            conn,
+            ctx.now,
+            crate::mail::outbox::Event::ExitCaseOpened { case_id },
+        )?;
     }
     Ok(Joined {
         case_id,
@@ -690,7 +695,11 @@ pub fn terminate(
         contract_id,
         serde_json::json!({ "school_id": school_id, "institution_id": institution_id, "grounds": codes, "ended_on": today }),
     )?;
-    crate::mail::events::contract_ended(conn, ctx.now, contract_id)?;
+    crate::mail::outbox::record(
+        conn,
+        ctx.now,
+        crate::mail::outbox::Event::ContractEnded { contract_id },
+    )?;
     let grounds: Vec<NewGround> = dedup(&req.grounds)
         .into_iter()
         .map(|g| NewGround {
@@ -915,7 +924,11 @@ pub fn file_statement(
         id,
         serde_json::json!({ "document_ids": req.document_ids }),
     )?;
-    crate::mail::events::statement_received(conn, ctx.now, id)?;
+    crate::mail::outbox::record(
+        conn,
+        ctx.now,
+        crate::mail::outbox::Event::StatementReceived { case_id: id },
+    )?;
     get_unchecked(conn, id)
 }
 
@@ -1078,7 +1091,13 @@ fn remove(conn: &mut DbConn, ctx: &Ctx, case: &CaseRow) -> ApiResult<Removal> {
             contract,
             serde_json::json!({ "reason": "institution_removed", "exit_case_id": case.id, "school_id": school, "ended_on": today }),
         )?;
-        crate::mail::events::contract_ended(conn, ctx.now, *contract)?;
+        crate::mail::outbox::record(
+            conn,
+            ctx.now,
+            crate::mail::outbox::Event::ContractEnded {
+                contract_id: *contract,
+            },
+        )?;
     }
 
     let in_flight: Vec<(i64, String)> = applications::table
@@ -1108,12 +1127,14 @@ fn remove(conn: &mut DbConn, ctx: &Ctx, case: &CaseRow) -> ApiResult<Removal> {
             app_id,
             serde_json::json!({ "from": from.as_str(), "reason": "institution_removed", "exit_case_id": case.id }),
         )?;
-        crate::mail::events::application_rejected(
+        crate::mail::outbox::record(
             conn,
             ctx.now,
-            app_id,
-            "机构已被清退出课后服务备选库，在办申报一并不予通过。",
-            &format!("institution_removed:{}", case.id),
+            crate::mail::outbox::Event::ApplicationRejected {
+                application_id: app_id,
+                reasons: "机构已被清退出课后服务备选库，在办申报一并不予通过。".to_owned(),
+                cause: format!("institution_removed:{}", case.id),
+            },
         )?;
         out.rejected_application_ids.push(app_id);
     }
@@ -1152,29 +1173,14 @@ fn remove(conn: &mut DbConn, ctx: &Ctx, case: &CaseRow) -> ApiResult<Removal> {
         ban_id,
         serde_json::json!({ "uscc": uscc, "institution_id": inst, "exit_case_id": case.id, "decided_on": ban.decided_on, "last_day": ban.last_day, "may_apply_from": ban.may_apply_from, "grounds": grounds }),
     )?;
-    crate::mail::events::removed_and_banned(conn, ctx.now, ban_id)?;
+    crate::mail::outbox::record(
+        conn,
+        ctx.now,
+        crate::mail::outbox::Event::RemovedAndBanned { ban_id },
+    )?;
     out.ban_id = ban_id;
     out.ban = Some(ban);
     Ok(out)
-}
-
-/// Whether document `document_id` is evidence cited in one of the institution's exit cases
-/// (the institution may read it to prepare its statement of defence).
-pub fn is_evidence_against(
-    conn: &mut DbConn,
-    institution_id: i64,
-    document_id: i64,
-) -> ApiResult<bool> {
-    let lists: Vec<String> = exit_grounds::table
-        .inner_join(exit_cases::table)
-        .filter(exit_cases::institution_id.eq(institution_id))
-        .select(exit_grounds::document_ids)
-        .load(conn)?;
-    Ok(lists.iter().any(|l| {
-        serde_json::from_str::<Vec<i64>>(l)
-            .unwrap_or_default()
-            .contains(&document_id)
-    }))
 }
 
 /// Institutions with an active pool entry and this credit code.

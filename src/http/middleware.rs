@@ -22,7 +22,7 @@ use tracing::Instrument;
 
 use crate::error::{ApiError, Lang, Msg, Problem};
 use crate::http::RequestId;
-use crate::ops::metrics::Metrics;
+use crate::http::metrics::Metrics;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 

@@ -2,11 +2,12 @@
 //! the refusal of control characters in every input channel, the JSON body extractor, and
 //! pagination.
 
+pub mod cache;
 pub mod input;
 pub mod json;
+pub mod metrics;
 pub mod middleware;
 pub mod pagination;
-pub mod proxies;
 pub mod routes;
 
 pub use json::Json;
@@ -24,8 +25,8 @@ pub fn request_id(req: &HttpRequest) -> Option<String> {
 }
 
 /// The client's address: the connection's peer, or the address a trusted proxy forwarded
-/// for (`REGISTRY_TRUSTED_PROXIES`, see [`proxies`]).
-pub fn client_ip(req: &HttpRequest, trusted: &proxies::TrustedProxies) -> String {
+/// for (`REGISTRY_TRUSTED_PROXIES`, see [`crate::config::proxies`]).
+pub fn client_ip(req: &HttpRequest, trusted: &crate::config::proxies::TrustedProxies) -> String {
     let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
         return "unknown".to_owned();
     };

@@ -12,13 +12,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::{Validate, ValidateEmail, ValidationErrors};
 
-use crate::audit::{self, UtcTime};
+use crate::audit;
 use crate::auth::Ctx;
 use crate::catalogue::Catalogue;
 use crate::clock::beijing_date;
 use crate::credentials::{
     Credential, CredentialDetail, CredentialInput, EntityType, IdDocumentKind, IdentityDocument,
 };
+use crate::db::columns::UtcTime;
 use crate::db::schema::{inspections, institutions, teachers};
 use crate::db::{DbConn, db_time, is_unique_violation};
 use crate::documents::store::{self as documents, DocumentKind};

@@ -1,5 +1,5 @@
-//! Which function runs each kind of job. Capabilities register their kinds in
-//! [`Registry::standard`]; tests may register extra kinds.
+//! Which function runs each kind of job. The composition root registers the service's kinds
+//! (`startup::jobs::registry`); tests may register extra kinds.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -73,40 +73,6 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// The job kinds of the service.
-    pub fn standard() -> Self {
-        let mut r = Self::default();
-        r.register(
-            crate::jobs::scheduler::PURGE_LOGIN_FAILURES,
-            Handler::Transactional(|conn, job, _| {
-                crate::auth::throttle::purge_expired(conn, job.now)?;
-                Ok(())
-            }),
-        );
-        r.register(
-            crate::jobs::scheduler::VERIFY_AUDIT,
-            // Outside the worker's write transaction: the walk reads its own snapshot (a
-            // read-only transaction cannot run inside a write one) and takes no write lock, so
-            // writers go on while a long chain is checked.
-            Handler::External(|env, _, _| {
-                let mut conn = env.pool.get().map_err(|e| JobError::Retry(e.into()))?;
-                let result = crate::audit::verify(&mut conn)?;
-                if let Some(problem) = &result.first_problem {
-                    tracing::error!(?problem, "the audit chain is broken");
-                }
-                crate::ops::metrics::set_audit_chain_ok(result.ok);
-                Ok(())
-            }),
-        );
-        crate::review::register(&mut r);
-        crate::notices::register(&mut r);
-        crate::mail::register(&mut r);
-        crate::sanctions::sweeps::register(&mut r);
-        crate::pool::register(&mut r);
-        crate::contracts::register(&mut r);
-        r
-    }
-
     pub fn register(&mut self, kind: &'static str, handler: Handler) {
         self.handlers.insert(kind, handler);
     }

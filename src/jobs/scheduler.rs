@@ -8,9 +8,6 @@ use crate::clock::{beijing_date, beijing_instant};
 use crate::db::DbConn;
 use crate::jobs::{NewJob, enqueue};
 
-pub const PURGE_LOGIN_FAILURES: &str = "auth.purge_login_failures";
-pub const VERIFY_AUDIT: &str = "audit.verify";
-
 #[derive(Debug, Clone, Copy)]
 pub enum Schedule {
     /// Every day at this Beijing time.
@@ -23,41 +20,6 @@ pub enum Schedule {
 pub struct Periodic {
     pub kind: &'static str,
     pub schedule: Schedule,
-}
-
-/// The periodic jobs of the service.
-pub fn standard() -> Vec<Periodic> {
-    let at = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default();
-    vec![
-        Periodic {
-            kind: PURGE_LOGIN_FAILURES,
-            schedule: Schedule::EveryMinutes(60),
-        },
-        Periodic {
-            kind: VERIFY_AUDIT,
-            schedule: Schedule::DailyAt(at(3, 0)),
-        },
-        Periodic {
-            kind: crate::mail::reminders::INSPECTION_REMINDER,
-            schedule: Schedule::DailyAt(at(9, 0)),
-        },
-        Periodic {
-            kind: crate::mail::reminders::CREDENTIAL_EXPIRY,
-            schedule: Schedule::DailyAt(at(9, 0)),
-        },
-        Periodic {
-            kind: crate::sanctions::sweeps::INSPECTION_SWEEP,
-            schedule: Schedule::DailyAt(at(1, 0)),
-        },
-        Periodic {
-            kind: crate::pool::EXPIRE_ENTRIES,
-            schedule: Schedule::DailyAt(at(0, 5)),
-        },
-        Periodic {
-            kind: crate::contracts::END_EXPIRED,
-            schedule: Schedule::DailyAt(at(0, 10)),
-        },
-    ]
 }
 
 impl Schedule {

@@ -12,18 +12,16 @@
 //!   `POST /api/v1/admin/jobs/{id}/retry`. Admins see the recipient, subject and template of
 //!   an e-mail job; the body stays out of the job list.
 //! - [`templates`] — one template per event (Chinese, text + HTML); its module docs list each
-//!   template's variables. [`recipients`] — who an institution, the reviewers, a school or an
-//!   objector are. [`reminders`] — the annual-inspection and expiring-credential reminders.
-//! - [`events`] — the events wired so far (application submitted).
+//!   template's variables.
+//! - [`outbox`] — how capabilities say what happened (`notify.<event>` records in their
+//!   transaction); the `notify` module above every capability decides who is told and calls
+//!   [`queue`]. This module knows nothing of capabilities: it renders, queues and delivers.
 //!
 //! Delivery is at least once: if an instance dies between the SMTP server accepting a
 //! message and the job's `done` mark, the job runs again after its lease; the Message-ID is
 //! derived from the de-duplication key, so such a duplicate carries the same Message-ID.
 
-pub mod config;
-pub mod events;
-pub mod recipients;
-pub mod reminders;
+pub mod outbox;
 pub mod templates;
 pub mod transport;
 
@@ -74,7 +72,7 @@ pub struct Outgoing {
 pub fn queue(conn: &mut DbConn, now: DateTime<Utc>, email: &Email) -> ApiResult<usize> {
     let rendered = templates::render(email.template, &email.vars)?;
     let mut added = 0;
-    for to in recipients::dedup(email.to.clone()) {
+    for to in dedup(email.to.clone()) {
         let dedup_key = format!(
             "email:{}:{}:{}",
             email.template.name(),
@@ -122,10 +120,9 @@ pub fn log_transport(settings: &crate::config::Settings) {
     }
 }
 
-/// Registers the mail job kinds (one line in `Registry::standard`).
+/// Registers the delivery job kind.
 pub fn register(registry: &mut Registry) {
     registry.register(SEND, Handler::External(send));
-    reminders::register(registry);
 }
 
 fn send(env: &JobEnv, job: &JobInfo, payload: &serde_json::Value) -> Result<(), JobError> {
@@ -169,5 +166,29 @@ fn job_error(e: transport::SendError) -> JobError {
     match e {
         transport::SendError::Permanent(m) => JobError::Permanent(anyhow::anyhow!(m)),
         transport::SendError::Transient(m) => JobError::Retry(anyhow::anyhow!(m)),
+    }
+}
+
+/// Trims, drops empties and case-insensitive duplicates, keeping the first spelling.
+pub fn dedup(addresses: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    addresses
+        .into_iter()
+        .map(|a| a.trim().to_owned())
+        .filter(|a| !a.is_empty() && seen.insert(a.to_lowercase()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dedup_ignores_case_and_blanks() {
+        let got = super::dedup(vec![
+            "A@x.cn".into(),
+            " a@X.cn ".into(),
+            "".into(),
+            "b@x.cn".into(),
+        ]);
+        assert_eq!(got, vec!["A@x.cn", "b@x.cn"]);
     }
 }

@@ -12,7 +12,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 
 use crate::config::Settings;
-use crate::mail::config::{SmtpUrl, TlsMode};
+use crate::config::mail::{SmtpUrl, TlsMode};
 use crate::mail::templates::Rendered;
 
 /// Where messages go.
@@ -179,7 +179,7 @@ mod tests {
             text: "正文".into(),
             html: "<p>正文</p>".into(),
         };
-        let from: Mailbox = crate::mail::config::DEFAULT_FROM.parse().unwrap();
+        let from: Mailbox = crate::config::mail::DEFAULT_FROM.parse().unwrap();
         let err =
             build_message(&from, "not an address", &rendered, chrono::Utc::now(), "k").unwrap_err();
         assert!(matches!(err, SendError::Permanent(_)), "{err}");

@@ -7,6 +7,7 @@
 
 use diesel::prelude::*;
 
+use crate::applications::facts::app_facts;
 use crate::applications::service as applications_service;
 use crate::applications::status::{Event, Status};
 use crate::audit;
@@ -15,7 +16,6 @@ use crate::clock::beijing_date;
 use crate::db::schema::{objections, pool_entries, pool_items};
 use crate::db::{DbConn, db_time};
 use crate::error::ApiResult;
-use crate::review::app_facts;
 
 /// Whether an objection against the application is pending or was upheld (either keeps it
 /// out of the pool).
@@ -78,7 +78,13 @@ pub fn admit(conn: &mut DbConn, ctx: &Ctx, application_id: i64) -> ApiResult<i64
             "valid_from": valid_from, "valid_until": round.pool_valid_until,
         }),
     )?;
-    crate::mail::events::admitted(conn, ctx.now, entry_id)?;
+    crate::mail::outbox::record(
+        conn,
+        ctx.now,
+        crate::mail::outbox::Event::Admitted {
+            pool_entry_id: entry_id,
+        },
+    )?;
     Ok(entry_id)
 }
 

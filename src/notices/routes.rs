@@ -1,9 +1,11 @@
 //! `POST /notices` (reviewer), `GET /notices` and `GET /notices/{id}` (public notice board).
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, put, web};
 
 use crate::app::AppState;
-use crate::auth::{Authed, Ctx, Reviewer};
+use crate::auth::{Admin, Authed, Ctx, Reviewer};
+use crate::calendar::rules::YearCalendarInput;
+use crate::calendar::store::{self as calendar_store, StoredYear};
 use crate::error::{ApiResult, ProblemBody};
 use crate::http::{Json, Page, PageQuery};
 use crate::notices::service::{self, NewNotice, Notice};
@@ -85,4 +87,38 @@ pub async fn get(
             .run(move |conn| service::get(conn, id, ctx.now))
             .await?,
     ))
+}
+
+// Here with the notices, not in `calendar`: saving a year recomputes, in the same transaction,
+// every open notice whose window used it.
+/// Replace (or add) a year from the State Council notice; bumps its version.
+#[utoipa::path(
+    tag = "calendar",
+    operation_id = "put_calendar_year",
+    params(("year" = i32, Path, minimum = 0, description = "calendar year (digits)")),
+    request_body = YearCalendarInput,
+    responses(
+        (status = 200, body = StoredYear, description = "The year as stored, with its new version; open notices that used it are recomputed."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: `year` is not digits (no such route)"),
+        (status = 409, body = ProblemBody, content_type = "application/problem+json", description = "`calendar_changed`: another admin saved the year meanwhile"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "field errors, the first one's code also the problem's `code`: every problem of the calendar, by JSON path; `calendar_year_missing` when recomputing an open notice needs a year not loaded"),
+    ),
+    security(("bearer" = ["admin"]))
+)]
+#[put("/calendar/{year:\\d+}")]
+pub async fn put_year(
+    admin: Authed<Admin>,
+    state: web::Data<AppState>,
+    year: web::Path<i32>,
+    body: Json<YearCalendarInput>,
+) -> ApiResult<HttpResponse> {
+    let (year, input, ctx) = (year.into_inner(), body.into_inner(), admin.ctx.clone());
+    let stored = state
+        .write(move |conn| {
+            let stored = calendar_store::replace(conn, &ctx, year, &input)?;
+            service::recompute_for_calendar(conn, &ctx, year)?;
+            Ok(stored)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(stored))
 }

@@ -14,20 +14,21 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
+use crate::applications::facts::{app_facts, item_refs};
 use crate::applications::service::{self as applications_service, ItemRef};
 use crate::applications::status::{Event, Status};
-use crate::audit::{self, UtcTime};
+use crate::audit;
 use crate::auth::{AuthUser, Ctx};
 use crate::calendar::routes::calendar_problem;
 use crate::calendar::rules::{CalendarVersion, DayInfo};
 use crate::clock::{beijing_date, beijing_instant, end_of_beijing_day};
+use crate::db::columns::UtcTime;
 use crate::db::schema::{applications, institutions, notices, objections};
 use crate::db::{DbConn, db_time};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
 use crate::jobs::registry::{JobError, JobInfo};
 use crate::jobs::{self, NewJob};
 use crate::notices::{CLOSE_NOTICE, admission};
-use crate::review::{app_facts, item_refs};
 
 /// The length of a notice, in working days (selection notice §三).
 pub const NOTICE_WORKING_DAYS: u32 = 5;
@@ -331,7 +332,11 @@ pub fn publish(
             "calendar_versions": w.calendar_versions, "application_ids": req.application_ids,
         }),
     )?;
-    crate::mail::events::notice_published(conn, ctx.now, id)?;
+    crate::mail::outbox::record(
+        conn,
+        ctx.now,
+        crate::mail::outbox::Event::NoticePublished { notice_id: id },
+    )?;
     get(conn, id, ctx.now)
 }
 

@@ -12,16 +12,17 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
+use crate::applications::facts::app_facts;
 use crate::applications::service as applications_service;
 use crate::applications::status::{Event, Status};
-use crate::audit::{self, UtcTime};
+use crate::audit;
 use crate::auth::{AuthUser, Ctx};
+use crate::db::columns::UtcTime;
 use crate::db::schema::{applications, objections};
 use crate::db::{DbConn, db_time};
 use crate::documents::store::{self as docs, NewDocument};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
 use crate::notices::{admission, service as notices};
-use crate::review::app_facts;
 
 /// Shortest grounds accepted, in characters after trimming ("at least a sentence").
 pub const MIN_GROUNDS_CHARS: usize = 10;
@@ -289,7 +290,11 @@ pub fn file(
             "evidence_document_id": evidence_document_id,
         }),
     )?;
-    crate::mail::events::objection_filed(conn, ctx.now, id)?;
+    crate::mail::outbox::record(
+        conn,
+        ctx.now,
+        crate::mail::outbox::Event::ObjectionFiled { objection_id: id },
+    )?;
     Ok(ObjectionReceipt {
         id,
         notice_id,
@@ -461,12 +466,14 @@ pub fn resolve(
                         "institution_id": app.institution_id,
                     }),
                 )?;
-                crate::mail::events::application_rejected(
+                crate::mail::outbox::record(
                     conn,
                     ctx.now,
-                    app.id,
-                    &format!("公示期间的异议经核查成立：{}", req.reasons.trim()),
-                    &format!("objection_upheld:{id}"),
+                    crate::mail::outbox::Event::ApplicationRejected {
+                        application_id: app.id,
+                        reasons: format!("公示期间的异议经核查成立：{}", req.reasons.trim()),
+                        cause: format!("objection_upheld:{id}"),
+                    },
                 )?;
             }
         }
@@ -490,7 +497,11 @@ pub fn resolve(
             "notice_id": row.notice_id, "pool_entry_id": pool_entry_id,
         }),
     )?;
-    crate::mail::events::objection_resolved(conn, ctx.now, id)?;
+    crate::mail::outbox::record(
+        conn,
+        ctx.now,
+        crate::mail::outbox::Event::ObjectionResolved { objection_id: id },
+    )?;
     let objection: Objection = objections::table
         .find(id)
         .select(Row::as_select())

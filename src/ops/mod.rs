@@ -1,5 +1,5 @@
 //! Operations: liveness, readiness, Prometheus metrics, the settable clock, and backups.
 
 pub mod backup;
-pub mod metrics;
+pub mod jobs;
 pub mod routes;

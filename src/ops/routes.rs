@@ -12,7 +12,7 @@ use crate::auth::{Admin, Authed};
 use crate::clock::Clock;
 use crate::error::{ApiError, ApiResult, ProblemBody};
 use crate::http::Json;
-use crate::ops::metrics::Metrics;
+use crate::http::metrics::Metrics;
 
 /// Liveness: the process answers. Does no work.
 #[utoipa::path(
@@ -54,7 +54,12 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             Ok(Readiness {
                 database,
                 migrations,
-                storage: migrations && crate::documents::blobs::readable(conn),
+                // The document store is a table (documents::blobs); the platform names it
+                // without importing the capability.
+                storage: migrations
+                    && conn
+                        .batch_execute("SELECT sha256 FROM document_blobs LIMIT 1")
+                        .is_ok(),
             })
         })
         .await
@@ -110,9 +115,21 @@ pub async fn metrics(
         ));
     }
     let counts = state.run(|conn| Ok(crate::jobs::counts(conn)?)).await?;
+    let count = |state: &str| {
+        counts
+            .iter()
+            .find(|(s, _)| s == state)
+            .map_or(0, |(_, n)| *n)
+    };
+    let queued = [
+        crate::jobs::PENDING,
+        crate::jobs::RUNNING,
+        crate::jobs::DEAD,
+    ]
+    .map(|state| (state, count(state)));
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(metrics.render(&counts)))
+        .body(metrics.render(&queued, count(crate::jobs::DEAD))))
 }
 
 /// Compares two secrets in time independent of where they differ (the lengths may leak).

@@ -6,11 +6,9 @@
 //! Entries are created by admission (the notices capability) and removed by the sanctions
 //! capability; this module only reads them, apart from the expiry job.
 
-pub mod cache;
 pub mod export;
 pub mod routes;
 pub mod search;
-pub mod seed;
 pub mod status;
 
 use chrono::NaiveDate;

@@ -18,8 +18,8 @@ use crate::auth::{Authed, Staff};
 use crate::clock::beijing_date;
 use crate::db::schema::{applications, notices, pool_entries};
 use crate::error::{ApiError, ApiResult, ProblemBody};
+use crate::http::cache::Lookup;
 use crate::http::{Page, PageQuery};
-use crate::pool::cache::Lookup;
 use crate::pool::export::{self, PoolExport};
 use crate::pool::search::{self as pool_search, PoolEntry, PoolItem, PoolQuery, Viewer};
 use crate::pool::status::{self, InstitutionStatus};
@@ -59,7 +59,7 @@ fn viewer(state: &AppState, staff: bool) -> Viewer {
 pub async fn search(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let today = beijing_date(state.clock.now());
     let cache = state.pool_cache.clone();
-    // Public searches share rendered pages for at most one second (see `pool::cache`). The key
+    // Public searches share rendered pages for at most one second (see `http::cache`). The key
     // is the raw query string, so a hit costs no parsing at all.
     let public = !req.headers().contains_key(header::AUTHORIZATION);
     let key = (public && cache.enabled()).then(|| format!("{today}?{}", req.query_string()));
@@ -349,5 +349,5 @@ pub async fn institution_status(
 
 /// The cache TTL from the settings, capped at the one-second visibility rule.
 pub fn cache_ttl(ms: u64) -> Duration {
-    Duration::from_millis(ms).min(crate::pool::cache::MAX_TTL)
+    Duration::from_millis(ms).min(crate::http::cache::MAX_TTL)
 }

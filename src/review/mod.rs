@@ -24,20 +24,21 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::applications::checks::Outcome;
-use crate::applications::service::{self as applications_service, Application, ItemRef};
+use crate::applications::facts::app_facts;
+use crate::applications::service::{self as applications_service, Application};
 use crate::applications::status::{Event, Status};
-use crate::audit::{self, UtcTime};
+use crate::audit;
 use crate::auth::{AuthUser, Ctx};
-use crate::catalogue::Catalogue;
 use crate::clock::{beijing_date, end_of_beijing_day};
+use crate::db::columns::UtcTime;
 use crate::db::schema::{applications, decisions};
 use crate::db::{DbConn, db_time};
-use crate::documents::pdf::PageText;
 use crate::documents::store as docs;
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
 use crate::institutions::service::{self as institutions_service, Inspection, Teacher};
 use crate::jobs::registry::{Handler, JobError, JobInfo, Registry};
 use crate::jobs::{self, NewJob};
+use crate::pdf::PageText;
 
 /// Job kind: reject an application whose correction deadline passed.
 pub const RETURN_EXPIRED: &str = "review.return_expired";
@@ -125,105 +126,6 @@ fn decision_view(r: DecisionRow) -> Decision {
         deadline: r.6,
         created_at: r.7.into(),
     }
-}
-
-/// The facts of an application the workflow after submission needs.
-#[derive(Debug, Clone)]
-pub struct AppFacts {
-    pub id: i64,
-    pub institution_id: i64,
-    pub round_id: i64,
-    pub status: Status,
-    pub proposed_items: Vec<String>,
-    pub approved_items: Vec<String>,
-    pub notice_id: Option<i64>,
-    pub return_deadline: Option<NaiveDate>,
-    pub findings: Option<String>,
-    pub teacher_ids: Vec<i64>,
-    pub document_ids: Vec<i64>,
-}
-
-type FactsRow = (
-    i64,
-    i64,
-    i64,
-    String,
-    String,
-    Option<String>,
-    Option<i64>,
-    Option<NaiveDate>,
-    Option<String>,
-    String,
-    String,
-);
-
-/// Loads an application's workflow facts (404 if there is none).
-pub fn app_facts(conn: &mut DbConn, id: i64) -> ApiResult<AppFacts> {
-    let row: Option<FactsRow> = applications::table
-        .find(id)
-        .select((
-            applications::id,
-            applications::institution_id,
-            applications::round_id,
-            applications::status,
-            applications::proposed_items,
-            applications::approved_items,
-            applications::notice_id,
-            applications::return_deadline,
-            applications::findings,
-            applications::teacher_ids,
-            applications::document_ids,
-        ))
-        .first(conn)
-        .optional()?;
-    let Some((
-        id,
-        institution_id,
-        round_id,
-        status,
-        proposed,
-        approved,
-        notice_id,
-        return_deadline,
-        findings,
-        teacher_ids,
-        document_ids,
-    )) = row
-    else {
-        return Err(ApiError::not_found("申报", "application"));
-    };
-    let status =
-        Status::parse(&status).ok_or_else(|| anyhow::anyhow!("bad status in applications.{id}"))?;
-    Ok(AppFacts {
-        id,
-        institution_id,
-        round_id,
-        status,
-        proposed_items: serde_json::from_str(&proposed).unwrap_or_default(),
-        approved_items: approved
-            .and_then(|a| serde_json::from_str(&a).ok())
-            .unwrap_or_default(),
-        notice_id,
-        return_deadline,
-        findings,
-        teacher_ids: serde_json::from_str(&teacher_ids).unwrap_or_default(),
-        document_ids: serde_json::from_str(&document_ids).unwrap_or_default(),
-    })
-}
-
-/// Catalogue names for item codes.
-pub fn item_refs(codes: &[String]) -> Vec<ItemRef> {
-    let catalogue = Catalogue::get();
-    codes
-        .iter()
-        .map(|c| ItemRef {
-            code: c.clone(),
-            name_zh: catalogue
-                .activity(c)
-                .map(|i| i.name_zh.clone())
-                .unwrap_or_default(),
-        })
-        .collect()
 }
 
 fn required_reasons(reasons: &Option<String>) -> ApiResult<String> {
@@ -386,7 +288,11 @@ pub fn decide(
             "deadline": deadline, "institution_id": app.institution_id,
         }),
     )?;
-    crate::mail::events::application_decided(conn, ctx.now, decision_id)?;
+    crate::mail::outbox::record(
+        conn,
+        ctx.now,
+        crate::mail::outbox::Event::ApplicationDecided { decision_id },
+    )?;
     applications_service::get(conn, reviewer, id)
 }
 
@@ -445,12 +351,14 @@ fn return_expired(
             "institution_id": app.institution_id,
         }),
     )?;
-    crate::mail::events::application_rejected(
+    crate::mail::outbox::record(
         conn,
         job.now,
-        id,
-        &format!("未在补正期限（{deadline}）内重新提交，申报自动不予通过。"),
-        "return_deadline_missed",
+        crate::mail::outbox::Event::ApplicationRejected {
+            application_id: id,
+            reasons: format!("未在补正期限（{deadline}）内重新提交，申报自动不予通过。"),
+            cause: "return_deadline_missed".to_owned(),
+        },
     )
     .map_err(|e| JobError::Retry(anyhow::anyhow!("{e}")))?;
     Ok(())
@@ -466,7 +374,7 @@ pub fn register(registry: &mut Registry) {
 pub struct MergedPdf {
     pub document_id: i64,
     pub filename: String,
-    pub text_status: Option<crate::documents::pdf::Status>,
+    pub text_status: Option<crate::pdf::Status>,
     pub pages: Vec<PageText>,
 }
 

@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::audit::{self, UtcTime};
+use crate::audit;
 use crate::auth::Ctx;
+use crate::db::columns::UtcTime;
 use crate::db::schema::rounds;
 use crate::db::{DbConn, db_time};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};

@@ -12,14 +12,13 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::audit::{self, UtcTime};
+use crate::audit;
 use crate::auth::Ctx;
 use crate::credentials::Uscc;
+use crate::db::columns::UtcTime;
 use crate::db::schema::blacklist_entries;
 use crate::db::{DbConn, db_time};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
-use crate::exits::service as exits;
-use crate::sanctions::Ground;
 
 pub const COLUMNS: [&str; 5] = ["uscc", "name", "source", "listed_on", "reason"];
 
@@ -394,52 +393,6 @@ pub fn list(
         .select(Entry::as_select())
         .load(conn)?;
     Ok((items, total))
-}
-
-/// The result of an import.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ImportOutcome {
-    pub source: String,
-    pub entries: usize,
-    /// Entries of the source's previous list (all replaced).
-    pub replaced: usize,
-    /// Exit cases opened or joined for pool members on the list.
-    pub exit_case_ids: Vec<i64>,
-}
-
-/// Imports `source`'s list from a CSV file: all or nothing. Pool members on the list get an
-/// exit case with ground `blacklisted` (system); one already on their open case is not added
-/// twice.
-pub fn import(
-    conn: &mut DbConn,
-    ctx: &Ctx,
-    source: &str,
-    bytes: &[u8],
-) -> ApiResult<ImportOutcome> {
-    let rows = parse(bytes, source).map_err(malformed)?;
-    let replaced = replace(conn, ctx, source, &rows)?;
-    let mut exit_case_ids = Vec::new();
-    for r in &rows {
-        for institution_id in exits::pool_members_with_uscc(conn, &r.uscc)? {
-            let ground = exits::NewGround {
-                ground: Ground::Blacklisted,
-                source: exits::Source::System,
-                contract_id: None,
-                statement: format!("列入黑名单：{}（{}，{}）", r.source, r.listed_on, r.reason),
-                document_ids: Vec::new(),
-                reported_by: None,
-            };
-            let joined =
-                exits::open_or_join(conn, ctx, institution_id, exits::Source::System, &[ground])?;
-            exit_case_ids.push(joined.case_id);
-        }
-    }
-    Ok(ImportOutcome {
-        source: source.to_owned(),
-        entries: rows.len(),
-        replaced,
-        exit_case_ids,
-    })
 }
 
 #[cfg(test)]

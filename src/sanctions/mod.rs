@@ -6,7 +6,6 @@
 pub mod bans;
 pub mod blacklist;
 pub mod routes;
-pub mod sweeps;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

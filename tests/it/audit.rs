@@ -140,7 +140,7 @@ async fn the_periodic_check_beside_concurrent_writes_raises_no_false_alarm() {
 
     let Some(Handler::External(check)) = app
         .registry
-        .get(provider_registry::jobs::scheduler::VERIFY_AUDIT)
+        .get(provider_registry::startup::job_kinds::VERIFY_AUDIT)
     else {
         panic!("the audit check runs outside the worker's write transaction");
     };
@@ -158,7 +158,7 @@ async fn the_periodic_check_beside_concurrent_writes_raises_no_false_alarm() {
             env.clone(),
             JobInfo {
                 id: attempt as i64,
-                kind: provider_registry::jobs::scheduler::VERIFY_AUDIT.to_owned(),
+                kind: provider_registry::startup::job_kinds::VERIFY_AUDIT.to_owned(),
                 attempt: 1,
                 now: app.state.clock.now(),
                 settings: app.state.settings.clone(),

@@ -545,7 +545,7 @@ async fn contracts_end_on_their_end_date_by_the_daily_job() {
                 provider_registry::db::write_tx(&mut conn, |c| {
                     provider_registry::jobs::scheduler::tick(
                         c,
-                        &provider_registry::jobs::scheduler::standard(),
+                        &provider_registry::startup::job_kinds::periodic(),
                         state.clock.now(),
                     )
                 })

@@ -18,7 +18,7 @@ const COUNTING: &str = "test.count";
 
 /// A transactional job whose effect is an audit event naming the job.
 fn counting_registry() -> Arc<Registry> {
-    let mut registry = Registry::standard();
+    let mut registry = provider_registry::startup::job_kinds::registry();
     registry.register(
         COUNTING,
         Handler::Transactional(|conn, job, _| {
@@ -119,7 +119,7 @@ fn two_workers_run_each_of_200_jobs_exactly_once() {
 fn failing_jobs_retry_with_backoff_then_die() {
     let dir = tempfile::tempdir().unwrap();
     let (_, pool) = setup(dir.path());
-    let mut registry = Registry::standard();
+    let mut registry = provider_registry::startup::job_kinds::registry();
     registry.register(
         "test.fail",
         Handler::External(|_, _, _| Err(JobError::Retry(anyhow::anyhow!("server down")))),
@@ -190,7 +190,7 @@ fn failing_jobs_retry_with_backoff_then_die() {
 fn periodic_jobs_are_enqueued_once_per_period_however_many_instances_tick() {
     let dir = tempfile::tempdir().unwrap();
     let (_, pool) = setup(dir.path());
-    let periodic = provider_registry::jobs::scheduler::standard();
+    let periodic = provider_registry::startup::job_kinds::periodic();
     let now = Utc::now();
     let mut conn = pool.get().unwrap();
     let first = db::write_tx(&mut conn, |c| {

@@ -26,7 +26,7 @@ async fn tick_mail_reminders(app: &TestApp) {
     let pool = app.state.pool.clone();
     let now = app.state.clock.now();
     tokio::task::spawn_blocking(move || {
-        let periodic: Vec<_> = scheduler::standard()
+        let periodic: Vec<_> = provider_registry::startup::job_kinds::periodic()
             .into_iter()
             .filter(|p| p.kind.starts_with("mail."))
             .collect();
@@ -524,7 +524,7 @@ async fn emit(
 
 #[tokio::test]
 async fn every_workflow_event_reaches_exactly_its_parties() {
-    use provider_registry::mail::events;
+    use provider_registry::mail::outbox::{Event, record};
     let (app, smtp) = with_smtp(&[]).await;
     app.set_clock("2026-02-13T10:00:00+08:00").await;
     app.token(Role::Reviewer).await;
@@ -624,19 +624,50 @@ async fn every_workflow_event_reaches_exactly_its_parties() {
         (first..first + 3).collect()
     };
 
+    // Recorded as the capabilities record them; the notify handler decides who hears of each.
     let all = move |c: &mut provider_registry::db::DbConn, now| {
         for d in &decisions {
-            events::application_decided(c, now, *d)?;
+            record(c, now, Event::ApplicationDecided { decision_id: *d })?;
         }
-        events::notice_published(c, now, notice)?;
-        events::objection_filed(c, now, objection)?;
-        events::objection_resolved(c, now, objection)?;
-        events::admitted(c, now, entry)?;
-        events::contract_created(c, now, contract)?;
-        events::contract_ended(c, now, contract)?;
-        events::exit_case_opened(c, now, case)?;
-        events::statement_received(c, now, case)?;
-        events::removed_and_banned(c, now, ban)
+        record(c, now, Event::NoticePublished { notice_id: notice })?;
+        record(
+            c,
+            now,
+            Event::ObjectionFiled {
+                objection_id: objection,
+            },
+        )?;
+        record(
+            c,
+            now,
+            Event::ObjectionResolved {
+                objection_id: objection,
+            },
+        )?;
+        record(
+            c,
+            now,
+            Event::Admitted {
+                pool_entry_id: entry,
+            },
+        )?;
+        record(
+            c,
+            now,
+            Event::ContractCreated {
+                contract_id: contract,
+            },
+        )?;
+        record(
+            c,
+            now,
+            Event::ContractEnded {
+                contract_id: contract,
+            },
+        )?;
+        record(c, now, Event::ExitCaseOpened { case_id: case })?;
+        record(c, now, Event::StatementReceived { case_id: case })?;
+        record(c, now, Event::RemovedAndBanned { ban_id: ban })
     };
     emit(&app, all.clone()).await;
     app.run_pending_jobs().await;

@@ -15,6 +15,7 @@ mod foundation;
 mod hardening;
 mod institutions;
 mod jobs;
+mod layers;
 mod mail;
 mod notices;
 mod openapi;

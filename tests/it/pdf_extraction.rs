@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use provider_registry::documents::pdf::{
+use provider_registry::pdf::{
     Extraction, Limits, PdfExtractor, Status, compact, contains_normalized,
 };
 

@@ -6,7 +6,7 @@
 use crate::common::flow::{self, Applicant};
 use crate::common::{TestApp, assert_problem};
 use provider_registry::auth::{Ctx, Role};
-use provider_registry::pool::seed::{self, SeedPlan};
+use provider_registry::demo::pool_seed::{self as seed, SeedPlan};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
@@ -191,7 +191,7 @@ async fn tick_scheduler(app: &TestApp) {
         provider_registry::db::write_tx(&mut conn, |c| {
             provider_registry::jobs::scheduler::tick(
                 c,
-                &provider_registry::jobs::scheduler::standard(),
+                &provider_registry::startup::job_kinds::periodic(),
                 state.clock.now(),
             )
         })

@@ -68,7 +68,7 @@ async fn tick_and_run(app: &TestApp) {
     let state = app.state.clone();
     tokio::task::spawn_blocking(move || {
         let mut conn = state.pool.get().unwrap();
-        let periodic = provider_registry::jobs::scheduler::standard();
+        let periodic = provider_registry::startup::job_kinds::periodic();
         provider_registry::db::write_tx(&mut conn, |c| {
             provider_registry::jobs::scheduler::tick(c, &periodic, state.clock.now())
         })

@@ -50,7 +50,7 @@ pub async fn list_jobs(
         )]));
     }
     let page = page.into_inner();
-    let (items, total) = state
+    let (mut items, total) = state
         .run(move |conn| {
             Ok(jobs::list(
                 conn,
@@ -60,6 +60,9 @@ pub async fn list_jobs(
             )?)
         })
         .await?;
+    for job in &mut items {
+        crate::mail::redact_for_admins(&job.kind, &mut job.payload.0);
+    }
     Ok(HttpResponse::Ok().json(Page::new(items, &page, total)))
 }
 

@@ -1,6 +1,8 @@
 //! Builds the application — routes, shared state, middleware, the job worker — for `serve`
 //! and for the integration tests, which start exactly this on a fresh database.
 
+pub mod job_kinds;
+
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,16 +18,16 @@ use crate::app::AppState;
 use crate::auth::jwt::{JwtKeys, load_or_create_secret};
 use crate::clock::{SettableClock, SharedClock, SystemClock};
 use crate::config::Settings;
-use crate::documents::pdf::PdfExtractor;
 use crate::error::{ApiError, Msg};
 use crate::http::json::JsonLimit;
+use crate::http::metrics::Metrics;
 use crate::http::routes::RouteTable;
 use crate::jobs::registry::{JobEnv, Registry};
 use crate::jobs::{scheduler, worker::Worker};
-use crate::ops::metrics::Metrics;
+use crate::pdf::PdfExtractor;
 use crate::{
     accounts, applications, audit, calendar, catalogue, credentials, db, documents, institutions,
-    jobs, ops, rounds,
+    ops, rounds,
 };
 
 /// Everything `serve` needs, ready to run.
@@ -47,9 +49,10 @@ impl Application {
 
     pub fn with_listener(state: AppState, listener: TcpListener) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
-        let registry = Registry::standard().into_shared();
+        let registry = job_kinds::registry().into_shared();
         let metrics = web::Data::new(Metrics::default());
         let data = web::Data::new(state.clone());
+        let auth = web::Data::new(state.auth_state());
         let json_limit = web::Data::new(JsonLimit(state.settings.json_body_limit));
         let test_clock = state.clock.settable().is_some();
         let route_table = web::Data::new(RouteTable::from_openapi(&crate::openapi::document()));
@@ -62,6 +65,7 @@ impl Application {
                 .wrap(from_fn(crate::http::middleware::observe))
                 .wrap(Compress::default())
                 .app_data(data.clone())
+                .app_data(auth.clone())
                 .app_data(route_table.clone())
                 .app_data(metrics.clone())
                 .app_data(json_limit.clone())
@@ -136,7 +140,7 @@ pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
         None => PdfExtractor::new(settings.pdf_limits.clone())
             .context("cannot locate this executable for PDF extraction")?,
     };
-    let pool_cache = Arc::new(crate::pool::cache::SearchCache::new(
+    let pool_cache = Arc::new(crate::http::cache::SearchCache::new(
         crate::pool::routes::cache_ttl(settings.pool_cache_ttl_ms),
     ));
     Ok(AppState {
@@ -172,12 +176,12 @@ fn routes(cfg: &mut web::ServiceConfig, test_clock: bool) {
             .service(accounts::routes::list_schools)
             .service(audit::routes::list_audit)
             .service(audit::routes::verify_audit)
-            .service(jobs::routes::list_jobs)
-            .service(jobs::routes::retry_job)
+            .service(ops::jobs::list_jobs)
+            .service(ops::jobs::retry_job)
             .service(calendar::routes::list_years)
             .service(calendar::routes::working_days)
             .service(calendar::routes::get_year)
-            .service(calendar::routes::put_year)
+            .service(crate::notices::routes::put_year)
             .service(catalogue::routes::categories)
             .service(credentials::routes::check_uscc)
             .service(rounds::routes::create_round)
@@ -299,7 +303,7 @@ fn spawn_worker(state: AppState, registry: Arc<Registry>) {
     };
     let worker = Worker::new(worker_id, env, registry);
     let interval = Duration::from_millis(state.settings.job_poll_interval_ms);
-    let periodic = scheduler::standard();
+    let periodic = job_kinds::periodic();
     std::thread::Builder::new()
         .name("job-worker".into())
         .spawn(move || {

@@ -18,13 +18,6 @@ use crate::sanctions::Ground;
 
 pub const INSPECTION_SWEEP: &str = "sanctions.inspection_sweep";
 
-/// Parses `MM-DD` (a day that exists in a leap year).
-pub fn parse_sweep_date(s: &str) -> Option<(u32, u32)> {
-    let (m, d) = s.trim().split_once('-')?;
-    let (m, d): (u32, u32) = (m.parse().ok()?, d.parse().ok()?);
-    NaiveDate::from_ymd_opt(2000, m, d).map(|_| (m, d))
-}
-
 /// The sweep's date in `year` (29 February falls back to the 28th in common years).
 fn sweep_day(year: i32, (m, d): (u32, u32)) -> NaiveDate {
     NaiveDate::from_ymd_opt(year, m, d)
@@ -93,10 +86,10 @@ mod tests {
 
     #[test]
     fn sweep_dates_parse() {
-        assert_eq!(parse_sweep_date("06-30"), Some((6, 30)));
-        assert_eq!(parse_sweep_date("02-29"), Some((2, 29)));
-        assert_eq!(parse_sweep_date("02-30"), None);
-        assert_eq!(parse_sweep_date("6/30"), None);
+        assert_eq!(crate::config::parse_month_day("06-30"), Some((6, 30)));
+        assert_eq!(crate::config::parse_month_day("02-29"), Some((2, 29)));
+        assert_eq!(crate::config::parse_month_day("02-30"), None);
+        assert_eq!(crate::config::parse_month_day("6/30"), None);
         assert_eq!(
             sweep_day(2027, (2, 29)),
             NaiveDate::from_ymd_opt(2027, 2, 28).unwrap_or_default()

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use crate::applications::status::Status;
 use crate::db::DbConn;
 use crate::db::schema::{applications, institutions, pool_entries, users};
+use crate::mail::dedup;
 
 /// An institution: its enabled accounts' e-mails and the profile's contact e-mail.
 pub fn institution(conn: &mut DbConn, institution_id: i64) -> QueryResult<Vec<String>> {
@@ -75,28 +76,4 @@ pub fn concerned_institutions(conn: &mut DbConn) -> QueryResult<Vec<i64>> {
     ids.sort_unstable();
     ids.dedup();
     Ok(ids)
-}
-
-/// Trims, drops empties and case-insensitive duplicates, keeping the first spelling.
-pub fn dedup(addresses: Vec<String>) -> Vec<String> {
-    let mut seen = std::collections::HashSet::new();
-    addresses
-        .into_iter()
-        .map(|a| a.trim().to_owned())
-        .filter(|a| !a.is_empty() && seen.insert(a.to_lowercase()))
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn dedup_ignores_case_and_blanks() {
-        let got = super::dedup(vec![
-            "A@x.cn".into(),
-            " a@X.cn ".into(),
-            "".into(),
-            "b@x.cn".into(),
-        ]);
-        assert_eq!(got, vec!["A@x.cn", "b@x.cn"]);
-    }
 }

@@ -21,7 +21,8 @@ use crate::db::schema::{inspections, institutions};
 use crate::error::ApiResult;
 use crate::institutions::service as institutions_service;
 use crate::jobs::registry::{Handler, JobError, JobInfo, Registry};
-use crate::mail::{Email, Template, queue, recipients};
+use crate::mail::{Email, Template, queue};
+use crate::notify::recipients;
 
 pub const INSPECTION_REMINDER: &str = "mail.inspection_reminder";
 pub const CREDENTIAL_EXPIRY: &str = "mail.credential_expiry";
@@ -29,7 +30,7 @@ pub const CREDENTIAL_EXPIRY: &str = "mail.credential_expiry";
 /// How far ahead expiring credentials and checks are announced.
 pub const EXPIRY_NOTICE_DAYS: i64 = 30;
 
-pub(super) fn register(registry: &mut Registry) {
+pub fn register(registry: &mut Registry) {
     registry.register(INSPECTION_REMINDER, Handler::Transactional(inspection_job));
     registry.register(
         CREDENTIAL_EXPIRY,

@@ -31,7 +31,8 @@ use crate::db::schema::{
     objections, pool_entries, rounds, schools,
 };
 use crate::error::ApiResult;
-use crate::mail::{Email, Template, queue, recipients};
+use crate::mail::{Email, Template, queue};
+use crate::notify::recipients;
 
 /// Chinese names of catalogue item codes (the code itself if it left the catalogue).
 pub fn item_names(codes: &[String]) -> Vec<String> {

@@ -37,6 +37,9 @@
 //! | `METRICS_TOKEN` | unset | `/metrics` answers only `Authorization: Bearer <token>` (at least 16 characters); unset, `/metrics` is not served (404) |
 //! | `REGISTRY_REGION` | `4501` | the bureau's administrative-division prefix (GB/T 2260; 4501 = Nanning); codes registered elsewhere are flagged |
 
+pub mod mail;
+pub mod proxies;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -74,19 +77,19 @@ pub struct Settings {
     pub run_jobs: bool,
     pub job_poll_interval_ms: u64,
     pub json_body_limit: usize,
-    /// Reverse proxies whose `X-Forwarded-For` names the client (`crate::http::proxies`).
-    pub trusted_proxies: crate::http::proxies::TrustedProxies,
+    /// Reverse proxies whose `X-Forwarded-For` names the client ([`proxies`]).
+    pub trusted_proxies: proxies::TrustedProxies,
     /// The bureau's region: a GB/T 2260 prefix (2, 4 or 6 digits).
     pub region_prefix: String,
     /// (month, day) after which the annual-inspection sweep raises exit cases.
     pub inspection_sweep_date: (u32, u32),
     pub upload_max_bytes: u64,
-    pub pdf_limits: crate::documents::pdf::Limits,
+    pub pdf_limits: crate::pdf::Limits,
     pub pdf_program: Option<PathBuf>,
     /// Objections accepted from one client IP per hour.
     pub objection_rate_limit: u32,
     /// E-mail: transport, sender, reminder date.
-    pub mail: crate::mail::config::MailSettings,
+    pub mail: crate::config::mail::MailSettings,
     /// Standing under which a pool entry is flagged to reviewers.
     pub standing_flag_threshold: f64,
     /// Lifetime of a cached public pool search page, at most 1000 ms.
@@ -204,12 +207,12 @@ impl Settings {
             region_prefix: region_prefix(var("REGISTRY_REGION"))?,
             inspection_sweep_date: match var("INSPECTION_SWEEP_DATE") {
                 None => (6, 30),
-                Some(v) => crate::sanctions::sweeps::parse_sweep_date(&v).with_context(|| {
+                Some(v) => parse_month_day(&v).with_context(|| {
                     format!("INSPECTION_SWEEP_DATE must be MM-DD (e.g. 06-30), not `{v}`")
                 })?,
             },
             upload_max_bytes: number("UPLOAD_MAX_BYTES", 20 * 1024 * 1024)?.max(1024),
-            pdf_limits: crate::documents::pdf::Limits {
+            pdf_limits: crate::pdf::Limits {
                 memory_bytes: number("PDF_MEMORY_MB", 512)?.clamp(64, 16 * 1024) * 1024 * 1024,
                 cpu_seconds: number("PDF_CPU_SECONDS", 20)?.clamp(1, 600),
                 wall: std::time::Duration::from_secs(number("PDF_WALL_SECONDS", 30)?.clamp(1, 600)),
@@ -219,7 +222,7 @@ impl Settings {
             objection_rate_limit: u32::try_from(
                 number("OBJECTION_RATE_LIMIT", 5)?.clamp(1, 10_000),
             )?,
-            mail: crate::mail::config::MailSettings::from_vars(
+            mail: crate::config::mail::MailSettings::from_vars(
                 var("SMTP_URL"),
                 var("MAIL_FROM"),
                 var("INSPECTION_REMINDER_DATE"),
@@ -245,8 +248,8 @@ impl Settings {
     }
 }
 
-fn trusted_proxies(value: Option<String>) -> anyhow::Result<crate::http::proxies::TrustedProxies> {
-    crate::http::proxies::TrustedProxies::parse(value.as_deref().unwrap_or_default())
+fn trusted_proxies(value: Option<String>) -> anyhow::Result<proxies::TrustedProxies> {
+    proxies::TrustedProxies::parse(value.as_deref().unwrap_or_default())
         .map_err(|e| anyhow::anyhow!("REGISTRY_TRUSTED_PROXIES: {e}"))
 }
 
@@ -258,6 +261,13 @@ fn region_prefix(value: Option<String>) -> anyhow::Result<String> {
         );
     }
     Ok(prefix)
+}
+
+/// Parses `MM-DD` (a day that exists in a leap year), as the sweep and reminder dates are given.
+pub fn parse_month_day(s: &str) -> Option<(u32, u32)> {
+    let (m, d) = s.trim().split_once('-')?;
+    let (m, d): (u32, u32) = (m.parse().ok()?, d.parse().ok()?);
+    chrono::NaiveDate::from_ymd_opt(2000, m, d).map(|_| (m, d))
 }
 
 #[cfg(test)]
