@@ -36,17 +36,6 @@ import uuid
 from typing import Any
 
 PASSWORD = "scaleout-password-2026"
-ITEMS = ["sports.basketball", "sports.football"]
-DOCUMENT_KINDS = [
-    "registration_certificate",
-    "uscc_certificate",
-    "legal_rep_id",
-    "teacher_certificate",
-    "inspection_record",
-    "service_plan",
-    "integrity_pledge",
-    "merged_pdf",
-]
 APPLICATIONS = 20
 ADMISSION_SUBJECT = "贵机构已纳入课后服务备选库"
 FAILED: list[str] = []
@@ -119,21 +108,10 @@ class Http:
         return self.json("PUT", "/api/v1/admin/clock", 200, token, {"now": now})
 
 
-# ---- identifiers ---------------------------------------------------------------------------
+# ---- from the contract smoke test: the items, the documents, the check characters -----------
 
-USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
-
-
-def uscc(body17: str) -> str:
-    total = sum(USCC_CHARS.index(c) * w for c, w in zip(body17, USCC_WEIGHTS, strict=True))
-    return body17 + USCC_CHARS[(31 - total % 31) % 31]
-
-
-def resident_id(body17: str) -> str:
-    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    total = sum(int(c) * w for c, w in zip(body17, weights, strict=True))
-    return body17 + "10X98765432"[total % 11]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "contract"))
+from smoke import DOCUMENT_KINDS, ITEMS, resident_id, uscc  # noqa: E402
 
 
 # ---- the database (PostgreSQL through psql) ------------------------------------------------
