@@ -1,4 +1,5 @@
-//! The command line: `serve [--demo]`, `migrate`, `create-user`, `verify-audit`.
+//! The command line: `serve [--demo]`, `migrate`, `create-user`, `verify-audit`, `backup`,
+//! `restore`.
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -36,8 +37,14 @@ pub enum Command {
         #[arg(long)]
         demo: bool,
     },
-    /// Apply pending database migrations and exit.
+    /// Apply pending database migrations, move document files of the data directory (the
+    /// storage before documents moved into the database) into the database, and exit.
     Migrate,
+    /// SQLite: write an online backup (the database, documents included, and the data
+    /// directory's secret files) into the empty or new directory DEST.
+    Backup { dest: PathBuf },
+    /// SQLite: restore a backup made by `backup` into an empty data directory.
+    Restore { src: PathBuf },
     /// Create a reviewer, school or admin account; the password is read from standard input.
     CreateUser {
         #[arg(long)]
@@ -105,6 +112,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let mut conn = pool.get().context("cannot open the database")?;
             let applied = db::run_migrations(&mut conn)?;
             println!("applied {applied} migration(s)");
+            let now = crate::clock::Clock::now(&crate::clock::SystemClock);
+            let moved = crate::documents::blobs::move_files_in(&mut conn, &settings.data_dir, now)?;
+            println!(
+                "document files moved into the database: {} stored, {} already stored, {} left in place",
+                moved.stored,
+                moved.already_stored,
+                moved.skipped.len()
+            );
+            for path in &moved.skipped {
+                println!("  left in place (content does not match its name): {path}");
+            }
+            Ok(())
+        }
+        Command::Backup { dest } => {
+            let manifest =
+                crate::ops::backup::backup(&settings.database_url, &settings.data_dir, &dest)?;
+            println!("{}", serde_json::to_string_pretty(&manifest)?);
+            Ok(())
+        }
+        Command::Restore { src } => {
+            let manifest =
+                crate::ops::backup::restore(&settings.database_url, &settings.data_dir, &src)?;
+            println!("{}", serde_json::to_string_pretty(&manifest)?);
             Ok(())
         }
         Command::CreateUser {

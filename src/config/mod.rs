@@ -17,7 +17,7 @@
 //! | `REGISTRY_JOBS` | `1` | `0` runs no job worker in this instance |
 //! | `JOB_POLL_INTERVAL_MS` | `1000` | how often the job worker looks for due jobs |
 //! | `JSON_BODY_LIMIT_BYTES` | `262144` | largest JSON body accepted |
-//! | `REGISTRY_TRUST_FORWARDED` | unset | `1` takes client IPs from `X-Forwarded-For` (behind a proxy) |
+//! | `REGISTRY_TRUSTED_PROXIES` | unset | addresses / CIDR networks of reverse proxies whose `X-Forwarded-For` is believed (e.g. `127.0.0.1,10.0.0.0/8`); unset: the client is the connection's peer |
 //! | `UPLOAD_MAX_BYTES` | `20971520` | largest uploaded document (413 past it) |
 //! | `PDF_MEMORY_MB` | `512` | address-space limit of a PDF text extraction child |
 //! | `PDF_CPU_SECONDS` | `20` | CPU limit of an extraction child |
@@ -38,6 +38,7 @@
 //! | `REGISTRY_REGION` | `4501` | the bureau's administrative-division prefix (GB/T 2260; 4501 = Nanning); codes registered elsewhere are flagged |
 
 pub mod mail;
+pub mod proxies;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -76,7 +77,8 @@ pub struct Settings {
     pub run_jobs: bool,
     pub job_poll_interval_ms: u64,
     pub json_body_limit: usize,
-    pub trust_forwarded: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the client ([`proxies`]).
+    pub trusted_proxies: proxies::TrustedProxies,
     /// The bureau's region: a GB/T 2260 prefix (2, 4 or 6 digits).
     pub region_prefix: String,
     /// (month, day) after which the annual-inspection sweep raises exit cases.
@@ -164,6 +166,13 @@ impl Settings {
             Some("json") => LogFormat::Json,
             Some(other) => bail!("REGISTRY_LOG_FORMAT must be `text` or `json`, not `{other}`"),
         };
+        if var("REGISTRY_TRUST_FORWARDED").is_some() {
+            // Believing any peer's X-Forwarded-For let clients choose their address.
+            bail!(
+                "REGISTRY_TRUST_FORWARDED is replaced by REGISTRY_TRUSTED_PROXIES: list the \
+                 proxies' addresses or networks (e.g. 127.0.0.1,10.0.0.0/8)"
+            );
+        }
         let number = |name: &str, default: u64| -> anyhow::Result<u64> {
             var(name).map_or(Ok(default), |v| {
                 v.trim()
@@ -194,7 +203,7 @@ impl Settings {
             run_jobs: var("REGISTRY_JOBS").is_none_or(|v| v.trim() != "0"),
             job_poll_interval_ms: number("JOB_POLL_INTERVAL_MS", 1000)?.clamp(10, 60_000),
             json_body_limit: usize::try_from(number("JSON_BODY_LIMIT_BYTES", 256 * 1024)?)?,
-            trust_forwarded: flag("REGISTRY_TRUST_FORWARDED"),
+            trusted_proxies: trusted_proxies(var("REGISTRY_TRUSTED_PROXIES"))?,
             region_prefix: region_prefix(var("REGISTRY_REGION"))?,
             inspection_sweep_date: match var("INSPECTION_SWEEP_DATE") {
                 None => (6, 30),
@@ -237,6 +246,11 @@ impl Settings {
     pub fn data_path(&self, relative: impl AsRef<Path>) -> PathBuf {
         self.data_dir.join(relative)
     }
+}
+
+fn trusted_proxies(value: Option<String>) -> anyhow::Result<proxies::TrustedProxies> {
+    proxies::TrustedProxies::parse(value.as_deref().unwrap_or_default())
+        .map_err(|e| anyhow::anyhow!("REGISTRY_TRUSTED_PROXIES: {e}"))
 }
 
 fn region_prefix(value: Option<String>) -> anyhow::Result<String> {

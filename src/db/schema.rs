@@ -124,6 +124,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    document_blobs (sha256) {
+        sha256 -> Text,
+        size_bytes -> BigInt,
+        chunk_count -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    blob_chunks (sha256, seq) {
+        sha256 -> Text,
+        seq -> Integer,
+        data -> Binary,
+    }
+}
+
+diesel::table! {
     documents (id) {
         id -> BigInt,
         institution_id -> Nullable<BigInt>,
@@ -407,6 +424,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     job_runs,
     calendar_years,
     documents,
+    document_blobs,
+    blob_chunks,
     teachers,
     inspections,
     rounds,

@@ -7,7 +7,6 @@ use chrono::Datelike;
 use diesel::prelude::*;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::accounts::service::{self as accounts, RegisterRequest};
 use crate::app::AppState;
@@ -133,8 +132,8 @@ fn auth_user(conn: &mut DbConn, user_id: i64) -> ApiResult<AuthUser> {
         .first(conn)?)
 }
 
-/// Stores `bytes` content-addressed under the data directory as one of `institution_id`'s
-/// documents, extracting a PDF's text exactly as an upload does.
+/// Records `bytes` as one of `institution_id`'s documents, spooled and extracted exactly as an
+/// upload is, its content stored in the database.
 fn document(
     conn: &mut DbConn,
     state: &AppState,
@@ -144,17 +143,14 @@ fn document(
     filename: &str,
     bytes: &[u8],
 ) -> ApiResult<i64> {
-    let sha256 = hex::encode(Sha256::digest(bytes));
-    let path = store::content_path(&state.settings.data_dir, &sha256);
-    if !path.exists() {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| ApiError::Internal(e.into()))?;
-        }
-        std::fs::write(&path, bytes).map_err(|e| ApiError::Internal(e.into()))?;
-    }
+    let internal = |e: std::io::Error| ApiError::Internal(e.into());
+    let mut incoming =
+        store::Incoming::create(&state.settings.data_dir, u64::MAX).map_err(internal)?;
+    incoming.push(bytes).map_err(internal)?;
+    let (content, sha256, size, _) = incoming.finish().map_err(internal)?;
     let extraction = match store::known_extraction(conn, &sha256)? {
         Some(known) => known,
-        None => state.pdf.extract(&path),
+        None => state.pdf.extract(content.path()),
     };
     let doc = store::insert(
         conn,
@@ -165,9 +161,10 @@ fn document(
             kind,
             filename: filename.to_owned(),
             content_type: "application/pdf",
-            size_bytes: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+            size_bytes: i64::try_from(size).unwrap_or(i64::MAX),
             sha256,
             extraction: Some(extraction),
+            content,
         },
     )?;
     Ok(doc.id)

@@ -1,6 +1,7 @@
 //! `POST /documents` (multipart upload), `GET /documents/{id}`, `/content`, `/text`.
 
 use actix_multipart::Multipart;
+use actix_web::body::SizedStream;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use futures_util::TryStreamExt;
@@ -9,6 +10,7 @@ use utoipa::ToSchema;
 
 use crate::app::AppState;
 use crate::auth::{AnyRole, Authed, Role, Roles};
+use crate::documents::blobs;
 use crate::documents::store::{self, Document, DocumentKind, Incoming, NewDocument};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg, ProblemBody};
 use crate::pdf::PageText;
@@ -121,9 +123,9 @@ pub async fn upload(
 }
 
 /// Accepts a received file: recognised by content (PDF, JPEG, PNG), a PDF's text extracted in
-/// the isolated child (encrypted and unreadable PDFs refused), the content stored under its
-/// hash. Returns the document to record with [`store::insert`] in the caller's transaction; the
-/// temporary file is removed on refusal.
+/// the isolated child (encrypted and unreadable PDFs refused). Returns the document to record
+/// with [`store::insert`] in the caller's transaction, which also stores its content in the
+/// database; the spooled file is removed when the returned document (or a refusal) drops it.
 pub async fn prepare(
     state: &AppState,
     kind: DocumentKind,
@@ -132,52 +134,40 @@ pub async fn prepare(
     institution_id: Option<i64>,
     uploaded_by: Option<i64>,
 ) -> ApiResult<NewDocument> {
-    // `finish` syncs the file to disk: off the async worker, like every other blocking step.
-    let (temp, sha256, size, head) = web::block(move || incoming.finish())
+    // `finish` flushes the file: off the async worker, like every other blocking step.
+    let (spooled, sha256, size, head) = web::block(move || incoming.finish())
         .await?
         .map_err(|e| ApiError::Internal(e.into()))?;
-    let cleanup = |e: ApiError| {
-        let _ = std::fs::remove_file(&temp);
-        e
-    };
     let Some(content_type) = store::sniff(&head) else {
-        return Err(cleanup(ApiError::new(
+        return Err(ApiError::new(
             actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_file_type",
             Msg::new(
                 "只接受 PDF、JPEG 或 PNG 文件（按文件内容识别）。",
                 "Only PDF, JPEG or PNG files are accepted (recognised by content).",
             ),
-        )));
+        ));
     };
-    let extraction = if content_type == "application/pdf" {
+    let (extraction, spooled) = if content_type == "application/pdf" {
         let sha = sha256.clone();
         let known = state
             .run(move |conn| store::known_extraction(conn, &sha))
-            .await
-            .map_err(cleanup)?;
-        let extraction = match known {
-            Some(e) => e,
+            .await?;
+        let (extraction, spooled) = match known {
+            Some(e) => (e, spooled),
             None => {
-                let (extractor, path) = (state.pdf.clone(), temp.clone());
-                web::block(move || extractor.extract(&path))
-                    .await
-                    .map_err(|e| cleanup(e.into()))?
+                let extractor = state.pdf.clone();
+                web::block(move || (extractor.extract(spooled.path()), spooled)).await?
             }
         };
         if let Some(refusal) = store::refusal(extraction.status, extraction.detail.as_deref()) {
             tracing::info!(status = extraction.status.as_str(), detail = ?extraction.detail, "PDF refused");
-            return Err(cleanup(refusal));
+            return Err(refusal);
         }
-        Some(extraction)
+        (Some(extraction), spooled)
     } else {
-        None
+        (None, spooled)
     };
-    let data_dir = state.settings.data_dir.clone();
-    let sha = sha256.clone();
-    web::block(move || store::persist(&data_dir, &temp, &sha))
-        .await?
-        .map_err(|e| ApiError::Internal(e.into()))?;
     Ok(NewDocument {
         institution_id,
         uploaded_by,
@@ -187,6 +177,7 @@ pub async fn prepare(
         size_bytes: i64::try_from(size).unwrap_or(i64::MAX),
         sha256,
         extraction,
+        content: spooled,
     })
 }
 
@@ -369,6 +360,7 @@ pub async fn metadata(
                 (inline(FileBytes) = "application/octet-stream"),
             )),
         (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such document, or not one the caller may read"),
+        (status = 410, body = ProblemBody, content_type = "application/problem+json", description = "`document_content_missing`: the document is recorded but its content is not (wholly) in the database"),
     ),
     security(("bearer" = []))
 )]
@@ -380,14 +372,28 @@ pub async fn content(
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
     let (id, u) = (id.into_inner(), user.user.clone());
-    let data_dir = state.settings.data_dir.clone();
-    let (doc, bytes) = state
+    let (doc, blob) = state
         .run(move |conn| {
             let doc = store::readable(conn, &u, id)?;
-            let bytes = store::content(&data_dir, &doc)?;
-            Ok((doc, bytes))
+            let blob = blobs::complete(conn, doc.id, &doc.sha256)?;
+            Ok((doc, blob))
         })
         .await?;
+    // One chunk in memory at a time, read in order as the client takes them.
+    let (db, sha, doc_id) = (state.clone(), doc.sha256.clone(), doc.id);
+    let chunks = futures_util::stream::try_unfold(0, move |seq| {
+        let (db, sha) = (db.clone(), sha.clone());
+        async move {
+            if seq >= blob.chunk_count {
+                return Ok::<_, ApiError>(None);
+            }
+            let bytes = db
+                .run(move |conn| blobs::chunk(conn, doc_id, &sha, seq))
+                .await?;
+            Ok(Some((web::Bytes::from(bytes), seq + 1)))
+        }
+    });
+    let body = SizedStream::new(u64::try_from(blob.size_bytes).unwrap_or(0), chunks);
     let disposition = format!(
         "attachment; filename=\"document-{}\"; filename*=UTF-8''{}",
         doc.id,
@@ -403,7 +409,7 @@ pub async fn content(
         .insert_header((header::CONTENT_DISPOSITION, disposition))
         .insert_header(("X-Content-Type-Options", "nosniff"))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .body(bytes))
+        .body(body))
 }
 
 /// Whether `Accept` names `application/octet-stream` and not the stored type: generic clients

@@ -1,7 +1,8 @@
-//! Document records and their content-addressed files.
+//! Document records, and how a received file becomes one.
 //!
-//! Files live at `<data dir>/documents/<first two hex digits>/<sha256>`: identical uploads
-//! share one file, and a file's name proves its content.
+//! An upload is spooled to a temporary file under the data directory (size cap, hash, type
+//! sniffing, PDF text extraction read it there), then its content goes into the database in
+//! the transaction that records the document ([`blobs`]): every instance serves every document.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,7 @@ use crate::auth::{AuthUser, Ctx, Role};
 use crate::db::columns::UtcTime;
 use crate::db::schema::{documents, exit_cases, exit_grounds};
 use crate::db::{DbConn, JsonText, db_time};
+use crate::documents::blobs;
 use crate::error::{ApiError, ApiResult, Msg};
 use crate::pdf::{Extraction, PageText, Status as TextStatus};
 
@@ -154,12 +156,11 @@ impl Incoming {
         Ok(true)
     }
 
-    /// Flushes and returns the hex SHA-256.
-    pub fn finish(mut self) -> std::io::Result<(PathBuf, String, u64, Vec<u8>)> {
+    /// Flushes and returns the spooled file with its hex SHA-256, size and first bytes.
+    pub fn finish(mut self) -> std::io::Result<(Spooled, String, u64, Vec<u8>)> {
         self.file.flush()?;
-        self.file.sync_all()?;
         Ok((
-            self.temp,
+            Spooled(self.temp),
             hex::encode(self.hasher.finalize()),
             self.size,
             self.head,
@@ -167,26 +168,21 @@ impl Incoming {
     }
 }
 
-/// Where the content with this hash is stored.
-pub fn content_path(data_dir: &Path, sha256: &str) -> PathBuf {
-    data_dir
-        .join("documents")
-        .join(&sha256[..2.min(sha256.len())])
-        .join(sha256)
+/// A received file waiting in the data directory's `tmp/` until its content is in the
+/// database; removed when dropped, whether the upload was recorded or refused.
+#[derive(Debug)]
+pub struct Spooled(PathBuf);
+
+impl Spooled {
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
 }
 
-/// Moves a received file to its content address (keeping an identical existing one).
-pub fn persist(data_dir: &Path, temp: &Path, sha256: &str) -> std::io::Result<PathBuf> {
-    let path = content_path(data_dir, sha256);
-    if path.exists() {
-        std::fs::remove_file(temp)?;
-    } else {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        std::fs::rename(temp, &path)?;
+impl Drop for Spooled {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
-    Ok(path)
 }
 
 /// A document's metadata as shown to its owner and to reviewers.
@@ -257,6 +253,8 @@ pub struct NewDocument {
     pub size_bytes: i64,
     pub sha256: String,
     pub extraction: Option<Extraction>,
+    /// The received bytes, stored in the database by [`insert`] unless identical content is.
+    pub content: Spooled,
 }
 
 pub fn insert(conn: &mut DbConn, ctx: &Ctx, doc: &NewDocument) -> ApiResult<Document> {
@@ -269,6 +267,7 @@ pub fn insert(conn: &mut DbConn, ctx: &Ctx, doc: &NewDocument) -> ApiResult<Docu
         ),
         None => (None, None, None, None),
     };
+    blobs::put_file(conn, &doc.sha256, doc.content.path(), ctx.now)?;
     let id: i64 = diesel::insert_into(documents::table)
         .values((
             documents::institution_id.eq(doc.institution_id),
@@ -424,12 +423,6 @@ pub fn refusal(status: TextStatus, detail: Option<&str>) -> Option<ApiError> {
         ),
         TextStatus::Ok | TextStatus::Partial | TextStatus::NoText => None,
     }
-}
-
-/// Reads a stored file's bytes.
-pub fn content(data_dir: &Path, doc: &Document) -> ApiResult<Vec<u8>> {
-    std::fs::read(content_path(data_dir, &doc.sha256))
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("document {} file missing: {e}", doc.id)))
 }
 
 pub fn too_large(limit: u64) -> ApiError {

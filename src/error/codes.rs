@@ -259,6 +259,7 @@ pub const GROUPS: &[Group] = &[
             code("pdf_unreadable", S422, P, "Not a valid PDF, or damaged.", "PDF 无效或已损坏。"),
             code("document_kind_not_allowed", S422, PF, "The caller's role may not upload this kind.", "当前角色不能上传该类材料。"),
             code("unknown_document_kind", S422, PF, "No such document kind.", "未知的材料类型。"),
+            code("document_content_missing", &[Status::Is(410)], P, "The document is recorded but its content is not (wholly) in the database; restore it from a backup.", "文件内容缺失或不完整。"),
         ],
     },
     Group {

@@ -24,13 +24,16 @@ pub fn request_id(req: &HttpRequest) -> Option<String> {
     req.extensions().get::<RequestId>().map(|r| r.0.clone())
 }
 
-/// The client's address, as seen by the server (`X-Forwarded-For` only when configured).
-pub fn client_ip(req: &HttpRequest, trust_forwarded: bool) -> String {
-    let info = req.connection_info();
-    let ip = if trust_forwarded {
-        info.realip_remote_addr()
-    } else {
-        info.peer_addr()
+/// The client's address: the connection's peer, or the address a trusted proxy forwarded
+/// for (`REGISTRY_TRUSTED_PROXIES`, see [`crate::config::proxies`]).
+pub fn client_ip(req: &HttpRequest, trusted: &crate::config::proxies::TrustedProxies) -> String {
+    let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
+        return "unknown".to_owned();
     };
-    ip.unwrap_or("unknown").to_owned()
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    trusted.client(peer, &forwarded).to_string()
 }

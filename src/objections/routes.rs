@@ -69,7 +69,7 @@ pub async fn file(
     id: web::Path<i64>,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    let ip = client_ip(&req, state.settings.trust_forwarded);
+    let ip = client_ip(&req, &state.settings.trusted_proxies);
     let limit = state.settings.objection_rate_limit;
     let id = id.into_inner();
     let (body, evidence) = if is_multipart(&req) {

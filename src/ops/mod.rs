@@ -1,4 +1,5 @@
-//! Operations endpoints: liveness, readiness, Prometheus metrics, and the settable clock.
+//! Operations: liveness, readiness, Prometheus metrics, the settable clock, and backups.
 
+pub mod backup;
 pub mod jobs;
 pub mod routes;

@@ -31,15 +31,17 @@ pub async fn healthz() -> HttpResponse {
 pub struct Readiness {
     pub database: bool,
     pub migrations: bool,
+    /// The document store (the blob table in the database) answers.
+    pub storage: bool,
 }
 
-/// Readiness: the database answers and every migration is applied.
+/// Readiness: the database answers, every migration is applied and the document store answers.
 #[utoipa::path(
     tag = "ops",
     operation_id = "get_readiness",
     responses(
-        (status = 200, body = Readiness, description = "Ready: the database answers and every migration is applied."),
-        (status = 503, body = Readiness, description = "Not ready: the database does not answer or a migration is missing (the same report, not a problem)."),
+        (status = 200, body = Readiness, description = "Ready: the database answers, every migration is applied and the document store (in the database) answers."),
+        (status = 503, body = Readiness, description = "Not ready: the database or the document store does not answer, or a migration is missing (the same report, not a problem)."),
     )
 )]
 #[get("/readyz")]
@@ -48,17 +50,25 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         .run(|conn| {
             use diesel::connection::SimpleConnection;
             let database = conn.batch_execute("SELECT 1").is_ok();
+            let migrations = database && crate::db::migrations_complete(conn);
             Ok(Readiness {
                 database,
-                migrations: database && crate::db::migrations_complete(conn),
+                migrations,
+                // The document store is a table (documents::blobs); the platform names it
+                // without importing the capability.
+                storage: migrations
+                    && conn
+                        .batch_execute("SELECT sha256 FROM document_blobs LIMIT 1")
+                        .is_ok(),
             })
         })
         .await
         .unwrap_or(Readiness {
             database: false,
             migrations: false,
+            storage: false,
         });
-    if result.database && result.migrations {
+    if result.database && result.migrations && result.storage {
         HttpResponse::Ok().json(result)
     } else {
         HttpResponse::ServiceUnavailable().json(result)

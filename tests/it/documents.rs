@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::{TestApp, assert_problem, fixture};
 use provider_registry::auth::Role;
+use provider_registry::documents::blobs::{self, CHUNK_BYTES};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -56,14 +57,15 @@ async fn a_libreoffice_pdf_is_stored_with_its_hash_and_page_text() {
     assert_eq!(res.headers()["content-type"], "application/pdf");
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     assert_eq!(res.bytes().await.unwrap().to_vec(), bytes);
-    // Stored once, under its hash.
+    // Stored in the database under its hash, nothing left on the instance's disk.
+    let sha = doc["sha256"].as_str().unwrap();
     let stored = app
-        .dir
-        .path()
-        .join("documents")
-        .join(&doc["sha256"].as_str().unwrap()[..2])
-        .join(doc["sha256"].as_str().unwrap());
-    assert!(stored.exists());
+        .sql_i64(&format!(
+            "SELECT size_bytes AS value FROM document_blobs WHERE sha256 = '{sha}'"
+        ))
+        .await;
+    assert_eq!(stored, i64::try_from(bytes.len()).unwrap());
+    assert!(!app.dir.path().join("documents").exists());
 }
 
 #[tokio::test]
@@ -277,4 +279,182 @@ async fn documents_are_visible_to_their_owner_and_staff_only() {
         let res = app.get(&path).send().await.unwrap();
         assert_problem(res, StatusCode::UNAUTHORIZED, "unauthenticated").await;
     }
+}
+
+/// A PNG by its magic bytes, `len` bytes long, its body varied by `seed`.
+fn png(len: usize, seed: u8) -> Vec<u8> {
+    let mut bytes = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    bytes.extend((0..len - 8).map(|i| (i % 251) as u8 ^ seed));
+    bytes
+}
+
+async fn download(app: &TestApp, token: &str, id: i64) -> reqwest::Response {
+    app.get(&format!("/api/v1/documents/{id}/content"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn identical_uploads_share_one_stored_content_by_sha256() {
+    let app = TestApp::spawn().await;
+    let token = app.token(Role::Institution).await;
+    // Two and a half chunks: the download is put back together in order.
+    let bytes = png(CHUNK_BYTES * 5 / 2, 7);
+    let sha = hex::encode(Sha256::digest(&bytes));
+    let mut ids = Vec::new();
+    for name in ["a.png", "b.png"] {
+        let res = app.upload(&token, "other", name, bytes.clone()).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        ids.push(res.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
+    }
+    assert_ne!(ids[0], ids[1]);
+    let count = |q: String| {
+        let app = &app;
+        async move { app.sql_i64(&q).await }
+    };
+    assert_eq!(
+        count(format!(
+            "SELECT COUNT(*) AS value FROM document_blobs WHERE sha256 = '{sha}'"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(
+        count(format!(
+            "SELECT COUNT(*) AS value FROM blob_chunks WHERE sha256 = '{sha}'"
+        ))
+        .await,
+        3
+    );
+    for id in ids {
+        let res = download(&app, &token, id).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(
+            res.headers()["content-length"],
+            bytes.len().to_string().as_str()
+        );
+        assert_eq!(res.bytes().await.unwrap().to_vec(), bytes);
+    }
+    // Different content is stored apart.
+    let other = png(1000, 9);
+    assert_eq!(
+        app.upload(&token, "other", "c.png", other).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) AS value FROM document_blobs".into()).await,
+        2
+    );
+}
+
+#[tokio::test]
+async fn a_document_whose_content_is_missing_answers_a_problem_not_a_500() {
+    let app = TestApp::spawn().await;
+    let token = app.token(Role::Institution).await;
+    let bytes = png(CHUNK_BYTES + 10, 3);
+    let sha = hex::encode(Sha256::digest(&bytes));
+    let res = app.upload(&token, "other", "x.png", bytes).await;
+    let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    // One chunk lost: incomplete content is not served.
+    app.sql(&format!(
+        "DELETE FROM blob_chunks WHERE sha256 = '{sha}' AND seq = 1"
+    ))
+    .await;
+    let problem = assert_problem(
+        download(&app, &token, id).await,
+        StatusCode::GONE,
+        "document_content_missing",
+    )
+    .await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&id.to_string())
+    );
+    // All of it lost.
+    app.sql(&format!(
+        "DELETE FROM document_blobs WHERE sha256 = '{sha}'"
+    ))
+    .await;
+    assert_problem(
+        download(&app, &token, id).await,
+        StatusCode::GONE,
+        "document_content_missing",
+    )
+    .await;
+    // The metadata is still there.
+    let res = app
+        .get(&format!("/api/v1/documents/{id}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn migrate_moves_document_files_of_the_data_directory_into_the_database() {
+    let app = TestApp::spawn().await;
+    let token = app.token(Role::Institution).await;
+    let bytes = png(CHUNK_BYTES + 1, 5);
+    let sha = hex::encode(Sha256::digest(&bytes));
+    let res = app.upload(&token, "other", "old.png", bytes.clone()).await;
+    let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    // As before documents moved into the database: the content only in a file named by its
+    // hash under the data directory.
+    app.sql(&format!(
+        "DELETE FROM document_blobs WHERE sha256 = '{sha}'"
+    ))
+    .await;
+    let documents = app.dir.path().join("documents");
+    std::fs::create_dir_all(documents.join(&sha[..2])).unwrap();
+    std::fs::write(documents.join(&sha[..2]).join(&sha), &bytes).unwrap();
+    // A damaged file: its content does not match its name.
+    let damaged = "ab".repeat(32);
+    std::fs::create_dir_all(documents.join("ab")).unwrap();
+    std::fs::write(
+        documents.join("ab").join(&damaged),
+        b"not what the name says",
+    )
+    .unwrap();
+
+    let pool = app.state.pool.clone();
+    let dir = app.dir.path().to_owned();
+    let now = chrono::Utc::now();
+    let run = move || {
+        let (pool, dir) = (pool.clone(), dir.clone());
+        tokio::task::spawn_blocking(move || {
+            blobs::move_files_in(&mut pool.get().unwrap(), &dir, now).unwrap()
+        })
+    };
+    let first = run().await.unwrap();
+    assert_eq!(first.stored, 1);
+    assert_eq!(first.already_stored, 0);
+    assert_eq!(first.skipped.len(), 1);
+    assert!(first.skipped[0].ends_with(&damaged));
+    // Moved files are removed; the damaged one stays for an operator to look at.
+    assert!(!documents.join(&sha[..2]).exists());
+    assert!(documents.join("ab").join(&damaged).exists());
+    assert_eq!(
+        app.sql_i64(&format!(
+            "SELECT COUNT(*) AS value FROM document_blobs WHERE sha256 = '{damaged}'"
+        ))
+        .await,
+        0
+    );
+    let res = download(&app, &token, id).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.bytes().await.unwrap().to_vec(), bytes);
+
+    // Idempotent: nothing more to move; a file whose content is stored already is removed.
+    let again = run().await.unwrap();
+    assert_eq!((again.stored, again.already_stored), (0, 0));
+    std::fs::create_dir_all(documents.join(&sha[..2])).unwrap();
+    std::fs::write(documents.join(&sha[..2]).join(&sha), &bytes).unwrap();
+    let third = run().await.unwrap();
+    assert_eq!((third.stored, third.already_stored), (0, 1));
+    assert!(!documents.join(&sha[..2]).exists());
 }

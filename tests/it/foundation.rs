@@ -772,7 +772,10 @@ async fn health_readiness_and_metrics_answer() {
         .json()
         .await
         .unwrap();
-    assert_eq!(ready, json!({"database": true, "migrations": true}));
+    assert_eq!(
+        ready,
+        json!({"database": true, "migrations": true, "storage": true})
+    );
     app.get("/api/v1/me").send().await.unwrap();
     let text = app
         .get("/metrics")
