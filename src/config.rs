@@ -10,6 +10,7 @@
 //! | `JWT_SECRET` | generated into `<data dir>/jwt-secret` | HS256 key, at least 32 bytes |
 //! | `JWT_TTL_MINUTES` | `480` | lifetime of an access token |
 //! | `REGISTRY_TEST_CLOCK` | unset | `1` enables `PUT /api/v1/admin/clock` (never in production) |
+//! | `REGISTRY_CLOCK_REFRESH_MS` | `200` | test clock: how often an instance reads the clock setting shared through the database |
 //! | `REGISTRY_LOG_FORMAT` | `text` | `json` for one JSON object per log line |
 //! | `RUST_LOG` | `info` | log filter (tracing-subscriber syntax) |
 //! | `DB_POOL_SIZE` | `8` | database connections per instance |
@@ -68,6 +69,8 @@ pub struct Settings {
     pub jwt_secret: Option<SecretString>,
     pub jwt_ttl_minutes: i64,
     pub test_clock: bool,
+    /// How often the settable clock reads its shared setting again (milliseconds).
+    pub clock_refresh_ms: u64,
     pub log_format: LogFormat,
     pub db_pool_size: u32,
     pub http_workers: usize,
@@ -184,6 +187,7 @@ impl Settings {
             jwt_secret: jwt_secret.map(SecretString::from),
             jwt_ttl_minutes: i64::try_from(number("JWT_TTL_MINUTES", 480)?.clamp(1, 60 * 24 * 30))?,
             test_clock,
+            clock_refresh_ms: number("REGISTRY_CLOCK_REFRESH_MS", 200)?.min(60_000),
             log_format,
             db_pool_size: u32::try_from(number("DB_POOL_SIZE", 8)?.clamp(1, 256))?,
             http_workers: usize::try_from(

@@ -103,12 +103,6 @@ impl Application {
 
 /// Opens the database, applies migrations, loads reference data, and makes the shared state.
 pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
-    let clock: SharedClock = if settings.test_clock {
-        tracing::warn!("REGISTRY_TEST_CLOCK is on: admins can set the service clock");
-        Arc::new(SettableClock::default())
-    } else {
-        Arc::new(SystemClock)
-    };
     let pool = db::build_pool(&settings.database_url, settings.db_pool_size)?;
     {
         let mut conn = pool.get().context("cannot open the database")?;
@@ -116,6 +110,21 @@ pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
         if applied > 0 {
             tracing::info!(applied, "applied database migrations");
         }
+    }
+    let clock: SharedClock = if settings.test_clock {
+        tracing::warn!("REGISTRY_TEST_CLOCK is on: admins can set the service clock");
+        let clock = SettableClock::default();
+        // Every instance on this database lives in the time set on any of them.
+        clock.share_through(
+            pool.clone(),
+            Duration::from_millis(settings.clock_refresh_ms),
+        );
+        Arc::new(clock)
+    } else {
+        Arc::new(SystemClock)
+    };
+    {
+        let mut conn = pool.get().context("cannot open the database")?;
         let ctx = crate::auth::Ctx::system(clock.now());
         let loaded = db::write_tx(&mut conn, |c| calendar::store::load_fixtures(c, &ctx))?;
         if loaded > 0 {

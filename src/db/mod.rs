@@ -6,6 +6,7 @@
 //! connection, with a comment saying why.
 
 pub mod schema;
+pub mod shared_clock;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

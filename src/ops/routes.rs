@@ -151,17 +151,18 @@ pub async fn set_clock(
         return Err(ApiError::no_route());
     };
     let before = clock.now();
-    match body.now {
-        Some(now) => clock.set(now),
-        None => clock.reset(),
-    }
-    let after = clock.now();
-    let ctx = crate::auth::Ctx {
-        now: after,
-        ..admin.ctx.clone()
-    };
-    state
+    let to = body.now;
+    let shared = state.clock.clone();
+    let ctx = admin.ctx.clone();
+    // The setting is written to the database with its audit event: every instance adopts it.
+    let after = state
         .write(move |conn| {
+            let Some(clock) = shared.settable() else {
+                return Err(ApiError::no_route());
+            };
+            clock.store_in(conn, to)?;
+            let after = clock.now();
+            let ctx = crate::auth::Ctx { now: after, ..ctx };
             audit::record(
                 conn,
                 &ctx,
@@ -170,7 +171,7 @@ pub async fn set_clock(
                 "service",
                 serde_json::json!({ "from": before, "to": after }),
             )?;
-            Ok(())
+            Ok(after)
         })
         .await?;
     Ok(HttpResponse::Ok().json(ClockState {
