@@ -7,7 +7,8 @@
 //! | `REGISTRY_DATA_DIR` | `data` | documents, generated secrets, `.eml` files; `--data-dir` |
 //! | `REGISTRY_BIND` | `127.0.0.1:8080` | listen address; `--bind` |
 //! | `REGISTRY_ENV` | `development` | `production` requires `JWT_SECRET` and forbids the test clock |
-//! | `JWT_SECRET` | generated into `<data dir>/jwt-secret` | HS256 key, at least 32 bytes |
+//! | `JWT_SECRET` | development: generated once and kept in the database | HS256 key, at least 32 bytes; required in production |
+//! | `JWT_PREVIOUS_SECRETS` | unset | comma-separated earlier `JWT_SECRET`s: they still verify the tokens they signed (rotation) |
 //! | `JWT_TTL_MINUTES` | `480` | lifetime of an access token |
 //! | `REGISTRY_TEST_CLOCK` | unset | `1` enables `PUT /api/v1/admin/clock` (never in production) |
 //! | `REGISTRY_CLOCK_REFRESH_MS` | `200` | test clock: how often an instance reads the clock setting shared through the database |
@@ -67,6 +68,8 @@ pub struct Settings {
     pub database_url: DatabaseUrl,
     /// `None` means: generate one and keep it in the data directory (development only).
     pub jwt_secret: Option<SecretString>,
+    /// Earlier secrets that still verify tokens (rotation); only with `jwt_secret`.
+    pub jwt_previous_secrets: Vec<SecretString>,
     pub jwt_ttl_minutes: i64,
     pub test_clock: bool,
     /// How often the settable clock reads its shared setting again (milliseconds).
@@ -160,6 +163,20 @@ impl Settings {
         {
             bail!("JWT_SECRET must be at least 32 bytes (it has {})", s.len());
         }
+        let jwt_previous_secrets: Vec<String> = var("JWT_PREVIOUS_SECRETS")
+            .map(|v| {
+                v.split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !jwt_previous_secrets.is_empty() && jwt_secret.is_none() {
+            bail!("JWT_PREVIOUS_SECRETS needs JWT_SECRET (the key that signs now)");
+        }
+        if jwt_previous_secrets.iter().any(|s| s.len() < 32) {
+            bail!("each of JWT_PREVIOUS_SECRETS must be at least 32 bytes");
+        }
         let log_format = match var("REGISTRY_LOG_FORMAT").as_deref().map(str::trim) {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -185,6 +202,10 @@ impl Settings {
             data_dir,
             database_url,
             jwt_secret: jwt_secret.map(SecretString::from),
+            jwt_previous_secrets: jwt_previous_secrets
+                .into_iter()
+                .map(SecretString::from)
+                .collect(),
             jwt_ttl_minutes: i64::try_from(number("JWT_TTL_MINUTES", 480)?.clamp(1, 60 * 24 * 30))?,
             test_clock,
             clock_refresh_ms: number("REGISTRY_CLOCK_REFRESH_MS", 200)?.min(60_000),

@@ -9,11 +9,9 @@ use actix_web::dev::Server;
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
-use secrecy::ExposeSecret;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::app::AppState;
-use crate::auth::jwt::{JwtKeys, load_or_create_secret};
 use crate::clock::{SettableClock, SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::documents::pdf::PdfExtractor;
@@ -132,14 +130,14 @@ pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
         }
     }
     crate::mail::log_transport(&settings);
-    let secret = load_or_create_secret(
-        settings
-            .jwt_secret
-            .as_ref()
-            .map(ExposeSecret::expose_secret),
-        &settings.data_dir,
-    )?;
-    let jwt = Arc::new(JwtKeys::new(&secret, settings.jwt_ttl_minutes));
+    let jwt = {
+        let mut conn = pool.get().context("cannot open the database")?;
+        Arc::new(crate::auth::jwt::load_keys(
+            &settings,
+            &mut conn,
+            clock.now(),
+        )?)
+    };
     let pdf = match &settings.pdf_program {
         Some(program) => PdfExtractor::with_program(program, settings.pdf_limits.clone()),
         None => PdfExtractor::new(settings.pdf_limits.clone())

@@ -189,7 +189,17 @@ impl<R: Roles + 'static> FromRequest for Authed<R> {
                 )
             })?;
             let now = state.clock.now();
-            let claims = state.jwt.verify(&token, now).map_err(|e| match e {
+            let mut verified = state.jwt.verify(&token, now);
+            if matches!(verified, Err(jwt::TokenError::UnknownKey)) && state.jwt.from_database {
+                // Development keys live in the database: another instance may have rotated.
+                let ttl = state.jwt.ttl();
+                let keys = state
+                    .run(move |conn| Ok(jwt::database_keys(conn, now, ttl)?))
+                    .await?;
+                state.jwt.replace(&keys);
+                verified = state.jwt.verify(&token, now);
+            }
+            let claims = verified.map_err(|e| match e {
                 jwt::TokenError::Expired => ApiError::unauthenticated(
                     "token_expired",
                     "登录已过期，请重新登录。",
@@ -199,6 +209,11 @@ impl<R: Roles + 'static> FromRequest for Authed<R> {
                     "invalid_token",
                     "令牌无效。",
                     "The token is not valid.",
+                ),
+                jwt::TokenError::UnknownKey => ApiError::unauthenticated(
+                    "unknown_signing_key",
+                    "令牌的签名密钥已停用或未知，请重新登录。",
+                    "The token names a signing key this service does not know; sign in again.",
                 ),
             })?;
             // The role the token was issued for decides at once, before any await: actix polls a

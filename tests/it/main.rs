@@ -13,6 +13,7 @@ mod documents;
 mod exits;
 mod foundation;
 mod hardening;
+mod instances;
 mod institutions;
 mod jobs;
 mod mail;

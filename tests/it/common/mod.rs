@@ -32,13 +32,15 @@ pub struct TestApp {
     pub database_url: String,
     pub dir: tempfile::TempDir,
     tokens: std::sync::Mutex<HashMap<Role, String>>,
+    /// False for a second instance on another app's database (it must not drop it).
+    owns_database: bool,
 }
 
 /// A test's PostgreSQL database is dropped when the test passes (a failing test's is kept to
 /// be inspected); SQLite files go with the temporary directory.
 impl Drop for TestApp {
     fn drop(&mut self) {
-        if !is_postgres() || std::thread::panicking() {
+        if !is_postgres() || std::thread::panicking() || !self.owns_database {
             return;
         }
         let (Ok(server), Some((_, name))) = (
@@ -121,6 +123,22 @@ impl TestApp {
         provider_registry::telemetry::init();
         let dir = tempfile::tempdir().unwrap();
         let database_url = fresh_database_url(dir.path());
+        Self::start(dir, database_url, extra, true).await
+    }
+
+    /// A second instance of the service on this app's database (its own data directory,
+    /// connection pool and settable clock), as behind a load balancer.
+    pub async fn spawn_peer(&self, extra: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        Self::start(dir, self.database_url.clone(), extra, false).await
+    }
+
+    async fn start(
+        dir: tempfile::TempDir,
+        database_url: String,
+        extra: &[(&str, &str)],
+        owns_database: bool,
+    ) -> Self {
         let settings = test_settings(dir.path(), &database_url, extra);
         let state = tokio::task::spawn_blocking(move || startup::prepare_state(settings))
             .await
@@ -146,6 +164,7 @@ impl TestApp {
             database_url,
             dir,
             tokens: Default::default(),
+            owns_database,
         }
     }
 
