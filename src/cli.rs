@@ -95,6 +95,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = cli.settings()?;
     match cli.command {
         Command::Serve { demo, .. } => {
+            if demo && settings.environment == crate::config::Environment::Production {
+                bail!(
+                    "serve --demo loads demo accounts with published passwords: refused in \
+                     production mode (REGISTRY_ENV=production)"
+                );
+            }
             let bind = settings.bind;
             let app = startup::Application::build(settings)?;
             if demo {

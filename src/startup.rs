@@ -101,7 +101,15 @@ impl Application {
 
 /// Opens the database, applies migrations, loads reference data, and makes the shared state.
 pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
-    let pool = db::build_pool(&settings.database_url, settings.db_pool_size)?;
+    // The data directory holds the database, documents and mail: the service's account only.
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("cannot create {}", settings.data_dir.display()))?;
+    db::restrict(&settings.data_dir, 0o700)?;
+    let pool = db::build_pool_with(
+        &settings.database_url,
+        settings.db_pool_size,
+        settings.sqlite_synchronous_full,
+    )?;
     {
         let mut conn = pool.get().context("cannot open the database")?;
         let applied = db::run_migrations(&mut conn)?;

@@ -21,6 +21,7 @@ mod notices;
 mod openapi;
 mod pdf_extraction;
 mod pool;
+mod production;
 mod reference;
 mod review;
 mod sanctions;
