@@ -91,14 +91,15 @@ impl SettableClock {
         match self.shared.get() {
             None => self.adopt(to, 0),
             Some(shared) => {
-                let written = shared
-                    .pool
-                    .get()
-                    .map_err(anyhow::Error::from)
-                    .and_then(|mut conn| {
-                        crate::db::write_tx(&mut conn, |c| self.store_in(c, to))
-                            .map_err(anyhow::Error::from)
-                    });
+                let written =
+                    shared
+                        .pool
+                        .get()
+                        .map_err(anyhow::Error::from)
+                        .and_then(|mut conn| {
+                            crate::db::write_tx(&mut conn, |c| self.store_in(c, to))
+                                .map_err(anyhow::Error::from)
+                        });
                 if let Err(e) = written {
                     tracing::error!(error = %e, "cannot share the clock setting");
                     self.adopt(to, 0);

@@ -353,7 +353,10 @@ mod tests {
     #[test]
     fn production_sends_mail_over_smtp_unless_files_are_chosen() {
         let long = "x".repeat(32);
-        let prod = [("REGISTRY_ENV", "production"), ("JWT_SECRET", long.as_str())];
+        let prod = [
+            ("REGISTRY_ENV", "production"),
+            ("JWT_SECRET", long.as_str()),
+        ];
         let err = settings(&prod).unwrap_err().to_string();
         assert!(err.contains("MAIL_DELIVERY=files"), "{err}");
         let with = |extra: (&'static str, &'static str)| {
@@ -366,7 +369,11 @@ mod tests {
         assert!(with(("MAIL_DELIVERY", "smtp")).is_err());
         assert!(settings(&[("MAIL_DELIVERY", "pigeon")]).is_err());
         assert!(settings(&[("SQLITE_SYNCHRONOUS", "off")]).is_err());
-        assert!(!settings(&[("SQLITE_SYNCHRONOUS", "normal")]).unwrap().sqlite_synchronous_full);
+        assert!(
+            !settings(&[("SQLITE_SYNCHRONOUS", "normal")])
+                .unwrap()
+                .sqlite_synchronous_full
+        );
         assert!(settings(&[]).unwrap().sqlite_synchronous_full);
     }
 

@@ -248,8 +248,8 @@ pub fn rotate_database_key(conn: &mut DbConn, now: DateTime<Utc>) -> QueryResult
         generation: i32,
     }
     new_stored_key(conn, 1, now)?;
-    let max: Max =
-        diesel::sql_query("SELECT MAX(generation) AS generation FROM signing_keys").get_result(conn)?;
+    let max: Max = diesel::sql_query("SELECT MAX(generation) AS generation FROM signing_keys")
+        .get_result(conn)?;
     new_stored_key(conn, max.generation + 1, now)?;
     let newest: StoredKey = diesel::sql_query(
         "SELECT kid, secret, created_at FROM signing_keys ORDER BY generation DESC LIMIT 1",

@@ -150,7 +150,11 @@ pub fn build_pool(url: &DatabaseUrl, size: u32) -> anyhow::Result<Pool> {
 
 /// [`build_pool`] with the choice of SQLite's `synchronous` (FULL or NORMAL). The SQLite file
 /// and its `-wal` and `-shm` companions are readable by the owner only (0600).
-pub fn build_pool_with(url: &DatabaseUrl, size: u32, synchronous_full: bool) -> anyhow::Result<Pool> {
+pub fn build_pool_with(
+    url: &DatabaseUrl,
+    size: u32,
+    synchronous_full: bool,
+) -> anyhow::Result<Pool> {
     if let DatabaseUrl::Sqlite(path) = url {
         ensure_parent_dir(path)?;
         create_private(path)?;

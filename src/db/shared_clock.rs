@@ -70,9 +70,7 @@ pub fn read(conn: &mut DbConn) -> QueryResult<SharedTime> {
 pub fn store(conn: &mut DbConn, to: Option<DateTime<Utc>>) -> QueryResult<i64> {
     let now = read(conn)?;
     let offset_us = to.map_or(0, |to| {
-        (to - now.real)
-            .num_microseconds()
-            .unwrap_or(i64::MAX / 2)
+        (to - now.real).num_microseconds().unwrap_or(i64::MAX / 2)
     });
     diesel::sql_query(
         "UPDATE service_clock SET offset_us = $1, overridden = $2, version = version + 1, \

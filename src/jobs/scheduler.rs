@@ -46,6 +46,10 @@ pub fn standard() -> Vec<Periodic> {
             schedule: Schedule::DailyAt(at(9, 0)),
         },
         Periodic {
+            kind: crate::mail::reminders::CALENDAR_MISSING,
+            schedule: Schedule::DailyAt(at(9, 0)),
+        },
+        Periodic {
             kind: crate::sanctions::sweeps::INSPECTION_SWEEP,
             schedule: Schedule::DailyAt(at(1, 0)),
         },

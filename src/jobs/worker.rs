@@ -89,19 +89,12 @@ impl Worker {
         }
     }
 
-    fn claim(
-        &self,
-        conn: &mut DbConn,
-        id: i64,
-        now: DbNow,
-    ) -> QueryResult<Option<Claimed>> {
+    fn claim(&self, conn: &mut DbConn, id: i64, now: DbNow) -> QueryResult<Option<Claimed>> {
         let changed = diesel::update(jobs::table.find(id).filter(claimable(now)))
             .set((
                 jobs::state.eq(RUNNING),
                 jobs::locked_by.eq(&self.id),
-                jobs::locked_until.eq(db_time(
-                    now.real + chrono::Duration::seconds(LEASE_SECONDS),
-                )),
+                jobs::locked_until.eq(db_time(now.real + chrono::Duration::seconds(LEASE_SECONDS))),
                 jobs::attempts.eq(jobs::attempts + 1),
                 jobs::updated_at.eq(db_time(now.service)),
             ))
@@ -180,7 +173,9 @@ impl Worker {
                 } else {
                     "lease lost; the run was rolled back"
                 };
-                db::write_tx(conn, |c| self.record_run(c, &job, "lease_lost", Some(note), started))?;
+                db::write_tx(conn, |c| {
+                    self.record_run(c, &job, "lease_lost", Some(note), started)
+                })?;
             }
             Outcome::Retry(error) => {
                 tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, %error, "job failed; will retry");

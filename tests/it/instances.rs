@@ -19,7 +19,11 @@ use crate::common::{TestApp, assert_problem};
 const SHARED: &[(&str, &str)] = &[("REGISTRY_CLOCK_REFRESH_MS", "0")];
 
 async fn me(app: &TestApp, token: &str) -> reqwest::Response {
-    app.get("/api/v1/me").bearer_auth(token).send().await.unwrap()
+    app.get("/api/v1/me")
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
 }
 
 fn worker(app: &TestApp, name: &str, registry: Registry) -> Worker {
@@ -36,7 +40,11 @@ async fn a_clock_moved_on_one_instance_moves_on_the_other_and_tokens_work_on_bot
     let a = TestApp::spawn_with(SHARED).await;
     let b = a.spawn_peer(SHARED).await;
     let early = a.token(Role::Admin).await;
-    assert_eq!(me(&b, &early).await.status(), StatusCode::OK, "A's token on B");
+    assert_eq!(
+        me(&b, &early).await.status(),
+        StatusCode::OK,
+        "A's token on B"
+    );
 
     a.set_clock("2031-03-02T08:00:00Z").await;
     let set: DateTime<Utc> = "2031-03-02T08:00:00Z".parse().unwrap();
@@ -49,8 +57,17 @@ async fn a_clock_moved_on_one_instance_moves_on_the_other_and_tokens_work_on_bot
     // A token issued at the new time is good on both; the one from years ago expired on both.
     let fresh = a.token(Role::Admin).await;
     assert_eq!(me(&a, &fresh).await.status(), StatusCode::OK);
-    assert_eq!(me(&b, &fresh).await.status(), StatusCode::OK, "A's token on B");
-    assert_problem(me(&b, &early).await, StatusCode::UNAUTHORIZED, "token_expired").await;
+    assert_eq!(
+        me(&b, &fresh).await.status(),
+        StatusCode::OK,
+        "A's token on B"
+    );
+    assert_problem(
+        me(&b, &early).await,
+        StatusCode::UNAUTHORIZED,
+        "token_expired",
+    )
+    .await;
 
     // Back to real time, set on B this time.
     let res = b
@@ -227,10 +244,20 @@ async fn after_a_key_rotation_old_tokens_verify_until_they_expire_and_unknown_ke
         &jsonwebtoken::EncodingKey::from_secret(&[5u8; 32]),
     )
     .unwrap();
-    assert_problem(me(&a, &foreign).await, StatusCode::UNAUTHORIZED, "unknown_signing_key").await;
+    assert_problem(
+        me(&a, &foreign).await,
+        StatusCode::UNAUTHORIZED,
+        "unknown_signing_key",
+    )
+    .await;
 
     // The old token still expires as always.
     let later = (now + Duration::hours(9)).to_rfc3339();
     a.set_clock(&later).await;
-    assert_problem(me(&b, &old).await, StatusCode::UNAUTHORIZED, "token_expired").await;
+    assert_problem(
+        me(&b, &old).await,
+        StatusCode::UNAUTHORIZED,
+        "token_expired",
+    )
+    .await;
 }

@@ -22,6 +22,7 @@ mod openapi;
 mod pdf_extraction;
 mod pool;
 mod production;
+mod readiness;
 mod reference;
 mod review;
 mod sanctions;

@@ -104,7 +104,13 @@ fn production_refuses_the_test_clock() {
 fn create_admin(dir: &std::path::Path) -> Output {
     run(
         dir,
-        &["create-user", "--role", "admin", "--email", "ops@example.cn"],
+        &[
+            "create-user",
+            "--role",
+            "admin",
+            "--email",
+            "ops@example.cn",
+        ],
         &[
             ("REGISTRY_ENV", "production"),
             ("JWT_SECRET", LONG_SECRET),
@@ -118,7 +124,11 @@ fn create_admin(dir: &std::path::Path) -> Output {
 fn logs_written_to_a_pipe_carry_no_colour_codes() {
     let dir = tempfile::tempdir().unwrap();
     let out = create_admin(dir.path());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("INFO"), "the start-up was logged: {stderr}");
     assert!(!stderr.contains('\u{1b}'), "ANSI escape in: {stderr:?}");
@@ -130,7 +140,11 @@ fn the_data_directory_and_the_database_files_are_the_owners_only() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let out = create_admin(dir.path());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mode = |name: &str| {
         std::fs::metadata(dir.path().join(name))
             .unwrap()
