@@ -367,16 +367,12 @@ mod tests {
         // Signed with another secret but naming a known key: refused as invalid.
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(new.kid);
-        let claims = Claims {
-            sub: "1".into(),
-            role: Role::Admin,
-            iss: ISSUER.into(),
-            aud: AUDIENCE.into(),
-            iat: 0,
-            exp: now.timestamp() + 100,
-        };
-        let forged =
-            jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(&[9u8; 32])).unwrap();
+        let forged = jsonwebtoken::encode(
+            &header,
+            &admin_claims(AUDIENCE, now.timestamp() + 100),
+            &EncodingKey::from_secret(&[9u8; 32]),
+        )
+        .unwrap();
         assert_eq!(
             rotated.verify(&forged, now).unwrap_err(),
             TokenError::Invalid
@@ -389,20 +385,26 @@ mod tests {
         );
     }
 
-    #[test]
-    fn wrong_audience_is_refused() {
-        let now = Utc::now();
-        let claims = Claims {
+    fn admin_claims(aud: &str, exp: i64) -> Claims {
+        Claims {
             sub: "1".into(),
             role: Role::Admin,
             iss: ISSUER.into(),
-            aud: "other".into(),
+            aud: aud.into(),
             iat: 0,
-            exp: now.timestamp() + 100,
-        };
+            exp,
+        }
+    }
+
+    #[test]
+    fn wrong_audience_is_refused() {
+        let now = Utc::now();
+        // Signed with the right key and naming it: only the audience is wrong.
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(Key::derived(&[7u8; 32]).kid);
         let t = jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
+            &header,
+            &admin_claims("other", now.timestamp() + 100),
             &EncodingKey::from_secret(&[7u8; 32]),
         )
         .unwrap();

@@ -110,20 +110,10 @@ async fn demo_started_on(date: &str) -> TestApp {
     let now = chrono::DateTime::parse_from_rfc3339(&format!("{date}T10:00:00+08:00")).unwrap();
     app.state.clock.settable().unwrap().set(now.to_utc());
     let state = app.state.clone();
-    tokio::task::spawn_blocking(move || {
-        demo::load(&state).unwrap();
-        let mut conn = state.pool.get().unwrap();
-        provider_registry::db::write_tx(&mut conn, |c| {
-            provider_registry::jobs::scheduler::tick(
-                c,
-                &provider_registry::jobs::scheduler::standard(),
-                state.clock.now(),
-            )
-        })
+    tokio::task::spawn_blocking(move || demo::load(&state).unwrap())
+        .await
         .unwrap();
-    })
-    .await
-    .unwrap();
+    app.tick_periodic().await;
     app.run_pending_jobs().await;
     app
 }

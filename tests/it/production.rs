@@ -7,6 +7,17 @@ use std::process::{Command, Output, Stdio};
 
 const LONG_SECRET: &str = "a-production-signing-secret-of-40-bytes!";
 
+/// A production environment that starts: a signing secret and `.eml` files chosen.
+fn production(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+    let mut vars = vec![
+        ("REGISTRY_ENV", "production"),
+        ("JWT_SECRET", LONG_SECRET),
+        ("MAIL_DELIVERY", "files"),
+    ];
+    vars.extend_from_slice(extra);
+    vars
+}
+
 /// Runs the binary with a clean environment (plus `vars`) on a fresh SQLite data directory.
 fn run(dir: &std::path::Path, args: &[&str], vars: &[(&str, &str)], stdin: &str) -> Output {
     use std::io::Write;
@@ -69,11 +80,7 @@ fn production_refuses_the_demo() {
     let out = run(
         dir.path(),
         &["serve", "--demo", "--bind", "127.0.0.1:18303"],
-        &[
-            ("REGISTRY_ENV", "production"),
-            ("JWT_SECRET", LONG_SECRET),
-            ("MAIL_DELIVERY", "files"),
-        ],
+        &production(&[]),
         "",
     );
     refused(&out, &["--demo", "production"]);
@@ -89,12 +96,7 @@ fn production_refuses_the_test_clock() {
     let out = run(
         dir.path(),
         &["serve", "--bind", "127.0.0.1:18304"],
-        &[
-            ("REGISTRY_ENV", "production"),
-            ("JWT_SECRET", LONG_SECRET),
-            ("MAIL_DELIVERY", "files"),
-            ("REGISTRY_TEST_CLOCK", "1"),
-        ],
+        &production(&[("REGISTRY_TEST_CLOCK", "1")]),
         "",
     );
     refused(&out, &["REGISTRY_TEST_CLOCK"]);

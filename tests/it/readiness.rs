@@ -55,20 +55,7 @@ async fn readiness_lists_its_checks_and_a_missing_calendar_year_is_not_ready() {
 }
 
 async fn tick_and_run(app: &TestApp) {
-    let state = app.state.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut conn = state.pool.get().unwrap();
-        provider_registry::db::write_tx(&mut conn, |c| {
-            provider_registry::jobs::scheduler::tick(
-                c,
-                &provider_registry::jobs::scheduler::standard(),
-                state.clock.now(),
-            )
-        })
-        .unwrap();
-    })
-    .await
-    .unwrap();
+    app.tick_periodic().await;
     app.run_pending_jobs().await;
 }
 

@@ -321,6 +321,25 @@ impl TestApp {
         }
     }
 
+    /// Enqueues the periodic jobs of the current period at the service clock's time, as the
+    /// worker's tick does (run them with `run_pending_jobs`).
+    pub async fn tick_periodic(&self) {
+        let state = self.state.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = state.pool.get().unwrap();
+            db::write_tx(&mut conn, |c| {
+                provider_registry::jobs::scheduler::tick(
+                    c,
+                    &provider_registry::jobs::scheduler::standard(),
+                    state.clock.now(),
+                )
+            })
+            .unwrap();
+        })
+        .await
+        .unwrap();
+    }
+
     /// Runs every job that is due now (as the service's worker would), until none is left.
     pub async fn run_pending_jobs(&self) -> usize {
         let env = JobEnv {
