@@ -1,5 +1,5 @@
-//! The command line: `serve [--demo]`, `migrate`, `create-user`, `verify-audit`, `backup`,
-//! `restore`.
+//! The command line: `serve [--demo]`, `migrate`, `create-user`, `rotate-key`, `verify-audit`,
+//! `backup`, `restore`.
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -57,6 +57,10 @@ pub enum Command {
         #[arg(long)]
         school_id: Option<i64>,
     },
+    /// Development keys: add a new token-signing key to the database (instances sign with it
+    /// from the moment they meet it; the previous key verifies its tokens until they expire).
+    /// With `JWT_SECRET` set, rotate by moving the old secret to `JWT_PREVIOUS_SECRETS`.
+    RotateKey,
     /// Walk the audit chain; exit status 1 and the first broken event if it was tampered with.
     VerifyAudit,
     /// Internal: extract a PDF's text under resource limits and print it as JSON. The service
@@ -98,6 +102,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = cli.settings()?;
     match cli.command {
         Command::Serve { demo, .. } => {
+            if demo && settings.environment == crate::config::Environment::Production {
+                bail!(
+                    "serve --demo loads demo accounts with published passwords: refused in \
+                     production mode (REGISTRY_ENV=production)"
+                );
+            }
             let bind = settings.bind;
             let app = startup::Application::build(settings)?;
             if demo {
@@ -162,6 +172,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let id = db::write_tx(&mut conn, |c| accounts::service::create_user(c, &ctx, &req))
                 .map_err(|e| anyhow::anyhow!(describe(&e)))?;
             println!("created {} account {} (id {id})", role.as_str(), req.email);
+            Ok(())
+        }
+        Command::RotateKey => {
+            if settings.jwt_secret.is_some() {
+                bail!(
+                    "JWT_SECRET is set, so keys come from the environment: put the new secret in \
+                     JWT_SECRET and the old one in JWT_PREVIOUS_SECRETS"
+                );
+            }
+            let pool = db::build_pool(&settings.database_url, 1)?;
+            let mut conn = pool.get().context("cannot open the database")?;
+            db::run_migrations(&mut conn)?;
+            let now = chrono::Utc::now();
+            let kid = db::write_tx(&mut conn, |c| crate::auth::jwt::rotate_database_key(c, now))?;
+            println!(
+                "new signing key {kid}: instances sign with it after their next start, and accept its tokens at once"
+            );
             Ok(())
         }
         // Returned above, before the settings are read.

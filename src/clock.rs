@@ -4,11 +4,14 @@
 //!
 //! Instants are UTC; business dates are Beijing dates ([`beijing_date`]).
 
-use std::sync::{Arc, RwLock};
-use std::time::Instant;
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
+use diesel::QueryResult;
+
+use crate::db::{DbConn, Pool, shared_clock};
 
 pub trait Clock: Send + Sync + std::fmt::Debug {
     fn now(&self) -> DateTime<Utc>;
@@ -37,33 +40,135 @@ impl Clock for SystemClock {
 
 /// A clock that can be set to any instant; it then keeps running from there, so a demo
 /// behaves naturally and a test sees time move forward only by the milliseconds it takes.
+///
+/// Shared through the database ([`SettableClock::share_through`]), every instance on one
+/// database lives in the same time: a setting is written to the `service_clock` row, and each
+/// instance reads that row again when its copy is older than the refresh interval (without
+/// waiting: if no connection is free at that moment, the next call tries again).
 #[derive(Debug, Default)]
 pub struct SettableClock {
-    anchor: RwLock<Option<(DateTime<Utc>, Instant)>>,
+    anchor: RwLock<Anchor>,
+    shared: OnceLock<Shared>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Anchor {
+    /// The instant set, and when (by this process's monotonic clock) it was set.
+    set: Option<(DateTime<Utc>, Instant)>,
+    /// The version of the shared row this anchor reflects (0: never read).
+    version: i64,
+}
+
+#[derive(Debug)]
+struct Shared {
+    pool: Pool,
+    refresh: Duration,
+    last_read: Mutex<Option<Instant>>,
 }
 
 impl SettableClock {
+    /// Shares the clock with every instance on this database, refreshing it at most every
+    /// `refresh`, and adopts the current setting at once.
+    pub fn share_through(&self, pool: Pool, refresh: Duration) {
+        let _ = self.shared.set(Shared {
+            pool,
+            refresh,
+            last_read: Mutex::new(None),
+        });
+        self.refresh_if_stale();
+    }
+
     pub fn set(&self, now: DateTime<Utc>) {
-        if let Ok(mut anchor) = self.anchor.write() {
-            *anchor = Some((now, Instant::now()));
-        }
+        self.store(Some(now));
     }
 
     /// Back to the system time.
     pub fn reset(&self) {
+        self.store(None);
+    }
+
+    fn store(&self, to: Option<DateTime<Utc>>) {
+        match self.shared.get() {
+            None => self.adopt(to, 0),
+            Some(shared) => {
+                let written =
+                    shared
+                        .pool
+                        .get()
+                        .map_err(anyhow::Error::from)
+                        .and_then(|mut conn| {
+                            crate::db::write_tx(&mut conn, |c| self.store_in(c, to))
+                                .map_err(anyhow::Error::from)
+                        });
+                if let Err(e) = written {
+                    tracing::error!(error = %e, "cannot share the clock setting");
+                    self.adopt(to, 0);
+                }
+            }
+        }
+    }
+
+    /// Sets the clock inside the caller's write transaction (the shared row, then this copy).
+    pub fn store_in(&self, conn: &mut DbConn, to: Option<DateTime<Utc>>) -> QueryResult<()> {
+        let version = if self.shared.get().is_some() {
+            shared_clock::store(conn, to)?
+        } else {
+            0
+        };
+        self.adopt(to, version);
+        Ok(())
+    }
+
+    fn adopt(&self, to: Option<DateTime<Utc>>, version: i64) {
         if let Ok(mut anchor) = self.anchor.write() {
-            *anchor = None;
+            *anchor = Anchor {
+                set: to.map(|t| (t, Instant::now())),
+                version,
+            };
         }
     }
 
     pub fn is_set(&self) -> bool {
-        self.anchor.read().map(|a| a.is_some()).unwrap_or(false)
+        self.refresh_if_stale();
+        self.anchor.read().map(|a| a.set.is_some()).unwrap_or(false)
+    }
+
+    /// Reads the shared setting again if this copy is older than the refresh interval and a
+    /// connection is free; a setting made by another instance replaces this one.
+    fn refresh_if_stale(&self) {
+        let Some(shared) = self.shared.get() else {
+            return;
+        };
+        {
+            let Ok(mut last) = shared.last_read.lock() else {
+                return;
+            };
+            if last.is_some_and(|at| at.elapsed() < shared.refresh) {
+                return;
+            }
+            *last = Some(Instant::now());
+        }
+        let Some(mut conn) = shared.pool.try_get() else {
+            return;
+        };
+        match shared_clock::read(&mut conn) {
+            Ok(row) => {
+                let mine = self.anchor.read().map(|a| a.version).unwrap_or(-1);
+                // Our own setting keeps its exact anchor; another instance's is adopted (to the
+                // database clock's resolution).
+                if row.version > mine {
+                    self.adopt(row.overridden.then_some(row.service), row.version);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot read the shared clock"),
+        }
     }
 }
 
 impl Clock for SettableClock {
     fn now(&self) -> DateTime<Utc> {
-        let anchor = self.anchor.read().ok().and_then(|a| *a);
+        self.refresh_if_stale();
+        let anchor = self.anchor.read().ok().and_then(|a| a.set);
         match anchor {
             Some((set_to, at)) => {
                 set_to + chrono::Duration::from_std(at.elapsed()).unwrap_or_default()

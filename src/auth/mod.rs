@@ -86,6 +86,22 @@ pub struct AuthState {
     pub jwt: std::sync::Arc<jwt::JwtKeys>,
 }
 
+impl AuthState {
+    /// Runs a database function off the async executor (as `AppState::run` does).
+    pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut crate::db::DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+}
+
 /// Who is making a request, and when (one "now" per request, from the service clock).
 #[derive(Debug, Clone)]
 pub struct Ctx {
@@ -222,7 +238,17 @@ impl<R: Roles + 'static> FromRequest for Authed<R> {
                 )
             })?;
             let now = state.clock.now();
-            let claims = state.jwt.verify(&token, now).map_err(|e| match e {
+            let mut verified = state.jwt.verify(&token, now);
+            if matches!(verified, Err(jwt::TokenError::UnknownKey)) && state.jwt.from_database {
+                // Development keys live in the database: another instance may have rotated.
+                let ttl = state.jwt.ttl();
+                let keys = state
+                    .run(move |conn| Ok(jwt::database_keys(conn, now, ttl)?))
+                    .await?;
+                state.jwt.replace(&keys);
+                verified = state.jwt.verify(&token, now);
+            }
+            let claims = verified.map_err(|e| match e {
                 jwt::TokenError::Expired => ApiError::unauthenticated(
                     "token_expired",
                     "登录已过期，请重新登录。",
@@ -232,6 +258,11 @@ impl<R: Roles + 'static> FromRequest for Authed<R> {
                     "invalid_token",
                     "令牌无效。",
                     "The token is not valid.",
+                ),
+                jwt::TokenError::UnknownKey => ApiError::unauthenticated(
+                    "unknown_signing_key",
+                    "令牌的签名密钥已停用或未知，请重新登录。",
+                    "The token names a signing key this service does not know; sign in again.",
                 ),
             })?;
             // The role the token was issued for decides at once, before any await: actix polls a
@@ -244,23 +275,22 @@ impl<R: Roles + 'static> FromRequest for Authed<R> {
             let user_id: i64 = claims.sub.parse().map_err(|_| {
                 ApiError::unauthenticated("invalid_token", "令牌无效。", "The token is not valid.")
             })?;
-            let pool = state.pool.clone();
-            let user = web::block(move || -> Result<Option<AuthUser>, ApiError> {
-                let mut conn = pool.get()?;
-                Ok(users::table
-                    .find(user_id)
-                    .select(AuthUser::as_select())
-                    .first(&mut conn)
-                    .optional()?)
-            })
-            .await??
-            .ok_or_else(|| {
-                ApiError::unauthenticated(
-                    "invalid_token",
-                    "令牌对应的账号不存在。",
-                    "The token's account does not exist.",
-                )
-            })?;
+            let user = state
+                .run(move |conn| {
+                    Ok(users::table
+                        .find(user_id)
+                        .select(AuthUser::as_select())
+                        .first(conn)
+                        .optional()?)
+                })
+                .await?
+                .ok_or_else(|| {
+                    ApiError::unauthenticated(
+                        "invalid_token",
+                        "令牌对应的账号不存在。",
+                        "The token's account does not exist.",
+                    )
+                })?;
             if user.disabled_at.is_some() {
                 return Err(ApiError::unauthenticated(
                     "account_disabled",

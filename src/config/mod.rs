@@ -7,9 +7,11 @@
 //! | `REGISTRY_DATA_DIR` | `data` | documents, generated secrets, `.eml` files; `--data-dir` |
 //! | `REGISTRY_BIND` | `127.0.0.1:8080` | listen address; `--bind` |
 //! | `REGISTRY_ENV` | `development` | `production` requires `JWT_SECRET` and forbids the test clock |
-//! | `JWT_SECRET` | generated into `<data dir>/jwt-secret` | HS256 key, at least 32 bytes |
+//! | `JWT_SECRET` | development: generated once and kept in the database | HS256 key, at least 32 bytes; required in production |
+//! | `JWT_PREVIOUS_SECRETS` | unset | comma-separated earlier `JWT_SECRET`s: they still verify the tokens they signed (rotation) |
 //! | `JWT_TTL_MINUTES` | `480` | lifetime of an access token |
 //! | `REGISTRY_TEST_CLOCK` | unset | `1` enables `PUT /api/v1/admin/clock` (never in production) |
+//! | `REGISTRY_CLOCK_REFRESH_MS` | `200` | test clock: how often an instance reads the clock setting shared through the database |
 //! | `REGISTRY_LOG_FORMAT` | `text` | `json` for one JSON object per log line |
 //! | `RUST_LOG` | `info` | log filter (tracing-subscriber syntax) |
 //! | `DB_POOL_SIZE` | `8` | database connections per instance |
@@ -25,6 +27,8 @@
 //! | `PDF_MAX_CONCURRENT` | `2` | extractions running at once per instance |
 //! | `PDF_EXTRACTOR_PROGRAM` | this executable | the binary run as extraction child (tests point it at the built binary) |
 //! | `OBJECTION_RATE_LIMIT` | `5` | objections accepted per client IP per hour (429 past it) |
+//! | `MAIL_DELIVERY` | `smtp` when `SMTP_URL` is set, else `files` | `files` writes every e-mail as an `.eml` file; production without `SMTP_URL` refuses to start unless this says `files` |
+//! | `SQLITE_SYNCHRONOUS` | `full` | SQLite durability: `full` (a commit survives power loss) or `normal` (WAL default; the last commits may be lost) |
 //! | `SMTP_URL` | unset | `smtp://user:pass@host:587?tls=starttls` (STARTTLS, the default), `smtps://user:pass@host:465` (implicit TLS), `smtp://host:25?tls=none`; unset: `.eml` files under `<data dir>/mail/` |
 //! | `MAIL_FROM` | `课后服务机构备选库 <noreply@registry.invalid>` | sender of every e-mail |
 //! | `SMTP_TIMEOUT_SECONDS` | `30` | SMTP command timeout |
@@ -69,8 +73,14 @@ pub struct Settings {
     pub database_url: DatabaseUrl,
     /// `None` means: generate one and keep it in the data directory (development only).
     pub jwt_secret: Option<SecretString>,
+    /// Earlier secrets that still verify tokens (rotation); only with `jwt_secret`.
+    pub jwt_previous_secrets: Vec<SecretString>,
     pub jwt_ttl_minutes: i64,
     pub test_clock: bool,
+    /// SQLite `PRAGMA synchronous`: FULL (default) or NORMAL.
+    pub sqlite_synchronous_full: bool,
+    /// How often the settable clock reads its shared setting again (milliseconds).
+    pub clock_refresh_ms: u64,
     pub log_format: LogFormat,
     pub db_pool_size: u32,
     pub http_workers: usize,
@@ -161,6 +171,46 @@ impl Settings {
         {
             bail!("JWT_SECRET must be at least 32 bytes (it has {})", s.len());
         }
+        let jwt_previous_secrets: Vec<String> = var("JWT_PREVIOUS_SECRETS")
+            .map(|v| {
+                v.split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !jwt_previous_secrets.is_empty() && jwt_secret.is_none() {
+            bail!("JWT_PREVIOUS_SECRETS needs JWT_SECRET (the key that signs now)");
+        }
+        if jwt_previous_secrets.iter().any(|s| s.len() < 32) {
+            bail!("each of JWT_PREVIOUS_SECRETS must be at least 32 bytes");
+        }
+        let smtp_configured = var("SMTP_URL").is_some();
+        match var("MAIL_DELIVERY").as_deref().map(str::trim) {
+            None => {
+                if environment == Environment::Production && !smtp_configured {
+                    bail!(
+                        "production mode sends e-mail over SMTP: set SMTP_URL, or choose .eml \
+                         files explicitly with MAIL_DELIVERY=files"
+                    );
+                }
+            }
+            Some("smtp") if !smtp_configured => bail!("MAIL_DELIVERY=smtp needs SMTP_URL"),
+            Some("smtp") => {}
+            Some("files") if smtp_configured => {
+                bail!("MAIL_DELIVERY=files and SMTP_URL contradict each other: unset one")
+            }
+            Some("files") => {}
+            Some(other) => bail!("MAIL_DELIVERY must be `smtp` or `files`, not `{other}`"),
+        }
+        let sqlite_synchronous_full = match var("SQLITE_SYNCHRONOUS")
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("full") => true,
+            Some("normal") => false,
+            Some(other) => bail!("SQLITE_SYNCHRONOUS must be `full` or `normal`, not `{other}`"),
+        };
         let log_format = match var("REGISTRY_LOG_FORMAT").as_deref().map(str::trim) {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -193,8 +243,14 @@ impl Settings {
             data_dir,
             database_url,
             jwt_secret: jwt_secret.map(SecretString::from),
+            jwt_previous_secrets: jwt_previous_secrets
+                .into_iter()
+                .map(SecretString::from)
+                .collect(),
             jwt_ttl_minutes: i64::try_from(number("JWT_TTL_MINUTES", 480)?.clamp(1, 60 * 24 * 30))?,
             test_clock,
+            sqlite_synchronous_full,
+            clock_refresh_ms: number("REGISTRY_CLOCK_REFRESH_MS", 200)?.min(60_000),
             log_format,
             db_pool_size: u32::try_from(number("DB_POOL_SIZE", 8)?.clamp(1, 256))?,
             http_workers: usize::try_from(
@@ -318,14 +374,49 @@ mod tests {
     }
 
     #[test]
+    fn production_sends_mail_over_smtp_unless_files_are_chosen() {
+        let long = "x".repeat(32);
+        let prod = [
+            ("REGISTRY_ENV", "production"),
+            ("JWT_SECRET", long.as_str()),
+        ];
+        let err = settings(&prod).unwrap_err().to_string();
+        assert!(err.contains("MAIL_DELIVERY=files"), "{err}");
+        let with = |extra: (&'static str, &'static str)| {
+            let mut vars = prod.to_vec();
+            vars.push(extra);
+            settings(&vars)
+        };
+        assert!(with(("SMTP_URL", "smtp://relay.example.cn:587")).is_ok());
+        assert!(with(("MAIL_DELIVERY", "files")).is_ok());
+        assert!(with(("MAIL_DELIVERY", "smtp")).is_err());
+        assert!(settings(&[("MAIL_DELIVERY", "pigeon")]).is_err());
+        assert!(settings(&[("SQLITE_SYNCHRONOUS", "off")]).is_err());
+        assert!(
+            !settings(&[("SQLITE_SYNCHRONOUS", "normal")])
+                .unwrap()
+                .sqlite_synchronous_full
+        );
+        assert!(settings(&[]).unwrap().sqlite_synchronous_full);
+    }
+
+    #[test]
     fn production_needs_a_long_secret_and_no_test_clock() {
         assert!(settings(&[("REGISTRY_ENV", "production")]).is_err());
         assert!(settings(&[("REGISTRY_ENV", "production"), ("JWT_SECRET", "short")]).is_err());
         let long = "x".repeat(32);
-        assert!(settings(&[("REGISTRY_ENV", "production"), ("JWT_SECRET", &long)]).is_ok());
+        assert!(
+            settings(&[
+                ("REGISTRY_ENV", "production"),
+                ("JWT_SECRET", &long),
+                ("MAIL_DELIVERY", "files")
+            ])
+            .is_ok()
+        );
         let err = settings(&[
             ("REGISTRY_ENV", "production"),
             ("JWT_SECRET", &long),
+            ("MAIL_DELIVERY", "files"),
             ("REGISTRY_TEST_CLOCK", "1"),
         ])
         .unwrap_err()

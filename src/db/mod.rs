@@ -8,6 +8,7 @@
 pub mod columns;
 pub mod json_text;
 pub mod schema;
+pub mod shared_clock;
 
 pub use json_text::JsonText;
 
@@ -84,6 +85,8 @@ pub fn redact_url(url: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
+    /// SQLite `synchronous`: FULL (each commit synced to disk) or NORMAL.
+    synchronous_full: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -105,10 +108,17 @@ impl ManageConnection for ConnectionManager {
                 // The busy timeout comes first: switching a new file to WAL takes a lock that the
                 // pool's other connections, opening at the same moment, must wait for. WAL lets
                 // readers run beside the one writer; foreign keys are off by default in SQLite.
-                conn.batch_execute(
+                // FULL syncs the WAL at every commit, so an acknowledged write survives a power
+                // loss (NORMAL may lose the last commits); its cost is in the README.
+                let synchronous = if self.synchronous_full {
+                    "FULL"
+                } else {
+                    "NORMAL"
+                };
+                conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-                )?;
+                     PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON;"
+                ))?;
                 Ok(DbConn::Sqlite(conn))
             }
             DatabaseUrl::Postgres(url) => {
@@ -136,16 +146,71 @@ impl ManageConnection for ConnectionManager {
     }
 }
 
-/// Builds the pool, creating the SQLite file (and its directory) on first use.
+/// Builds the pool, creating the SQLite file (and its directory) on first use; SQLite commits
+/// are synced to disk (`synchronous = FULL`).
 pub fn build_pool(url: &DatabaseUrl, size: u32) -> anyhow::Result<Pool> {
+    build_pool_with(url, size, true)
+}
+
+/// [`build_pool`] with the choice of SQLite's `synchronous` (FULL or NORMAL). The SQLite file
+/// and its `-wal` and `-shm` companions are readable by the owner only (0600).
+pub fn build_pool_with(
+    url: &DatabaseUrl,
+    size: u32,
+    synchronous_full: bool,
+) -> anyhow::Result<Pool> {
     if let DatabaseUrl::Sqlite(path) = url {
         ensure_parent_dir(path)?;
+        create_private(path)?;
     }
     let pool = r2d2::Pool::builder()
         .max_size(size)
         .connection_timeout(Duration::from_secs(10))
-        .build(ConnectionManager { url: url.clone() })?;
+        .build(ConnectionManager {
+            url: url.clone(),
+            synchronous_full,
+        })?;
+    if let DatabaseUrl::Sqlite(path) = url {
+        // The pool has opened the database, so the WAL files exist now.
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            restrict(Path::new(&file), 0o600)?;
+        }
+    }
     Ok(pool)
+}
+
+/// Creates an empty file readable by the owner only, unless it exists (an empty file is an
+/// empty SQLite database), so the database is never readable by others, even briefly.
+fn create_private(path: &Path) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(anyhow::anyhow!("cannot create {}: {e}", path.display())),
+    }
+}
+
+/// Sets a file's or directory's permission bits (unix), if it exists.
+pub fn restrict(path: &Path, mode: u32) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if path.exists() {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+                .map_err(|e| anyhow::anyhow!("cannot restrict {}: {e}", path.display()))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
 }
 
 fn ensure_parent_dir(path: &Path) -> anyhow::Result<()> {

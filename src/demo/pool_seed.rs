@@ -16,7 +16,9 @@ use crate::catalogue::Catalogue;
 use crate::contracts::status::ContractStatus;
 use crate::credentials::identity::ResidentId;
 use crate::credentials::uscc::Uscc;
-use crate::db::schema::{applications, institutions, pool_entries, pool_items, teachers};
+use crate::db::schema::{
+    applications, inspections, institutions, pool_entries, pool_items, teachers,
+};
 use crate::db::{self, DbConn, db_time};
 use crate::error::ApiResult;
 use crate::pool::entry::EntryStatus;
@@ -232,6 +234,21 @@ fn seed_one(conn: &mut DbConn, ctx: &Ctx, plan: &SeedPlan, n: usize) -> ApiResul
         ))
         .returning(institutions::id)
         .get_result(conn)?;
+    // Two passed annual inspections for the two years before today (the admission rule), so a
+    // demo started on any date has no member the 30 June sweep or the June reminder concerns.
+    let year = chrono::Datelike::year(&crate::clock::beijing_date(ctx.now));
+    for year in [year - 2, year - 1] {
+        diesel::insert_into(inspections::table)
+            .values((
+                inspections::institution_id.eq(institution_id),
+                inspections::year.eq(year),
+                inspections::result.eq("passed"),
+                inspections::authority.eq("南宁市民政局"),
+                inspections::created_at.eq(now),
+                inspections::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
     let credentials = serde_json::json!([{
         "kind": "teacher_qualification",
         "number": format!("2012450021{:07}", n % 10_000_000),
@@ -328,7 +345,7 @@ pub fn insert_entry(
 }
 
 /// Demo contracts: every `every`-th seeded entry gets a contract with `school_id` running from
-/// the previous school year to June of the next, and one evaluation for each of the three
+/// the previous school year to the end of the current one (31 August), and one evaluation for each of the three
 /// terms begun so far (some institutions score low, so the reviewers' flag shows). Returns how
 /// many contracts it made.
 pub fn seed_contracts(
@@ -338,12 +355,14 @@ pub fn seed_contracts(
     entry_ids: &[i64],
     every: usize,
 ) -> ApiResult<usize> {
-    use crate::contracts::term::{Term, school_year_of};
+    use crate::contracts::term::{Term, latest_end, school_year_of};
     use crate::db::schema::{contracts, evaluations};
     let today = crate::clock::beijing_date(ctx.now);
     let year = school_year_of(today);
     let starts_on = NaiveDate::from_ymd_opt(year - 1, 9, 1).unwrap_or(today);
-    let ends_on = NaiveDate::from_ymd_opt(year + 1, 6, 30).unwrap_or(today);
+    // The longest term allowed (two school years, to 31 August): still running on any date
+    // of the current school year, summer included, so no demo contract ends at start-up.
+    let ends_on = latest_end(starts_on);
     let terms = [
         Term {
             year: year - 1,

@@ -170,6 +170,7 @@ pub const GROUPS: &[Group] = &[
             code("unauthenticated", S401, P, "No bearer token: sign in first.", "请先登录。"),
             code("invalid_token", S401, P, "The token is not valid (or its account no longer exists).", "令牌无效。"),
             code("token_expired", S401, P, "The token has expired; sign in again.", "登录已过期。"),
+            code("unknown_signing_key", S401, P, "The token names a retired or unknown signing key; sign in again.", "令牌的签名密钥已停用或未知。"),
             code("account_disabled", S401, P, "The account has been disabled.", "该账号已被停用。"),
             code("invalid_credentials", S401, P, "Wrong e-mail or password.", "邮箱或密码错误。"),
             code("metrics_token_required", S401, P, "`/metrics` needs the operator token.", "指标接口须提供运维令牌。"),

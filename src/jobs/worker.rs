@@ -4,6 +4,12 @@
 //! workers racing for a job, exactly one changes the row. A transactional job's effects and
 //! its `done` mark commit together, and the mark is conditional on still holding the lease,
 //! so even a worker whose lease expired cannot apply a job a second time.
+//!
+//! Time is the database's, not this process's: instances disagree (clock skew, or the settable
+//! clock moved on one of them). A job is due when its `run_at` has passed in the service's time
+//! (the database's time shifted by the shared clock setting); a lease is taken, and counts as
+//! expired, in the database's real time, so moving the settable clock never hands a running
+//! job to another worker. A run that loses its lease is recorded (`lease_lost`), never silent.
 
 use std::sync::Arc;
 
@@ -17,6 +23,9 @@ use crate::jobs::{DEAD, DONE, PENDING, RUNNING, backoff};
 
 /// How long a claim lasts before another worker may take the job over.
 pub const LEASE_SECONDS: i64 = 300;
+/// Due times are compared with the database's clock, which SQLite reads to the millisecond:
+/// a job enqueued for "now" by the service clock is due within this margin.
+const DUE_MARGIN_MS: i64 = 2;
 const BATCH: i64 = 20;
 
 pub struct Worker {
@@ -38,8 +47,9 @@ enum Outcome {
     Done,
     Retry(String),
     Dead(String),
-    /// Another worker owns the job now; nothing was applied.
-    LeaseLost,
+    /// Another worker owns the job now. `true`: after an external effect (which another
+    /// worker may repeat); `false`: the run's transaction was rolled back.
+    LeaseLost(bool),
 }
 
 impl Worker {
@@ -54,9 +64,11 @@ impl Worker {
     /// Claims and runs the jobs due now; returns how many ran.
     pub fn run_due(&self) -> anyhow::Result<usize> {
         let mut conn = self.env.pool.get()?;
-        let now = self.env.clock.now();
         let mut ran = 0;
+        let now = db_now(&mut conn)?;
         for id in due_ids(&mut conn, now)? {
+            // The time again for each claim: the previous job may have run for a while.
+            let now = db_now(&mut conn)?;
             if let Some(job) = self.claim(&mut conn, id, now)? {
                 self.execute(&mut conn, job)?;
                 ran += 1;
@@ -77,19 +89,14 @@ impl Worker {
         }
     }
 
-    fn claim(
-        &self,
-        conn: &mut DbConn,
-        id: i64,
-        now: DateTime<Utc>,
-    ) -> QueryResult<Option<Claimed>> {
+    fn claim(&self, conn: &mut DbConn, id: i64, now: DbNow) -> QueryResult<Option<Claimed>> {
         let changed = diesel::update(jobs::table.find(id).filter(claimable(now)))
             .set((
                 jobs::state.eq(RUNNING),
                 jobs::locked_by.eq(&self.id),
-                jobs::locked_until.eq(db_time(now + chrono::Duration::seconds(LEASE_SECONDS))),
+                jobs::locked_until.eq(db_time(now.real + chrono::Duration::seconds(LEASE_SECONDS))),
                 jobs::attempts.eq(jobs::attempts + 1),
-                jobs::updated_at.eq(db_time(now)),
+                jobs::updated_at.eq(db_time(now.service)),
             ))
             .execute(conn)?;
         if changed == 0 {
@@ -132,21 +139,44 @@ impl Worker {
                 });
                 match result {
                     Ok(outcome) => outcome,
-                    Err(TxAbort::LeaseLost) => Outcome::LeaseLost,
+                    // Rolled back: nothing of this run was applied.
+                    Err(TxAbort::LeaseLost) => Outcome::LeaseLost(false),
                     Err(TxAbort::Job(e)) => failure(&job, e),
                     Err(TxAbort::Db(e)) => failure(&job, JobError::Retry(e.into())),
                 }
             }
             Some(Handler::External(handler)) => match handler(&self.env, &info, &payload) {
                 Ok(()) => {
-                    db::write_tx(conn, |c| self.finish(c, &job, DONE, None, started))?;
-                    Outcome::Done
+                    if db::write_tx(conn, |c| self.finish(c, &job, DONE, None, started))? {
+                        Outcome::Done
+                    } else {
+                        // The effect (an e-mail sent) happened, but another worker holds the
+                        // job now and may repeat it.
+                        Outcome::LeaseLost(true)
+                    }
                 }
                 Err(e) => failure(&job, e),
             },
         };
         match outcome {
-            Outcome::Done | Outcome::LeaseLost => {}
+            Outcome::Done => {}
+            Outcome::LeaseLost(after_effect) => {
+                tracing::warn!(
+                    job = job.id,
+                    kind = %job.kind,
+                    attempt = job.attempts,
+                    after_effect,
+                    "job lost its lease; another worker owns it now"
+                );
+                let note = if after_effect {
+                    "lease lost after the job's external effect; the done mark was refused"
+                } else {
+                    "lease lost; the run was rolled back"
+                };
+                db::write_tx(conn, |c| {
+                    self.record_run(c, &job, "lease_lost", Some(note), started)
+                })?;
+            }
             Outcome::Retry(error) => {
                 tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, %error, "job failed; will retry");
                 db::write_tx(conn, |c| {
@@ -170,7 +200,7 @@ impl Worker {
         error: Option<&str>,
         started: DateTime<Utc>,
     ) -> QueryResult<bool> {
-        let now = self.env.clock.now();
+        let now = db_now(conn)?.service;
         let run_at = if state == PENDING {
             now + backoff(job.attempts)
         } else {
@@ -200,6 +230,20 @@ impl Worker {
             PENDING => "retry",
             _ => "dead",
         };
+        self.record_run(conn, job, outcome, error, started)?;
+        Ok(true)
+    }
+
+    /// One row of `job_runs`: who ran which attempt, when, and how it ended.
+    fn record_run(
+        &self,
+        conn: &mut DbConn,
+        job: &Claimed,
+        outcome: &str,
+        error: Option<&str>,
+        started: DateTime<Utc>,
+    ) -> QueryResult<()> {
+        let now = db_now(conn)?.service;
         diesel::insert_into(job_runs::table)
             .values((
                 job_runs::job_id.eq(job.id),
@@ -211,7 +255,7 @@ impl Worker {
                 job_runs::error.eq(error),
             ))
             .execute(conn)?;
-        Ok(true)
+        Ok(())
     }
 }
 
@@ -235,22 +279,40 @@ fn failure(job: &Claimed, err: JobError) -> Outcome {
     }
 }
 
-/// Pending jobs whose time has come, and running jobs whose lease has expired.
+/// The database's time: `real` for leases, `service` (shifted by the shared clock setting)
+/// for due times.
+#[derive(Debug, Clone, Copy)]
+struct DbNow {
+    real: DateTime<Utc>,
+    service: DateTime<Utc>,
+}
+
+fn db_now(conn: &mut DbConn) -> QueryResult<DbNow> {
+    let t = db::shared_clock::read(conn)?;
+    Ok(DbNow {
+        real: t.real,
+        service: t.service,
+    })
+}
+
+/// Pending jobs whose time has come (in the service's time), and running jobs whose lease has
+/// expired (in the database's real time).
 fn claimable(
-    now: DateTime<Utc>,
+    now: DbNow,
 ) -> Box<dyn BoxableExpression<jobs::table, db::MultiBackend, SqlType = diesel::sql_types::Bool>> {
-    let now = db_time(now);
+    let due = db_time(now.service + chrono::Duration::milliseconds(DUE_MARGIN_MS));
+    let real = db_time(now.real);
     Box::new(
         jobs::state
             .eq(PENDING)
-            .and(jobs::run_at.le(now))
+            .and(jobs::run_at.le(due))
             .or(jobs::state
                 .eq(RUNNING)
-                .and(jobs::locked_until.lt(now).assume_not_null())),
+                .and(jobs::locked_until.lt(real).assume_not_null())),
     )
 }
 
-fn due_ids(conn: &mut DbConn, now: DateTime<Utc>) -> QueryResult<Vec<i64>> {
+fn due_ids(conn: &mut DbConn, now: DbNow) -> QueryResult<Vec<i64>> {
     jobs::table
         .filter(claimable(now))
         .order((jobs::run_at.asc(), jobs::id.asc()))

@@ -29,6 +29,7 @@
 //! | `inspection_reminder` | institution | `institution_name`, `year` (the year whose record is missing), `due_on` |
 //! | `credential_expiring` | institution | `institution_name`, `teacher_name`, `credential`, `expires_on`, `days_left` |
 //! | `criminal_check_expiring` | institution | `institution_name`, `teacher_name`, `checked_on`, `valid_until`, `days_left` |
+//! | `calendar_missing` | each admin | `admin_name`, `year` (the next year, whose calendar is not loaded) |
 
 use std::sync::OnceLock;
 
@@ -56,6 +57,7 @@ pub enum Template {
     InspectionReminder,
     CredentialExpiring,
     CriminalCheckExpiring,
+    CalendarMissing,
 }
 
 macro_rules! files {
@@ -98,6 +100,7 @@ files! {
     InspectionReminder => "inspection_reminder",
     CredentialExpiring => "credential_expiring",
     CriminalCheckExpiring => "criminal_check_expiring",
+    CalendarMissing => "calendar_missing",
 }
 
 /// A rendered message.
@@ -224,6 +227,7 @@ mod tests {
             Template::CriminalCheckExpiring => json!({"institution_name": inst,
                 "teacher_name": "李老师", "checked_on": "2025-09-01", "valid_until": "2026-02-28",
                 "days_left": 15}),
+            Template::CalendarMissing => json!({"admin_name": inst, "year": 2027}),
         }
     }
 

@@ -38,6 +38,16 @@ pub fn reviewers(conn: &mut DbConn) -> QueryResult<Vec<String>> {
         .map(dedup)
 }
 
+/// Every enabled admin account: (e-mail, display name).
+pub fn admins(conn: &mut DbConn) -> QueryResult<Vec<(String, String)>> {
+    users::table
+        .filter(users::role.eq("admin"))
+        .filter(users::disabled_at.is_null())
+        .order(users::id.asc())
+        .select((users::email, users::display_name))
+        .load(conn)
+}
+
 /// A school: its enabled accounts.
 pub fn school(conn: &mut DbConn, school_id: i64) -> QueryResult<Vec<String>> {
     users::table

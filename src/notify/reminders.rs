@@ -9,6 +9,9 @@
 //!   whose validity (its date + [`CRIMINAL_CHECK_MAX_AGE_DAYS`], the age accepted at
 //!   submission) ends within 30 days, are announced to the institution, once per credential
 //!   and expiry date (or per check date).
+//! - `mail.calendar_missing` (09:00 Beijing): from 1 November, while next year's working-day
+//!   calendar is not loaded, every enabled admin is told so, once a year each (working-day
+//!   deadlines that reach into a year without its calendar cannot be computed).
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -26,6 +29,10 @@ use crate::notify::recipients;
 
 pub const INSPECTION_REMINDER: &str = "mail.inspection_reminder";
 pub const CREDENTIAL_EXPIRY: &str = "mail.credential_expiry";
+pub const CALENDAR_MISSING: &str = "mail.calendar_missing";
+
+/// From this day (month, day; Beijing) admins are told that next year's calendar is missing.
+pub const CALENDAR_WARNING_FROM: (u32, u32) = (11, 1);
 
 /// How far ahead expiring credentials and checks are announced.
 pub const EXPIRY_NOTICE_DAYS: i64 = 30;
@@ -39,6 +46,41 @@ pub fn register(registry: &mut Registry) {
             Ok(())
         }),
     );
+    registry.register(
+        CALENDAR_MISSING,
+        Handler::Transactional(|conn, job, _| {
+            calendar_missing(conn, job.now).map_err(api_to_job)?;
+            Ok(())
+        }),
+    );
+}
+
+/// From 1 November, tells every enabled admin (once a year each) that next year's calendar is
+/// not loaded; returns how many messages were enqueued.
+pub fn calendar_missing(conn: &mut DbConn, now: DateTime<Utc>) -> ApiResult<usize> {
+    let today = beijing_date(now);
+    let (month, day) = CALENDAR_WARNING_FROM;
+    if (today.month(), today.day()) < (month, day) {
+        return Ok(0);
+    }
+    let year = today.year() + 1;
+    if crate::calendar::store::get(conn, year)?.is_some() {
+        return Ok(0);
+    }
+    let mut sent = 0;
+    for (email, name) in recipients::admins(conn)? {
+        sent += queue(
+            conn,
+            now,
+            &Email {
+                template: Template::CalendarMissing,
+                to: vec![email],
+                vars: json!({ "admin_name": name, "year": year }),
+                key: format!("calendar_missing:{year}"),
+            },
+        )?;
+    }
+    Ok(sent)
 }
 
 fn api_to_job(e: crate::error::ApiError) -> JobError {

@@ -1,7 +1,7 @@
 //! `/healthz`, `/readyz`, `/metrics`, and `PUT /api/v1/admin/clock` (test clock only).
 
 use actix_web::{HttpResponse, get, put, web};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
@@ -27,52 +27,144 @@ pub async fn healthz() -> HttpResponse {
         .body("ok")
 }
 
+/// One named readiness check.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Readiness {
-    pub database: bool,
-    pub migrations: bool,
-    /// The document store (the blob table in the database) answers.
-    pub storage: bool,
+pub struct ReadinessCheck {
+    /// `database`, `migrations`, `pdf_extractors`, `calendar`, …
+    pub name: String,
+    pub ok: bool,
+    /// A failed required check makes the instance not ready (503); an optional one is a warning.
+    pub required: bool,
+    /// What was found, for an operator.
+    pub detail: String,
 }
 
-/// Readiness: the database answers, every migration is applied and the document store answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    /// Every required check passed.
+    pub ready: bool,
+    pub checks: Vec<ReadinessCheck>,
+}
+
+impl ReadinessCheck {
+    fn new(name: &str, required: bool, ok: bool, detail: impl Into<String>) -> Self {
+        Self {
+            name: name.to_owned(),
+            ok,
+            required,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// Readiness: a list of named checks — the database answers, every migration is applied,
+/// the document store (in the database) answers, the PDF text extractors present (pdf-extract, built in; poppler's `pdftotext` when on
+/// `PATH`, optional), and this year's and next year's working-day calendars (this year's
+/// required; next year's a warning, loaded once the State Council publishes it).
 #[utoipa::path(
     tag = "ops",
     operation_id = "get_readiness",
     responses(
-        (status = 200, body = Readiness, description = "Ready: the database answers, every migration is applied and the document store (in the database) answers."),
-        (status = 503, body = Readiness, description = "Not ready: the database or the document store does not answer, or a migration is missing (the same report, not a problem)."),
+        (status = 200, body = Readiness, description = "Ready: every required check passed (optional ones may warn)."),
+        (status = 503, body = Readiness, description = "Not ready: a required check failed (the same report, not a problem)."),
     )
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let result = state
-        .run(|conn| {
-            use diesel::connection::SimpleConnection;
-            let database = conn.batch_execute("SELECT 1").is_ok();
-            let migrations = database && crate::db::migrations_complete(conn);
-            Ok(Readiness {
-                database,
-                migrations,
-                // The document store is a table (documents::blobs); the platform names it
-                // without importing the capability.
-                storage: migrations
-                    && conn
-                        .batch_execute("SELECT sha256 FROM document_blobs LIMIT 1")
-                        .is_ok(),
-            })
-        })
+    let year = state.clock.today().year();
+    let mut checks = state
+        .run(move |conn| Ok(database_checks(conn, year)))
         .await
-        .unwrap_or(Readiness {
-            database: false,
-            migrations: false,
-            storage: false,
+        .unwrap_or_else(|_| {
+            vec![ReadinessCheck::new(
+                "database",
+                true,
+                false,
+                "no database connection",
+            )]
         });
-    if result.database && result.migrations && result.storage {
-        HttpResponse::Ok().json(result)
+    checks.push(pdf_check(&state.pdf));
+    let ready = checks.iter().all(|c| c.ok || !c.required);
+    let report = Readiness { ready, checks };
+    if ready {
+        HttpResponse::Ok().json(report)
     } else {
-        HttpResponse::ServiceUnavailable().json(result)
+        HttpResponse::ServiceUnavailable().json(report)
     }
+}
+
+fn database_checks(conn: &mut crate::db::DbConn, year: i32) -> Vec<ReadinessCheck> {
+    use diesel::connection::SimpleConnection;
+    let database = conn.batch_execute("SELECT 1").is_ok();
+    let mut checks = vec![ReadinessCheck::new(
+        "database",
+        true,
+        database,
+        if database {
+            "answers"
+        } else {
+            "does not answer"
+        },
+    )];
+    if !database {
+        return checks;
+    }
+    let migrations = crate::db::migrations_complete(conn);
+    checks.push(ReadinessCheck::new(
+        "migrations",
+        true,
+        migrations,
+        if migrations {
+            "all applied"
+        } else {
+            "some are not applied"
+        },
+    ));
+    // The document store is a table (documents::blobs); the platform names it without
+    // importing the capability.
+    let storage = migrations
+        && conn
+            .batch_execute("SELECT sha256 FROM document_blobs LIMIT 1")
+            .is_ok();
+    checks.push(ReadinessCheck::new(
+        "storage",
+        true,
+        storage,
+        if storage {
+            "the document store answers"
+        } else {
+            "the document store does not answer"
+        },
+    ));
+    for (name, year, required) in [
+        ("calendar", year, true),
+        ("calendar_next_year", year + 1, false),
+    ] {
+        let loaded = matches!(crate::calendar::store::get(conn, year), Ok(Some(_)));
+        let detail = if loaded {
+            format!("{year} loaded")
+        } else {
+            format!("{year} not loaded")
+        };
+        checks.push(ReadinessCheck::new(name, required, loaded, detail));
+    }
+    checks
+}
+
+/// pdf-extract is built into the extraction child, which must exist; `pdftotext` is optional.
+fn pdf_check(pdf: &crate::pdf::PdfExtractor) -> ReadinessCheck {
+    let child = pdf.program().is_file();
+    let detail = match (child, pdf.pdftotext()) {
+        (false, _) => format!(
+            "the extraction child {} is missing",
+            pdf.program().display()
+        ),
+        (true, Some(path)) => format!("pdf-extract; pdftotext at {}", path.display()),
+        (true, None) => {
+            "pdf-extract; pdftotext not on PATH (pages pdf-extract cannot read stay unread)".into()
+        }
+    };
+    ReadinessCheck::new("pdf_extractors", true, child, detail)
 }
 
 /// Prometheus metrics (text exposition format), for operators only: the scraper sends
@@ -173,17 +265,18 @@ pub async fn set_clock(
         return Err(ApiError::no_route());
     };
     let before = clock.now();
-    match body.now {
-        Some(now) => clock.set(now),
-        None => clock.reset(),
-    }
-    let after = clock.now();
-    let ctx = crate::auth::Ctx {
-        now: after,
-        ..admin.ctx.clone()
-    };
-    state
+    let to = body.now;
+    let shared = state.clock.clone();
+    let ctx = admin.ctx.clone();
+    // The setting is written to the database with its audit event: every instance adopts it.
+    let after = state
         .write(move |conn| {
+            let Some(clock) = shared.settable() else {
+                return Err(ApiError::no_route());
+            };
+            clock.store_in(conn, to)?;
+            let after = clock.now();
+            let ctx = crate::auth::Ctx { now: after, ..ctx };
             audit::record(
                 conn,
                 &ctx,
@@ -192,7 +285,7 @@ pub async fn set_clock(
                 "service",
                 serde_json::json!({ "from": before, "to": after }),
             )?;
-            Ok(())
+            Ok(after)
         })
         .await?;
     Ok(HttpResponse::Ok().json(ClockState {

@@ -103,6 +103,11 @@ impl PdfExtractor {
         &self.limits
     }
 
+    /// The binary run as the extraction child.
+    pub fn program(&self) -> &Path {
+        &self.program
+    }
+
     /// The `pdftotext` the child falls back to, if any.
     pub fn pdftotext(&self) -> Option<&Path> {
         self.pdftotext.as_deref()

@@ -65,6 +65,10 @@ pub fn periodic() -> Vec<Periodic> {
             schedule: Schedule::DailyAt(at(9, 0)),
         },
         Periodic {
+            kind: crate::notify::reminders::CALENDAR_MISSING,
+            schedule: Schedule::DailyAt(at(9, 0)),
+        },
+        Periodic {
             kind: crate::exits::sweeps::INSPECTION_SWEEP,
             schedule: Schedule::DailyAt(at(1, 0)),
         },

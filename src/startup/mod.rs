@@ -11,11 +11,9 @@ use actix_web::dev::Server;
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
-use secrecy::ExposeSecret;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::app::AppState;
-use crate::auth::jwt::{JwtKeys, load_or_create_secret};
 use crate::clock::{SettableClock, SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::error::{ApiError, Msg};
@@ -107,19 +105,36 @@ impl Application {
 
 /// Opens the database, applies migrations, loads reference data, and makes the shared state.
 pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
-    let clock: SharedClock = if settings.test_clock {
-        tracing::warn!("REGISTRY_TEST_CLOCK is on: admins can set the service clock");
-        Arc::new(SettableClock::default())
-    } else {
-        Arc::new(SystemClock)
-    };
-    let pool = db::build_pool(&settings.database_url, settings.db_pool_size)?;
+    // The data directory holds the database, documents and mail: the service's account only.
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("cannot create {}", settings.data_dir.display()))?;
+    db::restrict(&settings.data_dir, 0o700)?;
+    let pool = db::build_pool_with(
+        &settings.database_url,
+        settings.db_pool_size,
+        settings.sqlite_synchronous_full,
+    )?;
     {
         let mut conn = pool.get().context("cannot open the database")?;
         let applied = db::run_migrations(&mut conn)?;
         if applied > 0 {
             tracing::info!(applied, "applied database migrations");
         }
+    }
+    let clock: SharedClock = if settings.test_clock {
+        tracing::warn!("REGISTRY_TEST_CLOCK is on: admins can set the service clock");
+        let clock = SettableClock::default();
+        // Every instance on this database lives in the time set on any of them.
+        clock.share_through(
+            pool.clone(),
+            Duration::from_millis(settings.clock_refresh_ms),
+        );
+        Arc::new(clock)
+    } else {
+        Arc::new(SystemClock)
+    };
+    {
+        let mut conn = pool.get().context("cannot open the database")?;
         let ctx = crate::auth::Ctx::system(clock.now());
         let loaded = db::write_tx(&mut conn, |c| calendar::store::load_fixtures(c, &ctx))?;
         if loaded > 0 {
@@ -127,14 +142,14 @@ pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
         }
     }
     crate::mail::log_transport(&settings);
-    let secret = load_or_create_secret(
-        settings
-            .jwt_secret
-            .as_ref()
-            .map(ExposeSecret::expose_secret),
-        &settings.data_dir,
-    )?;
-    let jwt = Arc::new(JwtKeys::new(&secret, settings.jwt_ttl_minutes));
+    let jwt = {
+        let mut conn = pool.get().context("cannot open the database")?;
+        Arc::new(crate::auth::jwt::load_keys(
+            &settings,
+            &mut conn,
+            clock.now(),
+        )?)
+    };
     let pdf = match &settings.pdf_program {
         Some(program) => PdfExtractor::with_program(program, settings.pdf_limits.clone()),
         None => PdfExtractor::new(settings.pdf_limits.clone())

@@ -102,3 +102,49 @@ async fn demo_data_loads_once_with_every_workflow_stage() {
     let again = app.sql_i64("SELECT COUNT(*) AS value FROM users").await;
     assert_eq!(again, users);
 }
+
+/// The demo started on `date` (Beijing 10:00), and its first worker tick run: the periodic
+/// jobs (sweep, reminders) and every e-mail they and the demo queued.
+async fn demo_started_on(date: &str) -> TestApp {
+    let app = TestApp::spawn().await;
+    let now = chrono::DateTime::parse_from_rfc3339(&format!("{date}T10:00:00+08:00")).unwrap();
+    app.state.clock.settable().unwrap().set(now.to_utc());
+    let state = app.state.clone();
+    tokio::task::spawn_blocking(move || demo::load(&state).unwrap())
+        .await
+        .unwrap();
+    app.tick_periodic().await;
+    app.run_pending_jobs().await;
+    app
+}
+
+/// The demo's own messages: the story's workflow e-mails (20), nothing from the pool's 300
+/// members; from 1 November, while next year's calendar is not loaded, one more to the admin.
+const DEMO_EMAILS: i64 = 20;
+
+#[tokio::test]
+async fn the_demo_is_calm_on_any_date_one_exit_case_and_only_its_own_emails() {
+    // Before and after the 30 June sweep, in November (2027's calendar is not shipped: the
+    // admin is told), and at the turn of a year whose successor is shipped.
+    for (date, calendar_mail) in [
+        ("2026-02-10", 0),
+        ("2026-07-15", 0),
+        ("2026-11-23", 1),
+        ("2025-12-30", 0),
+    ] {
+        let app = demo_started_on(date).await;
+        let cases = app
+            .sql_i64("SELECT COUNT(*) AS value FROM exit_cases WHERE status = 'open'")
+            .await;
+        let emails = app
+            .sql_i64("SELECT COUNT(*) AS value FROM jobs WHERE kind = 'email.send'")
+            .await;
+        eprintln!("{date}: {cases} open exit cases, {emails} e-mails");
+        assert_eq!(cases, 1, "{date}: the one promised exit case");
+        assert_eq!(
+            emails,
+            DEMO_EMAILS + calendar_mail,
+            "{date}: e-mails at start-up"
+        );
+    }
+}

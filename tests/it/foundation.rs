@@ -772,10 +772,16 @@ async fn health_readiness_and_metrics_answer() {
         .json()
         .await
         .unwrap();
-    assert_eq!(
-        ready,
-        json!({"database": true, "migrations": true, "storage": true})
-    );
+    assert_eq!(ready["ready"], true, "{ready}");
+    let checks: Vec<(&str, bool)> = ready["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap(), c["ok"].as_bool().unwrap()))
+        .collect();
+    for name in ["database", "migrations", "storage"] {
+        assert!(checks.contains(&(name, true)), "{name}: {ready}");
+    }
     app.get("/api/v1/me").send().await.unwrap();
     let text = app
         .get("/metrics")

@@ -129,6 +129,8 @@ fn failing_jobs_retry_with_backoff_then_die() {
         Handler::External(|_, _, _| Err(JobError::Permanent(anyhow::anyhow!("bad address")))),
     );
     let clock = Arc::new(provider_registry::clock::SettableClock::default());
+    // Due times are decided in the database's time: the setting goes through it.
+    clock.share_through(pool.clone(), std::time::Duration::ZERO);
     let start = Utc::now();
     clock.set(start);
     let env = JobEnv {

@@ -13,9 +13,9 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "platform",
         &[
+            "db",
             "clock",
             "machine",
-            "db",
             "pdf",
             "telemetry",
             "config",
@@ -26,7 +26,6 @@ const LAYERS: &[(&str, &[&str])] = &[
             "mail",
             "app",
             "audit",
-            "ops",
         ],
     ),
     (
@@ -49,7 +48,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "review",
         ],
     ),
-    ("notifications", &["notify"]),
+    ("notifications and operations", &["notify", "ops"]),
     ("composition root", &["demo", "openapi", "startup", "cli"]),
 ];
 

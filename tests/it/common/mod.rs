@@ -32,13 +32,15 @@ pub struct TestApp {
     pub database_url: String,
     pub dir: tempfile::TempDir,
     tokens: std::sync::Mutex<HashMap<Role, String>>,
+    /// False for a second instance on another app's database (it must not drop it).
+    owns_database: bool,
 }
 
 /// A test's PostgreSQL database is dropped when the test passes (a failing test's is kept to
 /// be inspected); SQLite files go with the temporary directory.
 impl Drop for TestApp {
     fn drop(&mut self) {
-        if !is_postgres() || std::thread::panicking() {
+        if !is_postgres() || std::thread::panicking() || !self.owns_database {
             return;
         }
         let (Ok(server), Some((_, name))) = (
@@ -232,6 +234,22 @@ impl TestApp {
         provider_registry::telemetry::init();
         let dir = tempfile::tempdir().unwrap();
         let database_url = fresh_database_url(dir.path());
+        Self::start(dir, database_url, extra, true).await
+    }
+
+    /// A second instance of the service on this app's database (its own data directory,
+    /// connection pool and settable clock), as behind a load balancer.
+    pub async fn spawn_peer(&self, extra: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        Self::start(dir, self.database_url.clone(), extra, false).await
+    }
+
+    async fn start(
+        dir: tempfile::TempDir,
+        database_url: String,
+        extra: &[(&str, &str)],
+        owns_database: bool,
+    ) -> Self {
         let settings = test_settings(dir.path(), &database_url, extra);
         let state = tokio::task::spawn_blocking(move || startup::prepare_state(settings))
             .await
@@ -257,6 +275,7 @@ impl TestApp {
             database_url,
             dir,
             tokens: Default::default(),
+            owns_database,
         }
     }
 
@@ -411,6 +430,25 @@ impl TestApp {
                 .await;
             self.tokens.lock().unwrap().insert(role, token);
         }
+    }
+
+    /// Enqueues the periodic jobs of the current period at the service clock's time, as the
+    /// worker's tick does (run them with `run_pending_jobs`).
+    pub async fn tick_periodic(&self) {
+        let state = self.state.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = state.pool.get().unwrap();
+            db::write_tx(&mut conn, |c| {
+                provider_registry::jobs::scheduler::tick(
+                    c,
+                    &provider_registry::startup::job_kinds::periodic(),
+                    state.clock.now(),
+                )
+            })
+            .unwrap();
+        })
+        .await
+        .unwrap();
     }
 
     /// Runs every job that is due now (as the service's worker would), until none is left.

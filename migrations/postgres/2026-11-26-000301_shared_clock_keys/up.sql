@@ -1,0 +1,26 @@
+-- One service clock for every instance on this database: the settable (test/demo) clock's
+-- offset from the database's own time (microseconds). One row; `overridden` false means real
+-- time; `version` counts the settings, so an instance sees when another one moved the clock.
+CREATE TABLE service_clock (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    offset_us BIGINT NOT NULL DEFAULT 0,
+    overridden BOOLEAN NOT NULL DEFAULT FALSE,
+    version BIGINT NOT NULL DEFAULT 0,
+    updated_at TIMESTAMP NOT NULL
+);
+INSERT INTO service_clock (id, offset_us, overridden, version, updated_at)
+VALUES (1, 0, FALSE, 0, (now() AT TIME ZONE 'UTC'));
+
+-- Development signing keys, generated once and shared by every instance on this database.
+-- The highest generation signs; every key verifies until its tokens have expired.
+CREATE TABLE signing_keys (
+    generation INTEGER PRIMARY KEY,
+    kid TEXT NOT NULL UNIQUE,
+    secret TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+
+-- A run that lost its lease after a side effect (e.g. a sent e-mail) is recorded too.
+ALTER TABLE job_runs DROP CONSTRAINT job_runs_outcome_check;
+ALTER TABLE job_runs ADD CONSTRAINT job_runs_outcome_check
+    CHECK (outcome IN ('done', 'retry', 'dead', 'lease_lost'));
