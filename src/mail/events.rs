@@ -33,7 +33,7 @@ use crate::db::schema::{
 use crate::db::{DbConn, JsonText};
 use crate::error::ApiResult;
 use crate::mail::{Email, Template, queue, recipients};
-use crate::objections::status::ObjectionStatus;
+use crate::notices::objection_status::ObjectionStatus;
 
 /// Chinese names of catalogue item codes (the code itself if it left the catalogue).
 pub fn item_names(codes: &[String]) -> Vec<String> {

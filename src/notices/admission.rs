@@ -15,7 +15,7 @@ use crate::clock::beijing_date;
 use crate::db::schema::{objections, pool_entries, pool_items};
 use crate::db::{DbConn, db_time};
 use crate::error::ApiResult;
-use crate::objections::status::ObjectionStatus;
+use crate::notices::objection_status::ObjectionStatus;
 use crate::pool::entry::EntryStatus;
 use crate::review::app_facts;
 
