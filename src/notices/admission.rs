@@ -16,7 +16,7 @@ use crate::clock::beijing_date;
 use crate::db::schema::{objections, pool_entries, pool_items};
 use crate::db::{DbConn, db_time};
 use crate::error::ApiResult;
-use crate::objections::status::ObjectionStatus;
+use crate::notices::objection_status::ObjectionStatus;
 use crate::pool::entry::EntryStatus;
 
 /// Whether an objection against the application is pending or was upheld (either keeps it

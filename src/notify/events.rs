@@ -33,8 +33,8 @@ use crate::db::schema::{
 use crate::db::{DbConn, JsonText};
 use crate::error::ApiResult;
 use crate::mail::{Email, Template, queue};
+use crate::notices::objection_status::ObjectionStatus;
 use crate::notify::recipients;
-use crate::objections::status::ObjectionStatus;
 
 /// Chinese names of catalogue item codes (the code itself if it left the catalogue).
 pub fn item_names(codes: &[String]) -> Vec<String> {

@@ -5,7 +5,6 @@
 //! Objectors' details are shown to reviewers only; the notice board shows counts.
 
 pub mod routes;
-pub mod status;
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -23,8 +22,8 @@ use crate::db::schema::{applications, objections};
 use crate::db::{DbConn, db_time};
 use crate::documents::store::{self as docs, NewDocument};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
+use crate::notices::objection_status::{self, ObjectionStatus};
 use crate::notices::{admission, service as notices};
-use crate::objections::status::{self as objection_status, ObjectionStatus};
 
 /// Shortest grounds accepted, in characters after trimming ("at least a sentence").
 pub const MIN_GROUNDS_CHARS: usize = 10;

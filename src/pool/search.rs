@@ -15,7 +15,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::catalogue::Catalogue;
-use crate::contracts::status::ContractStatus;
 use crate::credentials::EntityType;
 use crate::db::DbConn;
 use crate::db::schema::{contracts, evaluations, institutions, pool_entries, pool_items};
@@ -397,7 +396,9 @@ fn assemble(conn: &mut DbConn, rows: Vec<Row>, viewer: Viewer) -> ApiResult<Vec<
     ids.dedup();
     let counts: HashMap<i64, i64> = contracts::table
         .filter(contracts::institution_id.eq_any(ids.clone()))
-        .filter(contracts::status.eq(ContractStatus::Active.as_str()))
+        // `contracts::status::ContractStatus::Active`: the contracts capability sits above
+        // the pool (it checks pool membership), so the pool names the stored value itself.
+        .filter(contracts::status.eq("active"))
         .group_by(contracts::institution_id)
         .select((contracts::institution_id, count_star()))
         .load::<(i64, i64)>(conn)?

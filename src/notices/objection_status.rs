@@ -1,5 +1,7 @@
 //! The objection state machine: an objection is filed `pending` and resolved once by a
-//! reviewer — `upheld` or `dismissed`. Statuses are stored as snake_case TEXT under a CHECK
+//! reviewer — `upheld` or `dismissed`. It lives with the notices because the notices' closing
+//! job asks which objections keep an application out of the pool, and the objections
+//! capability (filing, listing, resolution) sits above the notices it objects to. Statuses are stored as snake_case TEXT under a CHECK
 //! constraint; the resolution is a compare-and-set on `pending` done here, so of two
 //! reviewers one wins and the other gets 409 `objection_resolved` with nothing audited or sent.
 
