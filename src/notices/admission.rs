@@ -15,6 +15,7 @@ use crate::clock::beijing_date;
 use crate::db::schema::{objections, pool_entries, pool_items};
 use crate::db::{DbConn, db_time};
 use crate::error::ApiResult;
+use crate::pool::versions::PoolChange;
 use crate::review::app_facts;
 
 /// Whether an objection against the application is pending or was upheld (either keeps it
@@ -78,6 +79,7 @@ pub fn admit(conn: &mut DbConn, ctx: &Ctx, application_id: i64) -> ApiResult<i64
             "valid_from": valid_from, "valid_until": round.pool_valid_until,
         }),
     )?;
+    crate::pool::versions::record(conn, ctx, PoolChange::Admitted, entry_id)?;
     crate::mail::events::admitted(conn, ctx.now, entry_id)?;
     Ok(entry_id)
 }
