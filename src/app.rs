@@ -21,6 +21,8 @@ pub struct AppState {
     pub pdf: crate::documents::pdf::PdfExtractor,
     /// Rendered public pool searches, kept at most one second (`pool::cache`).
     pub pool_cache: Arc<crate::pool::cache::SearchCache>,
+    /// The key that signs the open-data snapshots (`opendata::signing`).
+    pub signer: Arc<crate::opendata::signing::Signer>,
 }
 
 impl AppState {

@@ -6,8 +6,10 @@
 //! | `DATABASE_URL` | `sqlite://<data dir>/registry.db` | `sqlite://path` or `postgres://user:pass@host/db` |
 //! | `REGISTRY_DATA_DIR` | `data` | documents, generated secrets, `.eml` files; `--data-dir` |
 //! | `REGISTRY_BIND` | `127.0.0.1:8080` | listen address; `--bind` |
-//! | `REGISTRY_ENV` | `development` | `production` requires `JWT_SECRET` and forbids the test clock |
+//! | `REGISTRY_ENV` | `development` | `production` requires `JWT_SECRET` and `SNAPSHOT_SIGNING_KEY` and forbids the test clock |
 //! | `JWT_SECRET` | generated into `<data dir>/jwt-secret` | HS256 key, at least 32 bytes |
+//! | `SNAPSHOT_SIGNING_KEY` | generated once, kept in the database | Ed25519 private key (PKCS#8 PEM, `openssl genpkey -algorithm ed25519`) signing the open-data snapshots; required in production; a new one rotates (old public keys stay published) |
+//! | `SNAPSHOT_SIGNING_KEY_FILE` | unset | a file holding that PEM (used when `SNAPSHOT_SIGNING_KEY` is unset) |
 //! | `JWT_TTL_MINUTES` | `480` | lifetime of an access token |
 //! | `REGISTRY_TEST_CLOCK` | unset | `1` enables `PUT /api/v1/admin/clock` (never in production) |
 //! | `REGISTRY_LOG_FORMAT` | `text` | `json` for one JSON object per log line |
@@ -66,6 +68,9 @@ pub struct Settings {
     pub database_url: DatabaseUrl,
     /// `None` means: generate one and keep it in the data directory (development only).
     pub jwt_secret: Option<SecretString>,
+    /// The Ed25519 key (PKCS#8 PEM) that signs the open-data snapshots; `None`: a key generated
+    /// once and kept in the database (development only).
+    pub snapshot_signing_key: Option<SecretString>,
     pub jwt_ttl_minutes: i64,
     pub test_clock: bool,
     pub log_format: LogFormat,
@@ -139,6 +144,26 @@ impl Settings {
             None => DatabaseUrl::Sqlite(data_dir.join("registry.db")),
         };
         let jwt_secret = var("JWT_SECRET");
+        let snapshot_signing_key = match (
+            var("SNAPSHOT_SIGNING_KEY"),
+            var("SNAPSHOT_SIGNING_KEY_FILE"),
+        ) {
+            (Some(pem), _) => Some(pem),
+            (None, Some(path)) => Some(
+                std::fs::read_to_string(path.trim())
+                    .with_context(|| format!("cannot read SNAPSHOT_SIGNING_KEY_FILE {path}"))?,
+            ),
+            (None, None) => None,
+        };
+        if environment == Environment::Production && snapshot_signing_key.is_none() {
+            bail!(
+                "production mode requires SNAPSHOT_SIGNING_KEY or SNAPSHOT_SIGNING_KEY_FILE (an Ed25519 PKCS#8 PEM key)"
+            );
+        }
+        if let Some(pem) = &snapshot_signing_key {
+            crate::opendata::signing::parse_private_pem(pem)
+                .context("SNAPSHOT_SIGNING_KEY must be an Ed25519 private key in PKCS#8 PEM")?;
+        }
         let test_clock = flag("REGISTRY_TEST_CLOCK");
         if environment == Environment::Production {
             match &jwt_secret {
@@ -182,6 +207,7 @@ impl Settings {
             data_dir,
             database_url,
             jwt_secret: jwt_secret.map(SecretString::from),
+            snapshot_signing_key: snapshot_signing_key.map(SecretString::from),
             jwt_ttl_minutes: i64::try_from(number("JWT_TTL_MINUTES", 480)?.clamp(1, 60 * 24 * 30))?,
             test_clock,
             log_format,
@@ -252,6 +278,12 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
+    /// A throwaway Ed25519 key (`openssl genpkey -algorithm ed25519`), for these tests only.
+    const TEST_SIGNING_KEY: &str = "-----BEGIN PRIVATE KEY-----
+MC4CAQAwBQYDK2VwBCIEIIiDPl/CnKPcgU2gDdDVGxUHoNaaw9U2ZFqBgxszb+Nn
+-----END PRIVATE KEY-----
+";
+
     fn settings(vars: &[(&str, &str)]) -> anyhow::Result<Settings> {
         let map: HashMap<String, String> = vars
             .iter()
@@ -299,10 +331,27 @@ mod tests {
         assert!(settings(&[("REGISTRY_ENV", "production")]).is_err());
         assert!(settings(&[("REGISTRY_ENV", "production"), ("JWT_SECRET", "short")]).is_err());
         let long = "x".repeat(32);
-        assert!(settings(&[("REGISTRY_ENV", "production"), ("JWT_SECRET", &long)]).is_ok());
+        assert!(settings(&[("REGISTRY_ENV", "production"), ("JWT_SECRET", &long)]).is_err());
+        assert!(
+            settings(&[
+                ("REGISTRY_ENV", "production"),
+                ("JWT_SECRET", &long),
+                ("SNAPSHOT_SIGNING_KEY", TEST_SIGNING_KEY)
+            ])
+            .is_ok()
+        );
+        assert!(
+            settings(&[
+                ("REGISTRY_ENV", "production"),
+                ("JWT_SECRET", &long),
+                ("SNAPSHOT_SIGNING_KEY", "not a key")
+            ])
+            .is_err()
+        );
         let err = settings(&[
             ("REGISTRY_ENV", "production"),
             ("JWT_SECRET", &long),
+            ("SNAPSHOT_SIGNING_KEY", TEST_SIGNING_KEY),
             ("REGISTRY_TEST_CLOCK", "1"),
         ])
         .unwrap_err()

@@ -110,6 +110,7 @@ pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
         Arc::new(SystemClock)
     };
     let pool = db::build_pool(&settings.database_url, settings.db_pool_size)?;
+    let signer;
     {
         let mut conn = pool.get().context("cannot open the database")?;
         let applied = db::run_migrations(&mut conn)?;
@@ -121,6 +122,15 @@ pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
         if loaded > 0 {
             tracing::info!(loaded, "loaded the shipped working-day calendars");
         }
+        signer = crate::opendata::signing::load(
+            &mut conn,
+            settings
+                .snapshot_signing_key
+                .as_ref()
+                .map(ExposeSecret::expose_secret),
+            clock.now(),
+        )?;
+        tracing::info!(key_id = %signer.key_id, "open-data snapshots are signed with this key");
     }
     crate::mail::log_transport(&settings);
     let secret = load_or_create_secret(
@@ -143,6 +153,7 @@ pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
         pool,
         clock,
         pool_cache,
+        signer: Arc::new(signer),
         settings: Arc::new(settings),
         jwt,
         pdf,
@@ -161,6 +172,7 @@ fn routes(cfg: &mut web::ServiceConfig, test_clock: bool) {
         // The public pool search first: resources are matched in order, and it is the hot path.
         let mut api = web::scope("/api/v1")
             .configure(crate::pool::routes::configure)
+            .configure(crate::opendata::routes::configure)
             .service(accounts::routes::register)
             .service(accounts::routes::login)
             .service(accounts::routes::me)

@@ -398,6 +398,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    signing_keys (key_id) {
+        key_id -> Text,
+        public_key_pem -> Text,
+        private_key_pem -> Nullable<Text>,
+        generated_slot -> Nullable<Integer>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(teachers -> institutions (institution_id));
 diesel::joinable!(inspections -> institutions (institution_id));
 diesel::joinable!(applications -> institutions (institution_id));
@@ -444,4 +454,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     blacklist_entries,
     open_data_heads,
     open_data_changes,
+    signing_keys,
 );

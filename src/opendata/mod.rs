@@ -15,6 +15,11 @@
 //! This module knows no capability: the pool and the sanctions capabilities build their records
 //! and call [`append`] through their own one-line hooks (`pool::versions`, `sanctions::bans`).
 
+pub mod feed;
+pub mod routes;
+pub mod signing;
+pub mod snapshot;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;

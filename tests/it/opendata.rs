@@ -100,3 +100,312 @@ async fn every_admission_and_removal_makes_exactly_one_version_and_a_ban_one_ban
         .await;
     assert_eq!(leaked, 0);
 }
+
+async fn get_ok(app: &TestApp, path: &str) -> reqwest::Response {
+    let res = app.get(path).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{path}");
+    res
+}
+
+async fn json_of(app: &TestApp, path: &str) -> Value {
+    get_ok(app, path).await.json().await.unwrap()
+}
+
+/// Three pool members admitted and the first removed: pool versions 1–4, ban version 1.
+async fn history(app: &TestApp) -> Vec<i64> {
+    app.set_clock(START).await;
+    let round = app.open_round().await;
+    let (mut first, _, e1) = flow::seed_pool_member(app, 1, round, ITEMS).await;
+    let (_, _, e2) = flow::seed_pool_member(app, 2, round, &["arts.dance"]).await;
+    let (_, _, e3) = flow::seed_pool_member(app, 3, round, ITEMS).await;
+    remove(app, &mut first).await;
+    vec![e1, e2, e3]
+}
+
+#[tokio::test]
+async fn the_feed_since_n_lists_exactly_the_changes_after_n_in_pages() {
+    let app = TestApp::spawn().await;
+    let entries = history(&app).await;
+    let all = json_of(&app, "/api/v1/pool/changes").await;
+    assert_eq!(all["current_version"], 4);
+    assert_eq!(all["next_since"], Value::Null);
+    let kinds: Vec<(i64, &str, i64)> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["version"].as_i64().unwrap(),
+                c["kind"].as_str().unwrap(),
+                c["subject_id"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (1, "admitted", entries[0]),
+            (2, "admitted", entries[1]),
+            (3, "admitted", entries[2]),
+            (4, "removed", entries[0]),
+        ]
+    );
+    for n in 0..=4 {
+        let page = json_of(&app, &format!("/api/v1/pool/changes?since={n}")).await;
+        let versions: Vec<i64> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["version"].as_i64().unwrap())
+            .collect();
+        assert_eq!(versions, ((n + 1)..=4).collect::<Vec<_>>(), "since {n}");
+    }
+    // Pages of two: follow next_since.
+    let first = json_of(&app, "/api/v1/pool/changes?since=0&limit=2").await;
+    assert_eq!(first["items"].as_array().unwrap().len(), 2);
+    assert_eq!(first["next_since"], 2);
+    let second = json_of(&app, "/api/v1/pool/changes?since=2&limit=2").await;
+    assert_eq!(second["items"][0]["version"], 3);
+    assert_eq!(second["next_since"], Value::Null);
+    // The records are public facts only.
+    let record = &all["items"][1]["record"];
+    assert_eq!(record["items"][0]["code"], "arts.dance");
+    assert!(record.get("legal_rep_id_number").is_none());
+    // Bans: one recorded.
+    let bans = json_of(&app, "/api/v1/bans/changes?since=0").await;
+    assert_eq!(bans["current_version"], 1);
+    assert_eq!(bans["items"][0]["kind"], "recorded");
+    assert_eq!(bans["items"][0]["record"]["last_day"], "2029-03-12");
+}
+
+#[tokio::test]
+async fn the_atom_feed_is_atom_1_0_with_an_entry_per_change() {
+    let app = TestApp::spawn().await;
+    history(&app).await;
+    let res = get_ok(&app, "/api/v1/pool/changes.atom").await;
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/atom+xml")
+    );
+    let xml = res.text().await.unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let feed = doc.root_element();
+    let atom = "http://www.w3.org/2005/Atom";
+    assert_eq!(feed.tag_name().namespace(), Some(atom));
+    assert_eq!(feed.tag_name().name(), "feed");
+    let child = |n: roxmltree::Node<'_, '_>, name: &str| {
+        n.children()
+            .filter(|c| c.tag_name().name() == name && c.tag_name().namespace() == Some(atom))
+            .count()
+    };
+    for required in ["id", "title", "updated", "author"] {
+        assert_eq!(child(feed, required), 1, "feed/{required}");
+    }
+    let entries: Vec<_> = feed
+        .children()
+        .filter(|c| c.tag_name().name() == "entry")
+        .collect();
+    assert_eq!(entries.len(), 4);
+    let ids: std::collections::HashSet<String> = entries
+        .iter()
+        .map(|e| {
+            for required in ["id", "title", "updated", "link"] {
+                assert_eq!(child(*e, required), 1, "entry/{required}");
+            }
+            e.children()
+                .find(|c| c.tag_name().name() == "id")
+                .and_then(|c| c.text())
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(ids.len(), 4, "entry ids are unique");
+    // Newest first: the removal.
+    let title = entries[0]
+        .children()
+        .find(|c| c.tag_name().name() == "title")
+        .and_then(|c| c.text())
+        .unwrap();
+    assert!(title.starts_with("清退出备选库"), "{title}");
+    let link = entries[0]
+        .children()
+        .find(|c| c.tag_name().name() == "link")
+        .and_then(|c| c.attribute("href"))
+        .unwrap();
+    assert!(link.ends_with("/api/v1/pool/snapshots/4"), "{link}");
+    let since = get_ok(&app, "/api/v1/pool/changes.atom?since=3")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(since.matches("<entry>").count(), 1);
+    let bans = get_ok(&app, "/api/v1/bans/changes.atom")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(roxmltree::Document::parse(&bans).is_ok());
+    assert_eq!(bans.matches("<entry>").count(), 1);
+}
+
+/// Runs `provider-registry verify-snapshot` (the built binary) on `file`.
+fn verify_cli(
+    file: &std::path::Path,
+    key: &std::path::Path,
+    previous: Option<&std::path::Path>,
+) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_provider-registry"));
+    cmd.arg("verify-snapshot").arg(file).arg("--key").arg(key);
+    if let Some(p) = previous {
+        cmd.arg("--previous").arg(p);
+    }
+    cmd.env_remove("REGISTRY_ENV").output().unwrap()
+}
+
+/// `openssl pkeyutl -verify -pubin -inkey KEY -rawin -in FILE -sigfile SIG` (OpenSSL 3).
+fn verify_openssl(file: &std::path::Path, sig: &std::path::Path, key: &std::path::Path) -> bool {
+    let out = std::process::Command::new("openssl")
+        .args(["pkeyutl", "-verify", "-pubin", "-inkey"])
+        .arg(key)
+        .arg("-rawin")
+        .arg("-in")
+        .arg(file)
+        .arg("-sigfile")
+        .arg(sig)
+        .output()
+        .expect("openssl 3 on PATH");
+    out.status.success()
+}
+
+#[tokio::test]
+async fn a_snapshot_verifies_with_the_cli_and_openssl_and_a_changed_byte_fails_both() {
+    let app = TestApp::spawn().await;
+    let entries = history(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let list = json_of(&app, "/api/v1/pool/snapshots").await;
+    assert_eq!(list["current_version"], 4);
+    assert_eq!(list["items"].as_array().unwrap().len(), 4);
+    let key_id = list["key_id"].as_str().unwrap().to_owned();
+    let key = dir.path().join("key.pem");
+    let pem = get_ok(&app, &format!("/api/v1/pool/keys/{key_id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    std::fs::write(&key, &pem).unwrap();
+    let keys = json_of(&app, "/api/v1/pool/keys").await;
+    assert_eq!(keys["current"], key_id.as_str());
+    assert_eq!(keys["keys"][0]["public_key_pem"], pem.as_str());
+
+    let mut files = Vec::new();
+    for version in 1..=4 {
+        let res = get_ok(&app, &format!("/api/v1/pool/snapshots/{version}")).await;
+        assert_eq!(res.headers()["x-snapshot-key-id"], key_id.as_str());
+        let bytes = res.bytes().await.unwrap();
+        let sig = get_ok(&app, &format!("/api/v1/pool/snapshots/{version}/signature"))
+            .await
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(sig.len(), 64);
+        let file = dir.path().join(format!("pool-{version}.json"));
+        std::fs::write(&file, &bytes).unwrap();
+        std::fs::write(dir.path().join(format!("pool-{version}.json.sig")), &sig).unwrap();
+        // The same bytes on every request.
+        let again = get_ok(&app, &format!("/api/v1/pool/snapshots/{version}"))
+            .await
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(bytes, again);
+        files.push(file);
+    }
+    // Version 3 holds all three members, version 4 the two left; the chain links them.
+    let v3: Value = serde_json::from_slice(&std::fs::read(&files[2]).unwrap()).unwrap();
+    let v4: Value = serde_json::from_slice(&std::fs::read(&files[3]).unwrap()).unwrap();
+    assert_eq!(v3["count"], 3);
+    assert_eq!(v4["count"], 2);
+    let ids: Vec<i64> = v4["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["entry_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![entries[1], entries[2]]);
+    assert_eq!(list["items"][2]["sha256"], v4["previous_sha256"]);
+    use sha2::Digest;
+    let h3 = hex::encode(sha2::Sha256::digest(std::fs::read(&files[2]).unwrap()));
+    assert_eq!(list["items"][2]["sha256"], h3.as_str());
+    assert_eq!(v3["previous_sha256"], list["items"][1]["sha256"]);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&std::fs::read(&files[0]).unwrap()).unwrap()["previous_sha256"],
+        Value::Null
+    );
+
+    for (i, file) in files.iter().enumerate() {
+        let sig = dir.path().join(format!("pool-{}.json.sig", i + 1));
+        let out = verify_cli(file, &key, (i > 0).then(|| files[i - 1].as_path()));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("pool version {}", i + 1)));
+        assert!(
+            verify_openssl(file, &sig, &key),
+            "openssl, version {}",
+            i + 1
+        );
+    }
+
+    // One changed byte (a digit of a credit code) fails both.
+    let mut tampered = std::fs::read(&files[3]).unwrap();
+    let at = tampered.windows(6).position(|w| w == b"\"uscc\"").unwrap() + 9;
+    tampered[at] = if tampered[at] == b'1' { b'2' } else { b'1' };
+    let bad = dir.path().join("pool-4-tampered.json");
+    std::fs::write(&bad, &tampered).unwrap();
+    let sig4 = dir.path().join("pool-4.json.sig");
+    std::fs::copy(&sig4, dir.path().join("pool-4-tampered.json.sig")).unwrap();
+    let out = verify_cli(&bad, &key, None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("signature does not match"));
+    assert!(!verify_openssl(&bad, &sig4, &key));
+    // The wrong previous snapshot fails the chain check.
+    let out = verify_cli(&files[3], &key, Some(&files[1]));
+    assert!(!out.status.success());
+
+    // The ban list is signed the same way.
+    let ban = get_ok(&app, "/api/v1/bans/snapshots/1")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let ban_sig = get_ok(&app, "/api/v1/bans/snapshots/1/signature")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let ban_file = dir.path().join("bans-1.json");
+    std::fs::write(&ban_file, &ban).unwrap();
+    std::fs::write(dir.path().join("bans-1.json.sig"), &ban_sig).unwrap();
+    assert!(verify_cli(&ban_file, &key, None).status.success());
+    assert!(verify_openssl(
+        &ban_file,
+        &dir.path().join("bans-1.json.sig"),
+        &key
+    ));
+    let bans: Value = serde_json::from_slice(&ban).unwrap();
+    assert_eq!(bans["list"], "bans");
+    assert_eq!(bans["items"][0]["may_apply_from"], "2029-03-13");
+    // No version 5 yet.
+    assert_eq!(
+        app.get("/api/v1/pool/snapshots/5")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}
