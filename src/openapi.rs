@@ -128,6 +128,7 @@ api! {
         pool::routes::entry,
         pool::routes::export_csv,
         pool::routes::export_json,
+        pool::routes::export_xlsx,
         pool::routes::institution_status,
         crate::opendata::routes::pool_snapshots,
         crate::opendata::routes::pool_snapshot,

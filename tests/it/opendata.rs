@@ -409,3 +409,126 @@ async fn a_snapshot_verifies_with_the_cli_and_openssl_and_a_changed_byte_fails_b
         StatusCode::NOT_FOUND
     );
 }
+
+// ---- the XLSX export ----------------------------------------------------------------------
+
+/// An 18-digit credit code of digits only: a spreadsheet that reads it as a number loses digits.
+const NUMERIC_USCC: &str = "914501007083294563";
+const LANDLINE: &str = "07711234567";
+const FORMULA_ADDRESS: &str = "=HYPERLINK(\"http://evil.example\",\"点击\")";
+
+/// Two pool members inside the validity; the first gets an all-numeric code, a landline and a
+/// formula-like address. Returns the first's name.
+async fn exported_members(app: &TestApp) -> String {
+    app.set_clock(START).await;
+    let round = app.open_round().await;
+    let (first, _, _) = flow::seed_pool_member(app, 1, round, ITEMS).await;
+    flow::seed_pool_member(app, 2, round, &["arts.dance"]).await;
+    app.sql(&format!(
+        "UPDATE institutions SET uscc = '{NUMERIC_USCC}', contact_mobile = '{LANDLINE}', \
+         registered_address = '{}' WHERE id = {}",
+        FORMULA_ADDRESS.replace('\'', "''"),
+        first.institution_id
+    ))
+    .await;
+    app.set_clock("2026-09-10T10:00:00+08:00").await;
+    first.name
+}
+
+async fn xlsx_of(app: &TestApp, query: &str) -> Vec<u8> {
+    let res = get_ok(app, &format!("/api/v1/pool/export.xlsx{query}")).await;
+    assert_eq!(
+        res.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    res.bytes().await.unwrap().to_vec()
+}
+
+#[tokio::test]
+async fn the_xlsx_export_has_text_codes_date_cells_and_the_search_filters() {
+    use calamine::{Data, DataType, Reader, Xlsx};
+    let app = TestApp::spawn().await;
+    let name = exported_members(&app).await;
+    let read = |bytes: Vec<u8>| {
+        let mut book: Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+        book.worksheet_range("备选库").unwrap()
+    };
+    let sheet = read(xlsx_of(&app, "").await);
+    assert_eq!(sheet.height(), 3, "header and two members");
+    assert_eq!(
+        sheet.get((0, 2)),
+        Some(&Data::String("统一社会信用代码".into()))
+    );
+    let row = (1..3)
+        .find(|r| sheet.get((*r, 1)) == Some(&Data::String(name.clone())))
+        .expect("the first member's row");
+    assert_eq!(
+        sheet.get((row, 2)),
+        Some(&Data::String(NUMERIC_USCC.into()))
+    );
+    assert_eq!(sheet.get((row, 7)), Some(&Data::String(LANDLINE.into())));
+    assert_eq!(
+        sheet.get((row, 5)),
+        Some(&Data::String(FORMULA_ADDRESS.into()))
+    );
+    let valid_from = sheet.get((row, 11)).unwrap();
+    assert!(valid_from.is_datetime(), "{valid_from:?}");
+    assert_eq!(
+        valid_from.as_date(),
+        chrono::NaiveDate::from_ymd_opt(2026, 9, 1)
+    );
+    assert_eq!(
+        sheet.get((row, 12)).unwrap().as_date(),
+        chrono::NaiveDate::from_ymd_opt(2028, 8, 31)
+    );
+    // The search's filters: a category, and the search's refusals.
+    let arts = read(xlsx_of(&app, "?category=arts").await);
+    assert_eq!(arts.height(), 2);
+    assert_eq!(arts.get((1, 9)), Some(&Data::String("arts.dance".into())));
+    let res = app
+        .get("/api/v1/pool/export.xlsx?category=math")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// The same workbook read by openpyxl (`scripts/opendata/check_xlsx.py`), a third-party reader.
+/// `.ci/run` makes the virtualenv and passes its Python in `OPENPYXL_PYTHON`.
+#[tokio::test]
+#[ignore = "needs OPENPYXL_PYTHON (a Python with openpyxl); .ci/run provides it"]
+async fn openpyxl_reads_the_xlsx_export_with_the_code_as_text_and_chinese_intact() {
+    let python = std::env::var("OPENPYXL_PYTHON").expect(
+        "OPENPYXL_PYTHON must name a Python with openpyxl (scripts/opendata/requirements.txt)",
+    );
+    let app = TestApp::spawn().await;
+    let name = exported_members(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pool.xlsx");
+    std::fs::write(&file, xlsx_of(&app, "").await).unwrap();
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scripts/opendata/check_xlsx.py"
+    );
+    let out = std::process::Command::new(python)
+        .arg(script)
+        .arg(&file)
+        .args([
+            NUMERIC_USCC,
+            &name,
+            LANDLINE,
+            "2026-09-01",
+            "2028-08-31",
+            FORMULA_ADDRESS,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok");
+}
