@@ -86,7 +86,7 @@ async fn every_admission_and_removal_makes_exactly_one_version_and_a_ban_one_ban
     );
     // Versions are numbered 1, 2, 3 in the order of the changes, without gaps.
     assert_eq!(
-        app.sql_i64("SELECT SUM(version) AS value FROM open_data_changes WHERE list = 'pool'")
+        app.sql_i64("SELECT CAST(SUM(version) AS BIGINT) AS value FROM open_data_changes WHERE list = 'pool'")
             .await,
         6
     );
