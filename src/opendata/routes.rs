@@ -1,6 +1,6 @@
-//! Open-data endpoints (public): for the pool and the bans each, the list of versions, a signed
-//! snapshot and its detached signature, the change feed (JSON and Atom); and the public keys.
-//! Each handler is one line over the shared functions below.
+//! Open-data endpoints (public): for each list (`/pool/…` and `/bans/…`, one handler for both)
+//! the list of versions, a signed snapshot and its detached signature, the change feed (JSON
+//! and Atom); and the public keys.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
@@ -15,16 +15,11 @@ use crate::error::{ApiError, ApiResult, ProblemBody};
 
 /// Registers the open-data routes (one line in `startup::routes`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(pool_snapshots)
-        .service(pool_snapshot)
-        .service(pool_snapshot_signature)
-        .service(pool_changes)
-        .service(pool_changes_atom)
-        .service(ban_snapshots)
-        .service(ban_snapshot)
-        .service(ban_snapshot_signature)
-        .service(ban_changes)
-        .service(ban_changes_atom)
+    cfg.service(snapshot_list)
+        .service(snapshot_document)
+        .service(snapshot_signature)
+        .service(change_feed)
+        .service(change_feed_atom)
         .service(list_keys)
         .service(keys_pem)
         .service(key_pem);
@@ -33,7 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// The versions of a list (a page after `since`), each with its snapshot's SHA-256.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct SnapshotList {
-    pub list: String,
+    pub list: ListName,
     pub current_version: i64,
     /// The id of the key this service signs with now.
     pub key_id: String,
@@ -55,7 +50,10 @@ async fn list_snapshots(
             let to = (query.since() + query.limit()).min(current);
             let items = snapshot::refs(conn, list, from, to)?;
             Ok(SnapshotList {
-                list: list.as_str().to_owned(),
+                list: match list {
+                    List::Pool => ListName::Pool,
+                    List::Bans => ListName::Bans,
+                },
                 current_version: current,
                 key_id,
                 next_since: (to < current && !items.is_empty()).then_some(to),
@@ -146,28 +144,54 @@ async fn atom_feed(
         .body(feed::atom(list, &base, &changes, state.clock.now())))
 }
 
-/// List the pool's versions, each with its snapshot's SHA-256 (a page after `since`).
-#[utoipa::path(
-    tag = "open data",
-    operation_id = "list_pool_snapshots",
-    params(FeedQuery),
-    responses((status = 200, body = SnapshotList, description = "Versions after `since`, oldest first.")),
-)]
-#[get("/pool/snapshots")]
-pub async fn pool_snapshots(
-    state: web::Data<AppState>,
-    query: web::Query<FeedQuery>,
-) -> ApiResult<HttpResponse> {
-    list_snapshots(state, List::Pool, query.into_inner()).await
+/// A published list in a path: `pool` or `bans`.
+#[derive(Debug, Clone, Copy, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ListName {
+    Pool,
+    Bans,
 }
 
-/// The whole pool at one version, as canonical JSON (RFC 8785): the exact bytes the Ed25519
-/// signature covers (in `X-Snapshot-Signature`, and raw at `…/signature`), with the previous
-/// version's SHA-256 inside. Verify with `provider-registry verify-snapshot` or OpenSSL.
+impl From<ListName> for List {
+    fn from(l: ListName) -> Self {
+        match l {
+            ListName::Pool => List::Pool,
+            ListName::Bans => List::Bans,
+        }
+    }
+}
+
+/// List a list's versions (`pool` or `bans`), each with its snapshot's SHA-256 (a page after
+/// `since`).
 #[utoipa::path(
     tag = "open data",
-    operation_id = "get_pool_snapshot",
-    params(("version" = i64, Path, minimum = 1, description = "pool version")),
+    operation_id = "list_snapshots",
+    params(("list" = ListName, Path, description = "`pool` or `bans`"), FeedQuery),
+    responses(
+        (status = 200, body = SnapshotList, description = "Versions after `since`, oldest first."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such list"),
+    ),
+)]
+#[get("/{list:pool|bans}/snapshots")]
+pub async fn snapshot_list(
+    state: web::Data<AppState>,
+    list: web::Path<ListName>,
+    query: web::Query<FeedQuery>,
+) -> ApiResult<HttpResponse> {
+    list_snapshots(state, list.into_inner().into(), query.into_inner()).await
+}
+
+/// A whole list (the pool or the bans) at one version, as canonical JSON (RFC 8785): the exact
+/// bytes the Ed25519 signature covers (in `X-Snapshot-Signature`, and raw at `…/signature`),
+/// with the previous version's SHA-256 inside. Verify with `provider-registry verify-snapshot`
+/// or OpenSSL.
+#[utoipa::path(
+    tag = "open data",
+    operation_id = "get_snapshot",
+    params(
+        ("list" = ListName, Path, description = "`pool` or `bans`"),
+        ("version" = i64, Path, minimum = 1, description = "the list's version"),
+    ),
     responses(
         (status = 200, body = SnapshotDocument, content_type = "application/json", description = "The canonical snapshot, as an attachment.",
             headers(
@@ -175,23 +199,27 @@ pub async fn pool_snapshots(
                 ("X-Snapshot-Key-Id" = String, description = "The signing key's id (`GET /pool/keys`)."),
                 ("X-Snapshot-Sha256" = String, description = "Hex SHA-256 of the body."),
             )),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such version yet"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such list or version yet"),
     ),
 )]
-#[get("/pool/snapshots/{version:\\d+}")]
-pub async fn pool_snapshot(
+#[get("/{list:pool|bans}/snapshots/{version:\\d+}")]
+pub async fn snapshot_document(
     state: web::Data<AppState>,
-    version: web::Path<i64>,
+    path: web::Path<(ListName, i64)>,
 ) -> ApiResult<HttpResponse> {
-    signed_snapshot(state, List::Pool, version.into_inner(), false).await
+    let (list, version) = path.into_inner();
+    signed_snapshot(state, list.into(), version, false).await
 }
 
-/// The detached Ed25519 signature (64 raw bytes) of the pool snapshot at one version, for
+/// The detached Ed25519 signature (64 raw bytes) of a snapshot, for
 /// `openssl pkeyutl -verify -rawin -sigfile`.
 #[utoipa::path(
     tag = "open data",
-    operation_id = "get_pool_snapshot_signature",
-    params(("version" = i64, Path, minimum = 1, description = "pool version")),
+    operation_id = "get_snapshot_signature",
+    params(
+        ("list" = ListName, Path, description = "`pool` or `bans`"),
+        ("version" = i64, Path, minimum = 1, description = "the list's version"),
+    ),
     responses(
         (status = 200, content_type = "application/octet-stream", body = inline(crate::documents::routes::FileBytes), description = "64 bytes.",
             headers(
@@ -199,139 +227,56 @@ pub async fn pool_snapshot(
                 ("X-Snapshot-Key-Id" = String, description = "The signing key's id."),
                 ("X-Snapshot-Sha256" = String, description = "Hex SHA-256 of the snapshot."),
             )),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such version yet"),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such list or version yet"),
     ),
 )]
-#[get("/pool/snapshots/{version:\\d+}/signature")]
-pub async fn pool_snapshot_signature(
+#[get("/{list:pool|bans}/snapshots/{version:\\d+}/signature")]
+pub async fn snapshot_signature(
     state: web::Data<AppState>,
-    version: web::Path<i64>,
+    path: web::Path<(ListName, i64)>,
 ) -> ApiResult<HttpResponse> {
-    signed_snapshot(state, List::Pool, version.into_inner(), true).await
+    let (list, version) = path.into_inner();
+    signed_snapshot(state, list.into(), version, true).await
 }
 
-/// The pool's change feed: the changes after version `since`, oldest first (follow
-/// `next_since`).
+/// A list's change feed (`pool` or `bans`): the changes after version `since`, oldest first
+/// (follow `next_since`).
 #[utoipa::path(
     tag = "open data",
-    operation_id = "list_pool_changes",
-    params(FeedQuery),
-    responses((status = 200, body = FeedPage, description = "Changes after `since`.")),
+    operation_id = "list_changes",
+    params(("list" = ListName, Path, description = "`pool` or `bans`"), FeedQuery),
+    responses(
+        (status = 200, body = FeedPage, description = "Changes after `since`."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such list"),
+    ),
 )]
-#[get("/pool/changes")]
-pub async fn pool_changes(
+#[get("/{list:pool|bans}/changes")]
+pub async fn change_feed(
     state: web::Data<AppState>,
+    list: web::Path<ListName>,
     query: web::Query<FeedQuery>,
 ) -> ApiResult<HttpResponse> {
-    list_changes(state, List::Pool, query.into_inner()).await
+    list_changes(state, list.into_inner().into(), query.into_inner()).await
 }
 
-/// The pool's changes as an Atom 1.0 feed: the newest 100, or up to 100 after `since`.
+/// A list's changes as an Atom 1.0 feed: the newest 100, or up to 100 after `since`.
 #[utoipa::path(
     tag = "open data",
-    operation_id = "get_pool_changes_atom",
-    params(FeedQuery),
-    responses((status = 200, content_type = "application/atom+xml", body = String, description = "Atom 1.0 (RFC 4287), newest first; `limit` is ignored.")),
+    operation_id = "get_changes_atom",
+    params(("list" = ListName, Path, description = "`pool` or `bans`"), FeedQuery),
+    responses(
+        (status = 200, content_type = "application/atom+xml", body = String, description = "Atom 1.0 (RFC 4287), newest first; `limit` is ignored."),
+        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such list"),
+    ),
 )]
-#[get("/pool/changes.atom")]
-pub async fn pool_changes_atom(
+#[get("/{list:pool|bans}/changes.atom")]
+pub async fn change_feed_atom(
     req: HttpRequest,
     state: web::Data<AppState>,
+    list: web::Path<ListName>,
     query: web::Query<FeedQuery>,
 ) -> ApiResult<HttpResponse> {
-    atom_feed(req, state, List::Pool, query.into_inner()).await
-}
-
-/// List the ban list's versions, each with its snapshot's SHA-256 (a page after `since`).
-#[utoipa::path(
-    tag = "open data",
-    operation_id = "list_ban_snapshots",
-    params(FeedQuery),
-    responses((status = 200, body = SnapshotList, description = "Versions after `since`, oldest first.")),
-)]
-#[get("/bans/snapshots")]
-pub async fn ban_snapshots(
-    state: web::Data<AppState>,
-    query: web::Query<FeedQuery>,
-) -> ApiResult<HttpResponse> {
-    list_snapshots(state, List::Bans, query.into_inner()).await
-}
-
-/// Every ban recorded up to one version, as signed canonical JSON (see `get_pool_snapshot`).
-#[utoipa::path(
-    tag = "open data",
-    operation_id = "get_ban_snapshot",
-    params(("version" = i64, Path, minimum = 1, description = "ban list version")),
-    responses(
-        (status = 200, body = SnapshotDocument, content_type = "application/json", description = "The canonical snapshot, as an attachment.",
-            headers(
-                ("X-Snapshot-Signature" = String, description = "Base64 Ed25519 signature of the body."),
-                ("X-Snapshot-Key-Id" = String, description = "The signing key's id (`GET /pool/keys`)."),
-                ("X-Snapshot-Sha256" = String, description = "Hex SHA-256 of the body."),
-            )),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such version yet"),
-    ),
-)]
-#[get("/bans/snapshots/{version:\\d+}")]
-pub async fn ban_snapshot(
-    state: web::Data<AppState>,
-    version: web::Path<i64>,
-) -> ApiResult<HttpResponse> {
-    signed_snapshot(state, List::Bans, version.into_inner(), false).await
-}
-
-/// The detached Ed25519 signature (64 raw bytes) of the ban snapshot at one version.
-#[utoipa::path(
-    tag = "open data",
-    operation_id = "get_ban_snapshot_signature",
-    params(("version" = i64, Path, minimum = 1, description = "ban list version")),
-    responses(
-        (status = 200, content_type = "application/octet-stream", body = inline(crate::documents::routes::FileBytes), description = "64 bytes.",
-            headers(
-                ("X-Snapshot-Signature" = String, description = "The same signature, base64."),
-                ("X-Snapshot-Key-Id" = String, description = "The signing key's id."),
-                ("X-Snapshot-Sha256" = String, description = "Hex SHA-256 of the snapshot."),
-            )),
-        (status = 404, body = ProblemBody, content_type = "application/problem+json", description = "`not_found`: no such version yet"),
-    ),
-)]
-#[get("/bans/snapshots/{version:\\d+}/signature")]
-pub async fn ban_snapshot_signature(
-    state: web::Data<AppState>,
-    version: web::Path<i64>,
-) -> ApiResult<HttpResponse> {
-    signed_snapshot(state, List::Bans, version.into_inner(), true).await
-}
-
-/// The bans' change feed: the bans recorded after version `since`, oldest first.
-#[utoipa::path(
-    tag = "open data",
-    operation_id = "list_ban_changes",
-    params(FeedQuery),
-    responses((status = 200, body = FeedPage, description = "Changes after `since`.")),
-)]
-#[get("/bans/changes")]
-pub async fn ban_changes(
-    state: web::Data<AppState>,
-    query: web::Query<FeedQuery>,
-) -> ApiResult<HttpResponse> {
-    list_changes(state, List::Bans, query.into_inner()).await
-}
-
-/// The bans' changes as an Atom 1.0 feed: the newest 100, or up to 100 after `since`.
-#[utoipa::path(
-    tag = "open data",
-    operation_id = "get_ban_changes_atom",
-    params(FeedQuery),
-    responses((status = 200, content_type = "application/atom+xml", body = String, description = "Atom 1.0 (RFC 4287), newest first; `limit` is ignored.")),
-)]
-#[get("/bans/changes.atom")]
-pub async fn ban_changes_atom(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<FeedQuery>,
-) -> ApiResult<HttpResponse> {
-    atom_feed(req, state, List::Bans, query.into_inner()).await
+    atom_feed(req, state, list.into_inner().into(), query.into_inner()).await
 }
 
 /// The keys that signed snapshots: the current one and every earlier one.

@@ -148,24 +148,12 @@ pub fn csv(entries: &[PoolEntry]) -> String {
     out
 }
 
-/// The XLSX header row: the CSV's columns with the validity's start beside its end.
-pub const XLSX_HEADER: [&str; 15] = [
-    "机构编号",
-    "机构名称",
-    "统一社会信用代码",
-    "主体类型",
-    "所在城区",
-    "地址",
-    "联系人",
-    "联系电话",
-    "电子邮箱",
-    "服务项目代码",
-    "服务项目",
-    "有效期起",
-    "有效期至",
-    "在履行合同数",
-    "评价得分",
-];
+/// The XLSX header row: the CSV's columns with the validity's start (有效期起) before its end.
+pub fn xlsx_header() -> Vec<&'static str> {
+    let mut header = HEADER.to_vec();
+    header.insert(11, "有效期起");
+    header
+}
 
 /// The Excel workbook of `entries` (rust_xlsxwriter): one sheet, a bold frozen header with an
 /// autofilter, the credit code and telephone as **text cells** (format `@`: an 18-digit code
@@ -182,7 +170,7 @@ pub fn xlsx(entries: &[PoolEntry]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError
     let date = Format::new().set_num_format("yyyy-mm-dd");
     let score = Format::new().set_num_format("0.00");
     let plain = Format::new();
-    for (col, title) in (0u16..).zip(XLSX_HEADER) {
+    for (col, title) in (0u16..).zip(xlsx_header()) {
         sheet.write_string_with_format(0, col, title, &bold)?;
     }
     let widths = [10, 36, 22, 16, 10, 36, 10, 14, 28, 30, 30, 12, 12, 12, 10];
