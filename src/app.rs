@@ -21,6 +21,8 @@ pub struct AppState {
     pub pdf: crate::pdf::PdfExtractor,
     /// Rendered public pool searches, kept at most one second (`http::cache`).
     pub pool_cache: Arc<crate::http::cache::SearchCache>,
+    /// The key that signs the open-data snapshots (`opendata::signing`).
+    pub signer: Arc<crate::signing::Signer>,
 }
 
 impl AppState {

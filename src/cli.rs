@@ -1,5 +1,5 @@
 //! The command line: `serve [--demo]`, `migrate`, `create-user`, `rotate-key`, `verify-audit`,
-//! `backup`, `restore`.
+//! `verify-snapshot`, `backup`, `restore`.
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -63,6 +63,22 @@ pub enum Command {
     RotateKey,
     /// Walk the audit chain; exit status 1 and the first broken event if it was tampered with.
     VerifyAudit,
+    /// Verify a snapshot file (`GET /pool/snapshots/{version}` or `/bans/snapshots/{version}`)
+    /// offline: its Ed25519 signature and its canonical form; exit status 1 if either fails.
+    VerifySnapshot {
+        /// The snapshot, exactly as served.
+        file: PathBuf,
+        /// The signature (`…/signature`: 64 raw bytes, or their base64); default FILE.sig.
+        #[arg(long)]
+        signature: Option<PathBuf>,
+        /// PEM file of the public key(s) (`GET /pool/keys.pem`); default: the keys in the
+        /// database of DATABASE_URL.
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// The snapshot of the version before: its SHA-256 must be FILE's `previous_sha256`.
+        #[arg(long)]
+        previous: Option<PathBuf>,
+    },
     /// Internal: extract a PDF's text under resource limits and print it as JSON. The service
     /// runs this in a child process of its own (see `pdf`); `main` dispatches it
     /// before logging or a runtime start.
@@ -193,6 +209,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         // Returned above, before the settings are read.
         Command::ExtractPdfText { .. } => Ok(()),
+        Command::VerifySnapshot {
+            file,
+            signature,
+            key,
+            previous,
+        } => verify_snapshot(&settings, &file, signature, key, previous),
         Command::VerifyAudit => {
             let pool = db::build_pool(&settings.database_url, 1)?;
             let mut conn = pool.get().context("cannot open the database")?;
@@ -204,6 +226,59 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn read(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn verify_snapshot(
+    settings: &Settings,
+    file: &std::path::Path,
+    signature: Option<PathBuf>,
+    key: Option<PathBuf>,
+    previous: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    use crate::opendata::snapshot;
+    use crate::signing;
+    let bytes = read(file)?;
+    let signature = read(&signature.unwrap_or_else(|| {
+        let mut name = file.as_os_str().to_owned();
+        name.push(".sig");
+        PathBuf::from(name)
+    }))?;
+    let keys = match key {
+        Some(pem) => signing::parse_public_pems(&String::from_utf8_lossy(&read(&pem)?)),
+        None => {
+            let pool = db::build_pool(&settings.database_url, 1)?;
+            let mut conn = pool.get().context("cannot open the database")?;
+            signing::published(&mut conn)?
+                .iter()
+                .flat_map(|k| signing::parse_public_pems(&k.public_key_pem))
+                .collect()
+        }
+    };
+    if keys.is_empty() {
+        bail!("no Ed25519 public key to verify with");
+    }
+    let found = snapshot::verify(&bytes, &signature, &keys)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    if let Some(prev) = previous {
+        let hash = snapshot::file_sha256(&read(&prev)?);
+        if found.previous_sha256.as_deref() != Some(hash.as_str()) {
+            bail!(
+                "{}: previous_sha256 is {:?}, but {} hashes to {hash}",
+                file.display(),
+                found.previous_sha256,
+                prev.display()
+            );
+        }
+    }
+    println!(
+        "ok: {} version {} (sha256 {}) signed by key {}",
+        found.list, found.version, found.sha256, found.key_id
+    );
+    Ok(())
 }
 
 /// A service error as one line for the terminal.

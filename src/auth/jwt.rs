@@ -8,7 +8,7 @@
 //!
 //! - Production: `JWT_SECRET` signs; `JWT_PREVIOUS_SECRETS` (comma-separated) still verify. A
 //!   key's id is derived from the secret (a SHA-256 prefix), so instances configured alike agree.
-//! - Development: keys are generated once and kept in the database (`signing_keys`), so every
+//! - Development: keys are generated once and kept in the database (`jwt_keys`), so every
 //!   instance on one database shares them; `provider-registry rotate-key` adds a new one.
 
 use std::collections::HashMap;
@@ -205,7 +205,7 @@ fn new_stored_key(conn: &mut DbConn, generation: i32, now: DateTime<Utc>) -> Que
     // MultiBackend cannot express `on_conflict`; both engines accept this statement. Instances
     // starting together on an empty database all try generation 1, and exactly one row wins.
     diesel::sql_query(
-        "INSERT INTO signing_keys (generation, kid, secret, created_at) VALUES ($1, $2, $3, $4)          ON CONFLICT (generation) DO NOTHING",
+        "INSERT INTO jwt_keys (generation, kid, secret, created_at) VALUES ($1, $2, $3, $4)          ON CONFLICT (generation) DO NOTHING",
     )
     .bind::<Integer, _>(generation)
     .bind::<Text, _>(hex::encode(kid))
@@ -221,10 +221,9 @@ pub fn database_keys(
     now: DateTime<Utc>,
     ttl: chrono::Duration,
 ) -> QueryResult<Vec<Key>> {
-    let rows: Vec<StoredKey> = diesel::sql_query(
-        "SELECT kid, secret, created_at FROM signing_keys ORDER BY generation DESC",
-    )
-    .load(conn)?;
+    let rows: Vec<StoredKey> =
+        diesel::sql_query("SELECT kid, secret, created_at FROM jwt_keys ORDER BY generation DESC")
+            .load(conn)?;
     let mut keys = Vec::new();
     let mut successor_made: Option<NaiveDateTime> = None;
     for row in rows {
@@ -248,11 +247,11 @@ pub fn rotate_database_key(conn: &mut DbConn, now: DateTime<Utc>) -> QueryResult
         generation: i32,
     }
     new_stored_key(conn, 1, now)?;
-    let max: Max = diesel::sql_query("SELECT MAX(generation) AS generation FROM signing_keys")
-        .get_result(conn)?;
+    let max: Max =
+        diesel::sql_query("SELECT MAX(generation) AS generation FROM jwt_keys").get_result(conn)?;
     new_stored_key(conn, max.generation + 1, now)?;
     let newest: StoredKey = diesel::sql_query(
-        "SELECT kid, secret, created_at FROM signing_keys ORDER BY generation DESC LIMIT 1",
+        "SELECT kid, secret, created_at FROM jwt_keys ORDER BY generation DESC LIMIT 1",
     )
     .get_result(conn)?;
     Ok(newest.kid)

@@ -6,9 +6,11 @@
 //! | `DATABASE_URL` | `sqlite://<data dir>/registry.db` | `sqlite://path` or `postgres://user:pass@host/db` |
 //! | `REGISTRY_DATA_DIR` | `data` | documents, generated secrets, `.eml` files; `--data-dir` |
 //! | `REGISTRY_BIND` | `127.0.0.1:8080` | listen address; `--bind` |
-//! | `REGISTRY_ENV` | `development` | `production` requires `JWT_SECRET` and forbids the test clock |
+//! | `REGISTRY_ENV` | `development` | `production` requires `JWT_SECRET` and `SNAPSHOT_SIGNING_KEY` and forbids the test clock |
 //! | `JWT_SECRET` | development: generated once and kept in the database | HS256 key, at least 32 bytes; required in production |
 //! | `JWT_PREVIOUS_SECRETS` | unset | comma-separated earlier `JWT_SECRET`s: they still verify the tokens they signed (rotation) |
+//! | `SNAPSHOT_SIGNING_KEY` | generated once, kept in the database | Ed25519 private key (PKCS#8 PEM, `openssl genpkey -algorithm ed25519`) signing the open-data snapshots; required in production; a new one rotates (old public keys stay published) |
+//! | `SNAPSHOT_SIGNING_KEY_FILE` | unset | a file holding that PEM (used when `SNAPSHOT_SIGNING_KEY` is unset) |
 //! | `JWT_TTL_MINUTES` | `480` | lifetime of an access token |
 //! | `REGISTRY_TEST_CLOCK` | unset | `1` enables `PUT /api/v1/admin/clock` (never in production) |
 //! | `REGISTRY_CLOCK_REFRESH_MS` | `200` | test clock: how often an instance reads the clock setting shared through the database |
@@ -75,6 +77,9 @@ pub struct Settings {
     pub jwt_secret: Option<SecretString>,
     /// Earlier secrets that still verify tokens (rotation); only with `jwt_secret`.
     pub jwt_previous_secrets: Vec<SecretString>,
+    /// The Ed25519 key (PKCS#8 PEM) that signs the open-data snapshots; `None`: a key generated
+    /// once and kept in the database (development only).
+    pub snapshot_signing_key: Option<SecretString>,
     pub jwt_ttl_minutes: i64,
     pub test_clock: bool,
     /// SQLite `PRAGMA synchronous`: FULL (default) or NORMAL.
@@ -153,6 +158,26 @@ impl Settings {
             None => DatabaseUrl::Sqlite(data_dir.join("registry.db")),
         };
         let jwt_secret = var("JWT_SECRET");
+        let snapshot_signing_key = match (
+            var("SNAPSHOT_SIGNING_KEY"),
+            var("SNAPSHOT_SIGNING_KEY_FILE"),
+        ) {
+            (Some(pem), _) => Some(pem),
+            (None, Some(path)) => Some(
+                std::fs::read_to_string(path.trim())
+                    .with_context(|| format!("cannot read SNAPSHOT_SIGNING_KEY_FILE {path}"))?,
+            ),
+            (None, None) => None,
+        };
+        if environment == Environment::Production && snapshot_signing_key.is_none() {
+            bail!(
+                "production mode requires SNAPSHOT_SIGNING_KEY or SNAPSHOT_SIGNING_KEY_FILE (an Ed25519 PKCS#8 PEM key)"
+            );
+        }
+        if let Some(pem) = &snapshot_signing_key {
+            crate::signing::parse_private_pem(pem)
+                .context("SNAPSHOT_SIGNING_KEY must be an Ed25519 private key in PKCS#8 PEM")?;
+        }
         let test_clock = flag("REGISTRY_TEST_CLOCK");
         if environment == Environment::Production {
             match &jwt_secret {
@@ -247,6 +272,7 @@ impl Settings {
                 .into_iter()
                 .map(SecretString::from)
                 .collect(),
+            snapshot_signing_key: snapshot_signing_key.map(SecretString::from),
             jwt_ttl_minutes: i64::try_from(number("JWT_TTL_MINUTES", 480)?.clamp(1, 60 * 24 * 30))?,
             test_clock,
             sqlite_synchronous_full,
@@ -331,6 +357,12 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
+    /// A throwaway Ed25519 key (`openssl genpkey -algorithm ed25519`), for these tests only.
+    const TEST_SIGNING_KEY: &str = "-----BEGIN PRIVATE KEY-----
+MC4CAQAwBQYDK2VwBCIEIIiDPl/CnKPcgU2gDdDVGxUHoNaaw9U2ZFqBgxszb+Nn
+-----END PRIVATE KEY-----
+";
+
     fn settings(vars: &[(&str, &str)]) -> anyhow::Result<Settings> {
         let map: HashMap<String, String> = vars
             .iter()
@@ -379,6 +411,7 @@ mod tests {
         let prod = [
             ("REGISTRY_ENV", "production"),
             ("JWT_SECRET", long.as_str()),
+            ("SNAPSHOT_SIGNING_KEY", TEST_SIGNING_KEY),
         ];
         let err = settings(&prod).unwrap_err().to_string();
         assert!(err.contains("MAIL_DELIVERY=files"), "{err}");
@@ -405,18 +438,30 @@ mod tests {
         assert!(settings(&[("REGISTRY_ENV", "production")]).is_err());
         assert!(settings(&[("REGISTRY_ENV", "production"), ("JWT_SECRET", "short")]).is_err());
         let long = "x".repeat(32);
+        assert!(settings(&[("REGISTRY_ENV", "production"), ("JWT_SECRET", &long)]).is_err());
         assert!(
             settings(&[
                 ("REGISTRY_ENV", "production"),
                 ("JWT_SECRET", &long),
-                ("MAIL_DELIVERY", "files")
+                ("MAIL_DELIVERY", "files"),
+                ("SNAPSHOT_SIGNING_KEY", TEST_SIGNING_KEY)
             ])
             .is_ok()
+        );
+        assert!(
+            settings(&[
+                ("REGISTRY_ENV", "production"),
+                ("JWT_SECRET", &long),
+                ("MAIL_DELIVERY", "files"),
+                ("SNAPSHOT_SIGNING_KEY", "not a key")
+            ])
+            .is_err()
         );
         let err = settings(&[
             ("REGISTRY_ENV", "production"),
             ("JWT_SECRET", &long),
             ("MAIL_DELIVERY", "files"),
+            ("SNAPSHOT_SIGNING_KEY", TEST_SIGNING_KEY),
             ("REGISTRY_TEST_CLOCK", "1"),
         ])
         .unwrap_err()

@@ -395,6 +395,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    open_data_heads (list) {
+        list -> Text,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    open_data_changes (list, version) {
+        list -> Text,
+        version -> BigInt,
+        kind -> Text,
+        institution_id -> BigInt,
+        subject_id -> BigInt,
+        occurred_at -> Timestamp,
+        record -> Text,
+        sha256 -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    signing_keys (key_id) {
+        key_id -> Text,
+        public_key_pem -> Text,
+        private_key_pem -> Nullable<Text>,
+        generated_slot -> Nullable<Integer>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(teachers -> institutions (institution_id));
 diesel::joinable!(inspections -> institutions (institution_id));
 diesel::joinable!(applications -> institutions (institution_id));
@@ -441,4 +471,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     exit_grounds,
     bans,
     blacklist_entries,
+    open_data_heads,
+    open_data_changes,
+    signing_keys,
 );

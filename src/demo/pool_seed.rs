@@ -341,6 +341,13 @@ pub fn insert_entry(
             ))
             .execute(conn)?;
     }
+    // Seeded members are admissions like any other: one pool version each.
+    crate::pool::versions::record(
+        conn,
+        ctx,
+        crate::pool::versions::PoolChange::Admitted,
+        entry_id,
+    )?;
     Ok(entry_id)
 }
 

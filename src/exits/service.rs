@@ -1040,6 +1040,7 @@ fn remove(conn: &mut DbConn, ctx: &Ctx, case: &CaseRow) -> ApiResult<Removal> {
         ban_id,
         serde_json::json!({ "uscc": uscc, "institution_id": inst, "exit_case_id": case.id, "decided_on": ban.decided_on, "last_day": ban.last_day, "may_apply_from": ban.may_apply_from, "grounds": grounds }),
     )?;
+    bans::record_version(conn, ctx, ban_id)?;
     crate::mail::outbox::record(
         conn,
         ctx.now,

@@ -18,6 +18,7 @@ use crate::db::{DbConn, db_time};
 use crate::error::ApiResult;
 use crate::notices::objection_status::ObjectionStatus;
 use crate::pool::entry::EntryStatus;
+use crate::pool::versions::PoolChange;
 
 /// Whether an objection against the application is pending or was upheld (either keeps it
 /// out of the pool).
@@ -88,6 +89,7 @@ pub fn admit(conn: &mut DbConn, ctx: &Ctx, application_id: i64) -> ApiResult<i64
             "valid_from": valid_from, "valid_until": round.pool_valid_until,
         }),
     )?;
+    crate::pool::versions::record(conn, ctx, PoolChange::Admitted, entry_id)?;
     crate::mail::outbox::record(
         conn,
         ctx.now,

@@ -119,6 +119,12 @@ pub fn expire_entries(conn: &mut DbConn, ctx: &Ctx) -> ApiResult<usize> {
                     "valid_until": valid_until,
                 }),
             )?;
+            crate::pool::versions::record(
+                conn,
+                ctx,
+                crate::pool::versions::PoolChange::Expired,
+                id,
+            )?;
             expired += 1;
         }
     }
@@ -157,6 +163,12 @@ pub fn remove_institution(
             "pool_entry",
             entry,
             serde_json::json!({ "exit_case_id": exit_case_id, "institution_id": institution_id }),
+        )?;
+        crate::pool::versions::record(
+            conn,
+            ctx,
+            crate::pool::versions::PoolChange::Removed,
+            entry,
         )?;
     }
     Ok(ids)

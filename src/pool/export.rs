@@ -148,6 +148,71 @@ pub fn csv(entries: &[PoolEntry]) -> String {
     out
 }
 
+/// The XLSX header row: the CSV's columns with the validity's start (有效期起) before its end.
+pub fn xlsx_header() -> Vec<&'static str> {
+    let mut header = HEADER.to_vec();
+    header.insert(11, "有效期起");
+    header
+}
+
+/// The Excel workbook of `entries` (rust_xlsxwriter): one sheet, a bold frozen header with an
+/// autofilter, the credit code and telephone as **text cells** (format `@`: an 18-digit code
+/// keeps every digit, a landline its leading 0), the validity as **date cells** (`yyyy-mm-dd`),
+/// ids, counts and scores as numbers. Every value is written as a string or number cell, never
+/// a formula, so a cell starting with `=` is text without any neutralising apostrophe.
+pub fn xlsx(entries: &[PoolEntry]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("备选库")?;
+    let bold = Format::new().set_bold();
+    let text = Format::new().set_num_format("@");
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    let score = Format::new().set_num_format("0.00");
+    let plain = Format::new();
+    for (col, title) in (0u16..).zip(xlsx_header()) {
+        sheet.write_string_with_format(0, col, title, &bold)?;
+    }
+    let widths = [10, 36, 22, 16, 10, 36, 10, 14, 28, 30, 30, 12, 12, 12, 10];
+    for (col, width) in (0u16..).zip(widths) {
+        sheet.set_column_width(col, width)?;
+    }
+    for (row, e) in (1u32..).zip(entries) {
+        let codes: Vec<&str> = e.items.iter().map(|i| i.code.as_str()).collect();
+        let names: Vec<&str> = e
+            .items
+            .iter()
+            .map(|i| i.name_zh.as_deref().unwrap_or(i.code.as_str()))
+            .collect();
+        sheet.write_number(row, 0, e.institution_id as f64)?;
+        let texts: [(u16, &str, &Format); 10] = [
+            (1, &e.name, &plain),
+            (2, &e.uscc, &text),
+            (3, e.entity_type_zh(), &plain),
+            (4, e.district.as_deref().unwrap_or(""), &plain),
+            (5, e.address.as_deref().unwrap_or(""), &plain),
+            (6, e.contact.person.as_deref().unwrap_or(""), &plain),
+            (7, e.contact.mobile.as_deref().unwrap_or(""), &text),
+            (8, e.contact.email.as_deref().unwrap_or(""), &plain),
+            (9, &codes.join(";"), &plain),
+            (10, &names.join("、"), &plain),
+        ];
+        for (col, value, format) in texts {
+            sheet.write_string_with_format(row, col, value, format)?;
+        }
+        sheet.write_datetime_with_format(row, 11, e.valid_from, &date)?;
+        sheet.write_datetime_with_format(row, 12, e.valid_until, &date)?;
+        sheet.write_number(row, 13, e.contract_count as f64)?;
+        if let Some(s) = e.standing {
+            sheet.write_number_with_format(row, 14, s.score, &score)?;
+        }
+    }
+    let last_row = u32::try_from(entries.len()).unwrap_or(u32::MAX);
+    sheet.autofilter(0, 0, last_row, 14)?;
+    sheet.set_freeze_panes(1, 0)?;
+    book.save_to_buffer()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

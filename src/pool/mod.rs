@@ -11,6 +11,7 @@ pub mod export;
 pub mod routes;
 pub mod search;
 pub mod status;
+pub mod versions;
 
 use crate::auth::Ctx;
 use crate::jobs::registry::{Handler, Registry};

@@ -28,6 +28,7 @@ use crate::pool::status::{self, InstitutionStatus};
 /// Registers the pool's routes (one line in `startup::routes`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(export_csv)
+        .service(export_xlsx)
         .service(export_json)
         .service(search)
         .service(entry)
@@ -175,6 +176,39 @@ pub async fn export_csv(
             format!("attachment; filename=\"pool-{today}.csv\""),
         ))
         .body(export::csv(&items)))
+}
+
+/// Export the pool as an Excel workbook (XLSX): the same filters as the search, every matching
+/// entry; credit codes and telephones are text cells, the validity's start and end date cells.
+#[utoipa::path(
+    tag = "pool",
+    operation_id = "export_pool_xlsx",
+    params(PoolQuery),
+    responses(
+        (status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = inline(crate::documents::routes::FileBytes), description = "One sheet with a header row, as an attachment."),
+        (status = 403, body = ProblemBody, content_type = "application/problem+json", description = "`forbidden`: `flagged` without a reviewer's or admin's token"),
+        (status = 422, body = ProblemBody, content_type = "application/problem+json", description = "`unknown_category`, `academic_subject_forbidden`, `too_long` (`q`)"),
+    ),
+    security((), ("bearer" = ["reviewer", "admin"]))
+)]
+#[get("/pool/export.xlsx")]
+pub async fn export_xlsx(
+    state: web::Data<AppState>,
+    query: web::Query<PoolQuery>,
+    staff: Option<Authed<Staff>>,
+) -> ApiResult<HttpResponse> {
+    let (today, items, _) = all_entries(&state, &query, staff.is_some()).await?;
+    let body = export::xlsx(&items).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            header::CONTENT_TYPE,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"pool-{today}.xlsx\""),
+        ))
+        .body(body))
 }
 
 /// Export the pool as JSON: the same filters as the search, every matching entry.

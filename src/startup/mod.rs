@@ -11,6 +11,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
+use secrecy::ExposeSecret;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::app::AppState;
@@ -114,6 +115,7 @@ pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
         settings.db_pool_size,
         settings.sqlite_synchronous_full,
     )?;
+    let signer;
     {
         let mut conn = pool.get().context("cannot open the database")?;
         let applied = db::run_migrations(&mut conn)?;
@@ -140,6 +142,15 @@ pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
         if loaded > 0 {
             tracing::info!(loaded, "loaded the shipped working-day calendars");
         }
+        signer = crate::signing::load(
+            &mut conn,
+            settings
+                .snapshot_signing_key
+                .as_ref()
+                .map(ExposeSecret::expose_secret),
+            clock.now(),
+        )?;
+        tracing::info!(key_id = %signer.key_id, "open-data snapshots are signed with this key");
     }
     crate::mail::log_transport(&settings);
     let jwt = {
@@ -162,6 +173,7 @@ pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
         pool,
         clock,
         pool_cache,
+        signer: Arc::new(signer),
         settings: Arc::new(settings),
         jwt,
         pdf,
@@ -180,6 +192,7 @@ fn routes(cfg: &mut web::ServiceConfig, test_clock: bool) {
         // The public pool search first: resources are matched in order, and it is the hot path.
         let mut api = web::scope("/api/v1")
             .configure(crate::pool::routes::configure)
+            .configure(crate::opendata::routes::configure)
             .service(accounts::routes::register)
             .service(accounts::routes::login)
             .service(accounts::routes::me)

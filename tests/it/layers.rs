@@ -14,6 +14,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "platform",
         &[
             "db",
+            "signing",
             "clock",
             "machine",
             "pdf",
@@ -36,6 +37,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "capabilities",
         &[
             "documents",
+            "opendata",
             "sanctions",
             "accounts",
             "institutions",

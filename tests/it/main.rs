@@ -20,6 +20,7 @@ mod layers;
 mod mail;
 mod notices;
 mod openapi;
+mod opendata;
 mod pdf_extraction;
 mod pool;
 mod production;

@@ -6,6 +6,11 @@
 use std::process::{Command, Output, Stdio};
 
 const LONG_SECRET: &str = "a-production-signing-secret-of-40-bytes!";
+/// The open-data snapshots' Ed25519 key (PKCS#8 PEM), also required in production.
+const SNAPSHOT_KEY: &str = "-----BEGIN PRIVATE KEY-----
+MC4CAQAwBQYDK2VwBCIEIIiDPl/CnKPcgU2gDdDVGxUHoNaaw9U2ZFqBgxszb+Nn
+-----END PRIVATE KEY-----
+";
 
 /// A production environment that starts: a signing secret and `.eml` files chosen.
 fn production(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
@@ -13,6 +18,7 @@ fn production(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'st
         ("REGISTRY_ENV", "production"),
         ("JWT_SECRET", LONG_SECRET),
         ("MAIL_DELIVERY", "files"),
+        ("SNAPSHOT_SIGNING_KEY", SNAPSHOT_KEY),
     ];
     vars.extend_from_slice(extra);
     vars
@@ -56,7 +62,11 @@ fn production_refuses_to_start_without_a_signing_secret() {
     let out = run(
         dir.path(),
         &["serve", "--bind", "127.0.0.1:18301"],
-        &[("REGISTRY_ENV", "production"), ("MAIL_DELIVERY", "files")],
+        &[
+            ("REGISTRY_ENV", "production"),
+            ("MAIL_DELIVERY", "files"),
+            ("SNAPSHOT_SIGNING_KEY", SNAPSHOT_KEY),
+        ],
         "",
     );
     refused(&out, &["JWT_SECRET"]);
@@ -68,7 +78,11 @@ fn production_without_smtp_refuses_to_start_unless_files_are_chosen() {
     let out = run(
         dir.path(),
         &["serve", "--bind", "127.0.0.1:18302"],
-        &[("REGISTRY_ENV", "production"), ("JWT_SECRET", LONG_SECRET)],
+        &[
+            ("REGISTRY_ENV", "production"),
+            ("JWT_SECRET", LONG_SECRET),
+            ("SNAPSHOT_SIGNING_KEY", SNAPSHOT_KEY),
+        ],
         "",
     );
     refused(&out, &["SMTP_URL", "MAIL_DELIVERY=files"]);
@@ -113,11 +127,7 @@ fn create_admin(dir: &std::path::Path) -> Output {
             "--email",
             "ops@example.cn",
         ],
-        &[
-            ("REGISTRY_ENV", "production"),
-            ("JWT_SECRET", LONG_SECRET),
-            ("MAIL_DELIVERY", "files"),
-        ],
+        &production(&[]),
         "a-long-enough-admin-passphrase\n",
     )
 }

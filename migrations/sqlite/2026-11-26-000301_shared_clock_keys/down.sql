@@ -14,5 +14,5 @@ FROM job_runs;
 DROP TABLE job_runs;
 ALTER TABLE job_runs_old RENAME TO job_runs;
 CREATE INDEX job_runs_job ON job_runs (job_id);
-DROP TABLE signing_keys;
+DROP TABLE jwt_keys;
 DROP TABLE service_clock;

@@ -13,7 +13,7 @@ VALUES (1, 0, FALSE, 0, CURRENT_TIMESTAMP);
 
 -- Development signing keys, generated once and shared by every instance on this database.
 -- The highest generation signs; every key verifies until its tokens have expired.
-CREATE TABLE signing_keys (
+CREATE TABLE jwt_keys (
     generation INTEGER PRIMARY KEY,
     kid TEXT NOT NULL UNIQUE,
     secret TEXT NOT NULL,
