@@ -7,6 +7,7 @@
 //! capability; this module only reads them, apart from the expiry job.
 
 pub mod cache;
+pub mod detail;
 pub mod export;
 pub mod routes;
 pub mod search;
