@@ -8,6 +8,7 @@
 //! - reference rules: [`calendar`], [`catalogue`], [`credentials`];
 //! - capabilities: [`accounts`], [`institutions`], [`rounds`], [`documents`], [`applications`],
 //!   [`exits`], [`sanctions`];
+//! - front ends over the capabilities: [`web`] (the public portal's pages);
 //! - [`demo`] data for `serve --demo`.
 
 pub mod accounts;
@@ -41,3 +42,4 @@ pub mod rounds;
 pub mod sanctions;
 pub mod startup;
 pub mod telemetry;
+pub mod web;

@@ -30,6 +30,9 @@ pub struct JwtKeys {
     decoding: DecodingKey,
     validation: Validation,
     ttl: chrono::Duration,
+    /// A key derived from the secret for the portal's signed cookies and CSRF tokens, so the
+    /// JWT secret itself signs nothing but tokens.
+    page_key: [u8; 32],
 }
 
 impl std::fmt::Debug for JwtKeys {
@@ -61,7 +64,13 @@ impl JwtKeys {
             decoding: DecodingKey::from_secret(secret),
             validation,
             ttl: chrono::Duration::minutes(ttl_minutes),
+            page_key: derive_key(secret, b"provider-registry/pages/v1"),
         }
+    }
+
+    /// The key of the portal's signatures (CSRF tokens, flash cookies).
+    pub fn page_key(&self) -> &[u8; 32] {
+        &self.page_key
     }
 
     /// Issues a token for a user; returns it with its expiry.
@@ -93,6 +102,16 @@ impl JwtKeys {
         }
         Ok(data.claims)
     }
+}
+
+/// HMAC-SHA256(secret, purpose): an independent key for one purpose.
+fn derive_key(secret: &[u8], purpose: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    // HMAC accepts keys of any length, so `new_from_slice` cannot fail.
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret)
+        .unwrap_or_else(|_| <Hmac<sha2::Sha256> as Mac>::new(&Default::default()));
+    mac.update(purpose);
+    mac.finalize().into_bytes().into()
 }
 
 /// The signing secret: the configured one, or (development) one generated on first start and
