@@ -229,8 +229,12 @@ struct ObjectionView {
     name: String,
     mobile: String,
     grounds: String,
-    /// Field → message.
-    errors: std::collections::BTreeMap<String, String>,
+    /// Field → message, for every field of the form (`None`: no error).
+    errors: std::collections::BTreeMap<String, Option<String>>,
+    /// The error summary at the top: `(field, message)`.
+    summary: Vec<(String, String)>,
+    /// The file is not kept between attempts: ask for it again.
+    evidence_again: bool,
     /// A refusal of the whole form (rate limit, expired form).
     form_error: Option<String>,
     max_mb: u64,
@@ -267,6 +271,7 @@ async fn objection_view(
         application_id: target.application_id,
         institution_name: target.institution_name.clone(),
         max_mb: state.settings.upload_max_bytes / (1024 * 1024),
+        errors: FORM_FIELDS.iter().map(|f| ((*f).to_owned(), None)).collect(),
         ..Default::default()
     })
 }
@@ -409,28 +414,27 @@ async fn refused(
     if problem.code == "notice_closed" {
         view.accepting = false;
     }
+    let mut flagged: Vec<(String, String)> = Vec::new();
     for issue in &problem.errors {
         let field = issue.field.as_str();
         if FORM_FIELDS.contains(&field) {
-            view.errors
-                .entry(field.to_owned())
-                .or_insert_with(|| page.msg(&issue.message));
+            flagged.push((field.to_owned(), page.msg(&issue.message)));
         } else {
             view.form_error = Some(page.msg(&issue.message));
         }
     }
     if EVIDENCE_CODES.contains(&problem.code.as_ref()) {
-        view.errors
-            .insert("evidence".into(), page.msg(&problem.detail));
+        flagged.push(("evidence".to_owned(), page.msg(&problem.detail)));
     } else if problem.errors.is_empty() && problem.code != "notice_closed" {
         view.form_error = Some(page.msg(&problem.detail));
     }
-    if !view.errors.is_empty() {
-        // The file is not kept between attempts: say so next to the file field.
-        view.errors
-            .entry("evidence".into())
-            .or_insert_with(|| String::new());
+    for (field, message) in flagged {
+        if let Some(slot @ None) = view.errors.get_mut(&field) {
+            *slot = Some(message.clone());
+            view.summary.push((field, message));
+        }
     }
+    view.evidence_again = !view.summary.is_empty() || view.form_error.is_some();
     page.render(problem.status, "objection.html", view)
 }
 
@@ -520,16 +524,21 @@ pub async fn pool_page(
     let export_query = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(params_ref.iter().filter(|(_, v)| !v.is_empty()))
         .finish();
-    let mut errors = std::collections::BTreeMap::new();
+    // Every field the form can flag, so the template reads each (strict undefined).
+    let mut errors: std::collections::BTreeMap<String, Option<String>> = ["category", "q"]
+        .into_iter()
+        .map(|f| (f.to_owned(), None))
+        .collect();
     let parsed = filters.parse(false);
     let filter = match parsed {
         Ok(f) => Some(f),
         Err(ApiError::Problem(p)) => {
             for issue in &p.errors {
-                errors.insert(issue.field.clone(), page.msg(&issue.message));
+                let field = if issue.field == "category" { "category" } else { "q" };
+                errors.insert(field.into(), Some(page.msg(&issue.message)));
             }
             if p.errors.is_empty() {
-                errors.insert("q".into(), page.msg(&p.detail));
+                errors.insert("q".into(), Some(page.msg(&p.detail)));
             }
             None
         }
@@ -556,7 +565,7 @@ pub async fn pool_page(
         Err(e) => return page.error(&e),
     };
     let (entries, total) = found.unwrap_or_default();
-    let status = if errors.is_empty() {
+    let status = if errors.values().all(Option::is_none) {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
