@@ -20,6 +20,7 @@ mod notices;
 mod openapi;
 mod pdf_extraction;
 mod pool;
+mod portal;
 mod reference;
 mod review;
 mod sanctions;
