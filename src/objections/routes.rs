@@ -12,7 +12,7 @@ use crate::error::{ApiError, ApiResult, Msg, ProblemBody};
 use crate::http::json::{JsonLimit, parse_json};
 use crate::http::{Json, Page, PageQuery, client_ip};
 use crate::objections::{
-    self, intake, NewObjection, Objection, ObjectionFilter, ObjectionReceipt, Resolution, Resolved,
+    self, NewObjection, Objection, ObjectionFilter, ObjectionReceipt, Resolution, Resolved, intake,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

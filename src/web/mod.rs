@@ -34,8 +34,14 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/", &[Method::GET, Method::HEAD]),
     ("/notices", &[Method::GET, Method::HEAD]),
     ("/notices/{id}", &[Method::GET, Method::HEAD]),
-    ("/notices/{id}/object", &[Method::GET, Method::HEAD, Method::POST]),
-    ("/notices/{id}/object/received", &[Method::GET, Method::HEAD]),
+    (
+        "/notices/{id}/object",
+        &[Method::GET, Method::HEAD, Method::POST],
+    ),
+    (
+        "/notices/{id}/object/received",
+        &[Method::GET, Method::HEAD],
+    ),
     ("/pool", &[Method::GET, Method::HEAD]),
     ("/pool/{id}", &[Method::GET, Method::HEAD]),
     ("/bans", &[Method::GET, Method::HEAD]),

@@ -271,7 +271,10 @@ async fn objection_view(
         application_id: target.application_id,
         institution_name: target.institution_name.clone(),
         max_mb: state.settings.upload_max_bytes / (1024 * 1024),
-        errors: FORM_FIELDS.iter().map(|f| ((*f).to_owned(), None)).collect(),
+        errors: FORM_FIELDS
+            .iter()
+            .map(|f| ((*f).to_owned(), None))
+            .collect(),
         ..Default::default()
     })
 }
@@ -372,10 +375,7 @@ pub async fn file_objection(
                 "institution_name": institution,
                 "filed_on": beijing_date(ctx.now),
             });
-            page.redirect_with_flash(
-                &format!("/notices/{notice_id}/object/received"),
-                &message,
-            )
+            page.redirect_with_flash(&format!("/notices/{notice_id}/object/received"), &message)
         }
         Err(e) => refused(&page, &state, ctx.now, notice_id, Some(&body), e).await,
     }
@@ -402,8 +402,7 @@ async fn refused(
     if problem.status == StatusCode::NOT_FOUND {
         return page.not_found();
     }
-    let mut view = match objection_view(state, now, notice_id, body.map(|b| b.application_id))
-        .await
+    let mut view = match objection_view(state, now, notice_id, body.map(|b| b.application_id)).await
     {
         Ok(v) => v,
         Err(e) => return page.error(&e),
@@ -445,8 +444,7 @@ pub async fn objection_received(page: Page, id: web::Path<i64>) -> HttpResponse 
     let id = id.into_inner();
     match page.flash().cloned() {
         Some(message)
-            if message["kind"] == "objection_received"
-                && message["receipt"]["notice_id"] == id =>
+            if message["kind"] == "objection_received" && message["receipt"]["notice_id"] == id =>
         {
             page.render(StatusCode::OK, "received.html", message)
         }
@@ -534,7 +532,11 @@ pub async fn pool_page(
         Ok(f) => Some(f),
         Err(ApiError::Problem(p)) => {
             for issue in &p.errors {
-                let field = if issue.field == "category" { "category" } else { "q" };
+                let field = if issue.field == "category" {
+                    "category"
+                } else {
+                    "q"
+                };
                 errors.insert(field.into(), Some(page.msg(&issue.message)));
             }
             if p.errors.is_empty() {
@@ -602,7 +604,11 @@ pub async fn pool_entry_page(
         .run(move |conn| detail::entry_detail(conn, id, today, public_viewer()))
         .await;
     match found {
-        Ok(d) => page.render(StatusCode::OK, "pool_entry.html", entry_detail_view(&page, &d)),
+        Ok(d) => page.render(
+            StatusCode::OK,
+            "pool_entry.html",
+            entry_detail_view(&page, &d),
+        ),
         Err(e) => page.error(&e),
     }
 }

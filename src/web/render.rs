@@ -115,11 +115,10 @@ impl Page {
             Lang::Zh => "en",
             Lang::En => "zh",
         };
-        let mut query: Vec<(String, String)> =
-            url::form_urlencoded::parse(self.query.as_bytes())
-                .filter(|(k, _)| k != "lang")
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
+        let mut query: Vec<(String, String)> = url::form_urlencoded::parse(self.query.as_bytes())
+            .filter(|(k, _)| k != "lang")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
         query.push(("lang".into(), other.into()));
         let encoded = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(query)

@@ -90,8 +90,7 @@ pub fn random_value() -> String {
 
 /// The CSRF cookie value of a request, if it has a well-formed one.
 pub fn csrf_cookie(req: &HttpRequest) -> Option<String> {
-    cookie(req, CSRF_COOKIE)
-        .filter(|v| v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+    cookie(req, CSRF_COOKIE).filter(|v| v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// The token a form carries for a CSRF cookie value.
@@ -141,7 +140,11 @@ mod tests {
             .insert_header((COOKIE, format!("lang=en; csrf={value}")))
             .to_http_request();
         assert!(csrf_ok(&KEY, &req, Some(&token)));
-        assert!(!csrf_ok(&KEY, &req, Some(&csrf_token(&KEY, &random_value()))));
+        assert!(!csrf_ok(
+            &KEY,
+            &req,
+            Some(&csrf_token(&KEY, &random_value()))
+        ));
         assert!(!csrf_ok(&[8; 32], &req, Some(&token)));
         assert!(!csrf_ok(&KEY, &req, None));
         let no_cookie = TestRequest::default().to_http_request();

@@ -21,7 +21,10 @@ async fn page(app: &TestApp, path: &str) -> (StatusCode, String) {
     let headers = res.headers().clone();
     let body = res.text().await.unwrap();
     assert!(
-        headers[CONTENT_TYPE].to_str().unwrap().starts_with("text/html"),
+        headers[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"),
         "{path}: {:?}",
         headers[CONTENT_TYPE]
     );
@@ -37,7 +40,9 @@ async fn page(app: &TestApp, path: &str) -> (StatusCode, String) {
 /// The CSRF cookie and the token of the objection form for `application`.
 async fn form_token(app: &TestApp, notice: i64, application: i64) -> (String, String, String) {
     let res = app
-        .get(&format!("/notices/{notice}/object?application={application}"))
+        .get(&format!(
+            "/notices/{notice}/object?application={application}"
+        ))
         .send()
         .await
         .unwrap();
@@ -67,7 +72,10 @@ fn objection_form(token: &str, application: i64, mobile: &str) -> reqwest::multi
         .text("application_id", application.to_string())
         .text("name", "孙八")
         .text("mobile", mobile.to_owned())
-        .text("grounds", "该机构公示的篮球教练并非实际授课教师，材料与实际不符。")
+        .text(
+            "grounds",
+            "该机构公示的篮球教练并非实际授课教师，材料与实际不符。",
+        )
 }
 
 async fn objections_of(app: &TestApp, notice: i64) -> Value {
@@ -149,7 +157,12 @@ async fn every_public_page_answers_html_in_chinese_or_english() {
     // The stylesheet: hashed link, a year of caching, 304 on revalidation.
     let res = app.get("/assets/site.css").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    assert!(res.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+    assert!(
+        res.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
     let etag = res.headers()["etag"].clone();
     let res = app
         .get("/assets/site.css")
@@ -205,7 +218,12 @@ async fn an_objection_filed_through_the_form_reaches_the_reviewer_with_its_evide
         .expect("a flash cookie");
     let flash = flash.split(';').next().unwrap().to_owned();
     let (status, body) = {
-        let res = app.get(&location).header(COOKIE, &flash).send().await.unwrap();
+        let res = app
+            .get(&location)
+            .header(COOKIE, &flash)
+            .send()
+            .await
+            .unwrap();
         (res.status(), res.text().await.unwrap())
     };
     assert_eq!(status, StatusCode::OK);
@@ -319,7 +337,10 @@ async fn no_page_shows_an_identity_number_and_teachers_show_names_and_credential
         let (_, body) = page(&app, &path).await;
         for number in &numbers {
             assert!(!body.contains(number.as_str()), "{path} shows {number}");
-            assert!(!body.contains(&number[..14]), "{path} shows part of {number}");
+            assert!(
+                !body.contains(&number[..14]),
+                "{path} shows part of {number}"
+            );
         }
     }
 }
