@@ -10,7 +10,8 @@
 # Environment: BENCH_DURATION (default 10s), BENCH_CONNECTIONS (64), BENCH_THREADS (2),
 # DEMO_POOL_SIZE (2000), CARGO_TARGET_DIR (as cargo).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+HERE="$(cd "$(dirname "$0")" && pwd)"
+cd "$HERE/../.."
 
 DURATION="${BENCH_DURATION:-10s}"
 CONNECTIONS="${BENCH_CONNECTIONS:-64}"
@@ -56,17 +57,7 @@ done
 measure() {
   wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$1" >/dev/null 2>&1 # warm-up
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$1" >"$WORK/wrk.out"
-  python3 - "$WORK/wrk.out" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read()
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-value, unit = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", text, re.M).groups()
-ms = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-if errors:
-    sys.exit(f"wrk saw {errors.group(1)} error responses:\n{text}")
-print(f"{rps:.0f} {ms:.2f}")
-PY
+  python3 "$HERE/wrk_summary.py" "$WORK/wrk.out"
 }
 
 echo "== wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency"
