@@ -256,7 +256,7 @@ async fn unmatched(
             Ok(response)
         }
         // A browser's address gets the portal's 404 page; the API's, problem+json.
-        _ if crate::web::is_page_path(req.path()) => Ok(crate::web::not_found(&req)),
+        _ if crate::web::wants_page(&req) => Ok(crate::web::not_found(&req)),
         _ => Err(ApiError::no_route()),
     }
 }

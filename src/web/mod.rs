@@ -64,12 +64,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(pages::status_page);
 }
 
-/// Whether an unknown path is a browser's (answered with the HTML 404 page) rather than the
-/// API's or an operator's (problem+json).
-pub fn is_page_path(path: &str) -> bool {
-    !["/api/", "/docs", "/metrics", "/healthz", "/readyz"]
-        .iter()
-        .any(|prefix| path.starts_with(prefix))
+/// Whether an unknown address should get the HTML 404 page: a browser's request (it accepts
+/// `text/html`) outside the API's and operators' paths. Everything else gets problem+json.
+pub fn wants_page(req: &HttpRequest) -> bool {
+    let path = req.path();
+    let browser = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    browser
+        && !["/api/", "/docs", "/metrics", "/healthz", "/readyz"]
+            .iter()
+            .any(|prefix| path.starts_with(prefix))
 }
 
 /// The HTML 404 page for a path no route serves.

@@ -358,11 +358,25 @@ async fn the_status_page_explains_invalid_and_unknown_codes() {
 }
 
 #[tokio::test]
-async fn browser_addresses_get_the_html_404_and_the_api_keeps_problems() {
+async fn browsers_get_the_html_404_and_the_api_keeps_problems() {
     let app = TestApp::spawn().await;
-    let (status, body) = page(&app, "/no/such/page").await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(body.contains("页面不存在"));
+    let res = app
+        .get("/no/such/page")
+        .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(
+        res.headers()[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(res.text().await.unwrap().contains("页面不存在"));
+    // A client that does not ask for HTML gets the problem.
+    let res = app.get("/no/such/page").send().await.unwrap();
+    assert_eq!(res.headers()[CONTENT_TYPE], "application/problem+json");
     let (status, _) = page(&app, "/notices/999").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let res = app.get("/api/v1/no-such").send().await.unwrap();
