@@ -42,16 +42,16 @@ pub fn text(lang: Lang, key: &str) -> String {
         .map_or_else(|| key.to_owned(), str::to_owned)
 }
 
-/// The code of a language as used in `?lang=` and the cookie.
-pub fn code(lang: Lang) -> &'static str {
+/// The tag of a language as used in `?lang=` and the cookie.
+pub fn tag(lang: Lang) -> &'static str {
     match lang {
         Lang::Zh => "zh",
         Lang::En => "en",
     }
 }
 
-fn parse(code: &str) -> Option<Lang> {
-    match code {
+fn parse(tag: &str) -> Option<Lang> {
+    match tag {
         "zh" => Some(Lang::Zh),
         "en" => Some(Lang::En),
         _ => None,

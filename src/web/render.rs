@@ -136,7 +136,7 @@ impl Page {
         };
         let context = minijinja::context! {
             t => i18n::strings(self.lang),
-            lang => i18n::code(self.lang),
+            lang => i18n::tag(self.lang),
             html_lang => match self.lang { Lang::Zh => "zh-CN", Lang::En => "en" },
             csrf => security::csrf_token(&self.key, &csrf_value),
             flash => self.flash.clone(),
@@ -174,7 +174,7 @@ impl Page {
         if self.remember_lang {
             let value = security::set_cookie(
                 LANG_COOKIE,
-                i18n::code(self.lang),
+                i18n::tag(self.lang),
                 Some(365 * 24 * 3600),
                 false,
                 "Lax",
