@@ -2,13 +2,15 @@
 # Portal pages benchmark (issue 15): starts the release build on loopback (SQLite, a pool of
 # 2,000 entries, the demo's open notice), loads `/healthz`, the JSON search
 # `/api/v1/pool?category=sports&per_page=20`, the page `/pool?category=sports` and the page
-# `/notices/1` with wrk, and prints req/s, p99 and each one's ratio to `/healthz`, with the
+# `/notices/1` (and the JSON notice `/api/v1/notices/1`) with wrk, and prints req/s, p99 and
+# each one's ratio to `/healthz`, with the
 # pages' sizes (gzip, as a browser fetches them). Not run by CI.
 #
 #   scripts/bench/pages.sh
 #
 # Environment: BENCH_DURATION (default 10s), BENCH_CONNECTIONS (64), BENCH_THREADS (2),
-# DEMO_POOL_SIZE (2000), CARGO_TARGET_DIR (as cargo).
+# DEMO_POOL_SIZE (2000), BENCH_PROFILE (release; `debug` for a quick look without the release
+# build), CARGO_TARGET_DIR (as cargo).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 cd "$HERE/../.."
@@ -26,9 +28,14 @@ if ! command -v wrk >/dev/null 2>&1; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk
 fi
 
-echo "== cargo build --release"
-cargo build --release --quiet --bin provider-registry
-BIN="${CARGO_TARGET_DIR:-target}/release/provider-registry"
+PROFILE="${BENCH_PROFILE:-release}"
+echo "== cargo build ($PROFILE)"
+if [ "$PROFILE" = release ]; then
+  cargo build --release --quiet --bin provider-registry
+else
+  cargo build --quiet --bin provider-registry
+fi
+BIN="${CARGO_TARGET_DIR:-target}/$PROFILE/provider-registry"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-pages.XXXXXX")"
 SERVER_PID=""
@@ -64,7 +71,7 @@ echo "== wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency"
 printf '\n%-42s %10s %10s %8s %14s\n' endpoint "req/s" "p99 ms" ratio "bytes (gzip)"
 read -r H_RPS H_P99 < <(measure "$BASE/healthz")
 printf '%-42s %10s %10s %8s\n' "/healthz" "$H_RPS" "$H_P99" "1.00"
-for path in "/api/v1/pool?category=sports&per_page=20" "/pool?category=sports" "/notices/1"; do
+for path in "/api/v1/pool?category=sports&per_page=20" "/pool?category=sports" "/api/v1/notices/1" "/notices/1"; do
   size="$(curl -fs -H 'Accept-Encoding: gzip' "$BASE$path" | wc -c)"
   read -r RPS P99 < <(measure "$BASE$path")
   printf '%-42s %10s %10s %8s %14s\n' "$path" "$RPS" "$P99" \
