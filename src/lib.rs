@@ -9,6 +9,7 @@
 //! - reference rules: [`calendar`], [`catalogue`], [`credentials`];
 //! - capabilities: [`accounts`], [`institutions`], [`rounds`], [`documents`], [`applications`],
 //!   [`exits`], [`sanctions`];
+//! - front ends over the capabilities: [`web`] (the public portal's pages);
 //! - [`demo`] data for `serve --demo`.
 
 pub mod accounts;
@@ -47,3 +48,4 @@ pub mod sanctions;
 pub mod signing;
 pub mod startup;
 pub mod telemetry;
+pub mod web;

@@ -84,6 +84,9 @@ pub struct JwtKeys {
     ttl: chrono::Duration,
     /// Development: the keys live in the database and may be reloaded after a rotation.
     pub from_database: bool,
+    /// A key derived from the signing secret at start-up for the portal's signed cookies and
+    /// CSRF tokens, so the JWT secret itself signs nothing but tokens.
+    page_key: [u8; 32],
 }
 
 impl std::fmt::Debug for JwtKeys {
@@ -124,7 +127,16 @@ impl JwtKeys {
             validation,
             ttl: chrono::Duration::minutes(ttl_minutes),
             from_database: false,
+            page_key: derive_key(
+                keys.first().map_or(&[][..], |k| k.secret.as_slice()),
+                b"provider-registry/pages/v1",
+            ),
         })
+    }
+
+    /// The key of the portal's signatures (CSRF tokens, flash cookies).
+    pub fn page_key(&self) -> &[u8; 32] {
+        &self.page_key
     }
 
     /// Replaces the keys (after a rotation in the database).
@@ -185,6 +197,16 @@ impl JwtKeys {
         }
         Ok(data.claims)
     }
+}
+
+/// HMAC-SHA256(secret, purpose): an independent key for one purpose.
+fn derive_key(secret: &[u8], purpose: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    // HMAC accepts keys of any length, so `new_from_slice` cannot fail.
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret)
+        .unwrap_or_else(|_| <Hmac<sha2::Sha256> as Mac>::new(&Default::default()));
+    mac.update(purpose);
+    mac.finalize().into_bytes().into()
 }
 
 #[derive(QueryableByName)]

@@ -209,15 +209,17 @@ fn render_problem(
         return response;
     }
     let problem = response.response().extensions().get::<Problem>().cloned();
-    let handler_json = response
+    let content_type = response
         .headers()
         .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+        .and_then(|v| v.to_str().ok());
+    let handler_json = content_type.is_some_and(|v| v.starts_with("application/json"));
+    // The portal's pages answer their own HTML error pages.
+    let handler_html = content_type.is_some_and(|v| v.starts_with("text/html"));
     let problem = match problem {
         Some(problem) => problem,
         // A handler's own documented JSON answer (the readiness report of a 503) stays.
-        None if handler_json => return response,
+        None if handler_json || handler_html => return response,
         None => Problem::from_status(status),
     };
     let body =

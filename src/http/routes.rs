@@ -45,6 +45,16 @@ impl RouteTable {
         Self { routes }
     }
 
+    /// Adds paths that are not in the OpenAPI document (the portal's pages).
+    pub fn with(mut self, extra: &[(&str, &[Method])]) -> Self {
+        self.routes.extend(
+            extra
+                .iter()
+                .map(|(template, methods)| (segments(template), methods.to_vec())),
+        );
+        self
+    }
+
     /// The methods a path accepts, or `None` when no documented path matches it.
     pub fn allowed(&self, path: &str) -> Option<Vec<Method>> {
         let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();

@@ -4,6 +4,7 @@
 //! application is admitted at once if the window is over and nothing else holds it back).
 //! Objectors' details are shown to reviewers only; the notice board shows counts.
 
+pub mod intake;
 pub mod routes;
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};

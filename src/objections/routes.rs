@@ -5,17 +5,14 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use futures_util::StreamExt;
 use utoipa::ToSchema;
-use validator::Validate;
 
 use crate::app::AppState;
 use crate::auth::{Authed, Ctx, Reviewer};
-use crate::documents::routes::prepare;
-use crate::documents::store::DocumentKind;
 use crate::error::{ApiError, ApiResult, Msg, ProblemBody};
-use crate::http::json::{JsonLimit, parse_json, validation_issues};
+use crate::http::json::{JsonLimit, parse_json};
 use crate::http::{Json, Page, PageQuery, client_ip};
 use crate::objections::{
-    self, NewObjection, Objection, ObjectionFilter, ObjectionReceipt, Resolution, Resolved,
+    self, NewObjection, Objection, ObjectionFilter, ObjectionReceipt, Resolution, Resolved, intake,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -70,43 +67,13 @@ pub async fn file(
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let ip = client_ip(&req, &state.settings.trusted_proxies);
-    let limit = state.settings.objection_rate_limit;
-    let id = id.into_inner();
     let (body, evidence) = if is_multipart(&req) {
-        form::receive(&state, &req, payload).await?
+        let received = intake::read_multipart(&state, &req, payload).await?;
+        (received.objection, received.evidence)
     } else {
         (read_json(&req, payload).await?, None)
     };
-    body.validate()
-        .map_err(|e| ApiError::validation(validation_issues(&e)))?;
-    let evidence = match evidence {
-        None => None,
-        Some((filename, incoming)) => {
-            // Refuse before storing anything when the objection itself cannot be accepted.
-            let (c, b, i) = (ctx.clone(), body.clone(), ip.clone());
-            let checked = state
-                .run(move |conn| objections::precheck(conn, &c, id, &b, &i, limit))
-                .await;
-            if let Err(e) = checked {
-                let _ = std::fs::remove_file(&incoming.temp);
-                return Err(e);
-            }
-            Some(
-                prepare(
-                    &state,
-                    DocumentKind::ObjectionEvidence,
-                    filename,
-                    incoming,
-                    None,
-                    None,
-                )
-                .await?,
-            )
-        }
-    };
-    let receipt = state
-        .write(move |conn| objections::file(conn, &ctx, id, &body, &ip, limit, evidence.as_ref()))
-        .await?;
+    let receipt = intake::receive(&state, ctx, id.into_inner(), body, evidence, ip).await?;
     Ok(HttpResponse::Created().json(receipt))
 }
 
@@ -168,108 +135,6 @@ async fn read_json(req: &HttpRequest, mut payload: web::Payload) -> ApiResult<Ne
         body.extend_from_slice(&chunk);
     }
     parse_json(&body)
-}
-
-mod form {
-    //! The multipart objection: text fields and an optional `evidence` file streamed to disk.
-
-    use actix_multipart::Multipart;
-    use actix_web::{HttpRequest, web};
-    use futures_util::TryStreamExt;
-
-    use crate::app::AppState;
-    use crate::documents::routes::{multipart_error, sanitize_filename};
-    use crate::documents::store::{self, Incoming};
-    use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
-    use crate::objections::NewObjection;
-
-    /// Longest text field accepted (grounds may be long).
-    const TEXT_LIMIT: usize = 64 * 1024;
-
-    pub async fn receive(
-        state: &AppState,
-        req: &HttpRequest,
-        payload: web::Payload,
-    ) -> ApiResult<(NewObjection, Option<(String, Incoming)>)> {
-        let mut file: Option<(String, Incoming)> = None;
-        let result = read(state, req, payload, &mut file).await;
-        match result {
-            Ok(body) => Ok((body, file)),
-            Err(e) => {
-                if let Some((_, incoming)) = file {
-                    let _ = std::fs::remove_file(&incoming.temp);
-                }
-                Err(e)
-            }
-        }
-    }
-
-    async fn read(
-        state: &AppState,
-        req: &HttpRequest,
-        payload: web::Payload,
-        file: &mut Option<(String, Incoming)>,
-    ) -> ApiResult<NewObjection> {
-        let limit = state.settings.upload_max_bytes;
-        let mut form = Multipart::new(req.headers(), payload.into_inner());
-        let mut fields = serde_json::Map::new();
-        while let Some(field) = form.try_next().await.map_err(|e| multipart_error(&e))? {
-            let name = field.name().unwrap_or_default().to_owned();
-            if name == "evidence" && file.is_none() {
-                let filename = field
-                    .content_disposition()
-                    .and_then(|cd| cd.get_filename().map(sanitize_filename))
-                    .unwrap_or_else(|| "evidence".to_owned());
-                let incoming = Incoming::create(&state.settings.data_dir, limit)
-                    .map_err(|e| ApiError::Internal(e.into()))?;
-                let (_, incoming) = file.insert((filename, incoming));
-                let mut field = field;
-                while let Some(chunk) = field.try_next().await.map_err(|e| multipart_error(&e))? {
-                    if !incoming
-                        .push(&chunk)
-                        .map_err(|e| ApiError::Internal(e.into()))?
-                    {
-                        return Err(store::too_large(limit));
-                    }
-                }
-                continue;
-            }
-            let text = read_text(&name, field).await?;
-            let value = match name.as_str() {
-                "application_id" => match text.trim().parse::<i64>() {
-                    Ok(n) => serde_json::Value::from(n),
-                    Err(_) => {
-                        return Err(ApiError::validation(vec![FieldIssue::new(
-                            "application_id",
-                            "invalid_value",
-                            Msg::new("申报编号须为整数。", "application_id must be an integer."),
-                        )]));
-                    }
-                },
-                "name" | "mobile" | "grounds" => serde_json::Value::from(text),
-                "email" if !text.trim().is_empty() => serde_json::Value::from(text),
-                _ => continue,
-            };
-            fields.insert(name, value);
-        }
-        crate::http::json::parse_json(serde_json::Value::Object(fields).to_string().as_bytes())
-    }
-
-    /// A text part: UTF-8 without control characters (the rule of every input channel).
-    async fn read_text(name: &str, mut field: actix_multipart::Field) -> ApiResult<String> {
-        let mut out = Vec::new();
-        while let Some(chunk) = field.try_next().await.map_err(|e| multipart_error(&e))? {
-            out.extend_from_slice(&chunk);
-            if out.len() > TEXT_LIMIT {
-                return Err(ApiError::bad_request(
-                    "form_field_too_large",
-                    "表单字段过长。",
-                    "A form field is too long.",
-                ));
-            }
-        }
-        crate::http::input::form_text(name, out)
-    }
 }
 
 /// Objections with the objectors' details, newest first (reviewers).

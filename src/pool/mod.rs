@@ -6,6 +6,7 @@
 //! Entries are created by admission (the notices capability) and removed by the sanctions
 //! capability; their lifecycle (expiry, removal) is [`entry`]'s.
 
+pub mod detail;
 pub mod entry;
 pub mod export;
 pub mod routes;

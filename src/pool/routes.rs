@@ -9,20 +9,18 @@ use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, get, web};
 use chrono::NaiveDate;
-use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::app::AppState;
 use crate::auth::{Authed, Staff};
 use crate::clock::beijing_date;
-use crate::db::JsonText;
-use crate::db::schema::{applications, notices, pool_entries};
 use crate::error::{ApiError, ApiResult, ProblemBody};
 use crate::http::cache::Lookup;
 use crate::http::{Page, PageQuery};
+use crate::pool::detail::{self, PoolEntryDetail};
 use crate::pool::export::{self, PoolExport};
-use crate::pool::search::{self as pool_search, PoolEntry, PoolItem, PoolQuery, Viewer};
+use crate::pool::search::{self as pool_search, PoolEntry, PoolQuery, Viewer};
 use crate::pool::status::{self, InstitutionStatus};
 
 /// Registers the pool's routes (one line in `startup::routes`).
@@ -242,33 +240,6 @@ pub async fn export_json(
         }))
 }
 
-/// A teacher as shown in the pool: name, credential kinds and specialities only.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PoolTeacher {
-    pub name: String,
-    /// `teacher_qualification`, `sports_instructor`, …
-    pub credential_kinds: Vec<String>,
-    pub specialities: Vec<PoolItem>,
-}
-
-/// The public notice an entry came from.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct NoticeRef {
-    pub id: i64,
-    pub title: String,
-    pub starts_on: NaiveDate,
-    pub ends_on: NaiveDate,
-}
-
-/// One institution's pool entry with its teachers and notice.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PoolEntryDetail {
-    #[serde(flatten)]
-    pub entry: PoolEntry,
-    pub teachers: Vec<PoolTeacher>,
-    pub notice: Option<NoticeRef>,
-}
-
 /// One institution's entry in the pool today, with its teachers (names, credential kinds and
 /// specialities — never identity numbers) and the notice it came from.
 #[utoipa::path(
@@ -291,60 +262,7 @@ pub async fn entry(
     let today = beijing_date(state.clock.now());
     let viewer = viewer(&state, staff.is_some());
     let detail = state
-        .run(move |conn| {
-            let entry = pool_search::entry_of(conn, id, today, viewer)?
-                .ok_or_else(|| ApiError::not_found("备选库条目", "pool entry"))?;
-            let application_teachers: Option<JsonText<Vec<i64>>> = pool_entries::table
-                .inner_join(
-                    applications::table.on(applications::id.eq(pool_entries::application_id)),
-                )
-                .filter(pool_entries::id.eq(entry.entry_id))
-                .select(applications::teacher_ids)
-                .first(conn)
-                .optional()?;
-            let listed: Option<Vec<i64>> = application_teachers.map(JsonText::into_inner);
-            let teachers = crate::institutions::active_teachers(conn, id, today)?
-                .into_iter()
-                .filter(|t| listed.as_ref().is_none_or(|ids| ids.contains(&t.id)))
-                .map(|t| PoolTeacher {
-                    name: t.name,
-                    credential_kinds: t
-                        .credentials
-                        .iter()
-                        .map(|c| c.stored.kind.as_str().to_owned())
-                        .collect(),
-                    specialities: t
-                        .specialities
-                        .iter()
-                        .map(|s| PoolItem::of(&s.code))
-                        .collect(),
-                })
-                .collect();
-            let notice = match entry.notice_id {
-                Some(notice_id) => notices::table
-                    .find(notice_id)
-                    .select((
-                        notices::id,
-                        notices::title,
-                        notices::starts_on,
-                        notices::ends_on,
-                    ))
-                    .first::<(i64, String, NaiveDate, NaiveDate)>(conn)
-                    .optional()?
-                    .map(|(id, title, starts_on, ends_on)| NoticeRef {
-                        id,
-                        title,
-                        starts_on,
-                        ends_on,
-                    }),
-                None => None,
-            };
-            Ok(PoolEntryDetail {
-                entry,
-                teachers,
-                notice,
-            })
-        })
+        .run(move |conn| detail::entry_detail(conn, id, today, viewer))
         .await?;
     Ok(HttpResponse::Ok().json(detail))
 }

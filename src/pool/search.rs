@@ -271,6 +271,20 @@ pub fn standing_of(conn: &mut DbConn, institution_id: i64) -> QueryResult<Option
     Ok(standings(conn, Some(&[institution_id]))?.remove(&institution_id))
 }
 
+/// The districts of the institutions in the pool today, sorted (the search form's choices).
+pub fn districts(conn: &mut DbConn, today: NaiveDate) -> ApiResult<Vec<String>> {
+    let districts: Vec<Option<String>> = pool_entries::table
+        .inner_join(institutions::table)
+        .filter(pool_entries::status.eq("active"))
+        .filter(pool_entries::valid_from.le(today))
+        .filter(pool_entries::valid_until.ge(today))
+        .select(institutions::district)
+        .distinct()
+        .order(institutions::district.asc())
+        .load(conn)?;
+    Ok(districts.into_iter().flatten().collect())
+}
+
 /// Runs the search: one page (`Some((offset, limit))`) or every match (`None`, the exports),
 /// with the total number of matches.
 pub fn search(

@@ -54,7 +54,9 @@ impl Application {
         let auth = web::Data::new(state.auth_state());
         let json_limit = web::Data::new(JsonLimit(state.settings.json_body_limit));
         let test_clock = state.clock.settable().is_some();
-        let route_table = web::Data::new(RouteTable::from_openapi(&crate::openapi::document()));
+        let route_table = web::Data::new(
+            RouteTable::from_openapi(&crate::openapi::document()).with(crate::web::ROUTES),
+        );
         let server = HttpServer::new(move || {
             // `wrap` nests outwards: `Compress` is outermost, so it compresses the final body
             // after `observe` has rendered errors as problem+json.
@@ -252,6 +254,8 @@ fn routes(cfg: &mut web::ServiceConfig, test_clock: bool) {
         }
         api
     });
+    // The public portal's pages (HTML, not in the OpenAPI document).
+    cfg.configure(crate::web::configure);
 }
 
 /// No route took the request: 405 with `Allow` when the path exists with other methods,
@@ -283,6 +287,8 @@ async fn unmatched(
             }
             Ok(response)
         }
+        // A browser's address gets the portal's 404 page; the API's, problem+json.
+        _ if crate::web::wants_page(&req) => Ok(crate::web::not_found(&req)),
         _ => Err(ApiError::no_route()),
     }
 }

@@ -50,7 +50,10 @@ const LAYERS: &[(&str, &[&str])] = &[
             "review",
         ],
     ),
-    ("notifications and operations", &["notify", "ops"]),
+    (
+        "notifications, operations and pages",
+        &["notify", "ops", "web"],
+    ),
     ("composition root", &["demo", "openapi", "startup", "cli"]),
 ];
 

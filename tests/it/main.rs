@@ -23,6 +23,7 @@ mod openapi;
 mod opendata;
 mod pdf_extraction;
 mod pool;
+mod portal;
 mod production;
 mod readiness;
 mod reference;

@@ -1,0 +1,85 @@
+//! The public portal (DESIGN §3 "Pages"): server-rendered HTML in Chinese (English on request),
+//! usable without JavaScript, every asset served by the service itself. A page handler has the
+//! same steps as a JSON handler — extract, parse, one service call, render — and ends in a
+//! template instead of JSON; it calls the capabilities' own services (pool search, notices,
+//! objection intake, bans, USCC status) and holds no SQL.
+//!
+//! - [`render`]: the [`Page`] extractor (language, CSRF token, flash message) and the
+//!   template environment (minijinja, templates compiled in, HTML auto-escaping);
+//! - [`i18n`]: the interface strings, one JSON file per language;
+//! - [`security`]: cookies, the signed double-submit CSRF token, signed flash messages;
+//! - [`assets`]: `/assets/site.css`, content-hashed and cached for a year;
+//! - `pages`: the handlers.
+//!
+//! Pages answer HTML errors (the 404 page in Chinese); the API keeps problem+json. Pages are
+//! not in the OpenAPI document; [`ROUTES`] adds them to the 405/`Allow` table.
+
+pub mod assets;
+pub mod i18n;
+mod pages;
+pub mod render;
+pub mod security;
+
+use actix_web::http::Method;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+pub use render::Page;
+
+/// The content security policy of every page: nothing inline, nothing from elsewhere.
+pub const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Every page path template with its methods (for the 405/`Allow` table).
+pub const ROUTES: &[(&str, &[Method])] = &[
+    ("/", &[Method::GET, Method::HEAD]),
+    ("/notices", &[Method::GET, Method::HEAD]),
+    ("/notices/{id}", &[Method::GET, Method::HEAD]),
+    (
+        "/notices/{id}/object",
+        &[Method::GET, Method::HEAD, Method::POST],
+    ),
+    (
+        "/notices/{id}/object/received",
+        &[Method::GET, Method::HEAD],
+    ),
+    ("/pool", &[Method::GET, Method::HEAD]),
+    ("/pool/{id}", &[Method::GET, Method::HEAD]),
+    ("/bans", &[Method::GET, Method::HEAD]),
+    ("/status", &[Method::GET, Method::HEAD]),
+    ("/assets/{file}", &[Method::GET, Method::HEAD]),
+];
+
+/// Registers the pages and the assets (one line in `startup::routes`).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(assets::stylesheet)
+        .service(pages::home)
+        .service(pages::notice_board)
+        .service(pages::notice_page)
+        .service(pages::objection_form)
+        .service(pages::file_objection)
+        .service(pages::objection_received)
+        .service(pages::pool_page)
+        .service(pages::pool_entry_page)
+        .service(pages::bans_page)
+        .service(pages::status_page);
+}
+
+/// Whether an unknown address should get the HTML 404 page: a browser's request (it accepts
+/// `text/html`) outside the API's and operators' paths. Everything else gets problem+json.
+pub fn wants_page(req: &HttpRequest) -> bool {
+    let path = req.path();
+    let browser = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    browser
+        && !["/api/", "/docs", "/metrics", "/healthz", "/readyz"]
+            .iter()
+            .any(|prefix| path.starts_with(prefix))
+}
+
+/// The HTML 404 page for a path no route serves.
+pub fn not_found(req: &HttpRequest) -> HttpResponse {
+    Page::from_request_parts(req).not_found()
+}
