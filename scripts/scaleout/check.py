@@ -349,7 +349,8 @@ def scaleout() -> None:
         f.write("")
     survivor = "B" if killed == "A" else "A"
     alive = instances[survivor]
-    # Past the lease (300 s) of the killed instance's job, on the survivor.
+    # Leases run in the database's real time (JOB_LEASE_SECONDS=30 here): the survivor takes
+    # the killed instance's job over once it has passed; the service clock moves on as well.
     later = (moved_to + dt.timedelta(seconds=400)).isoformat()
     alive.set_clock(alive.login(admin_email, staff_password), later)
 

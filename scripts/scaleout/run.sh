@@ -115,7 +115,8 @@ start_instance() {
     if [ -n "$url" ]; then export DATABASE_URL="$url"; else unset DATABASE_URL; fi
     export JWT_SECRET REGISTRY_TEST_CLOCK=1 REGISTRY_JOBS=1 JOB_POLL_INTERVAL_MS=100 \
       RUST_LOG=warn REGISTRY_ENV=development REGISTRY_TRUSTED_PROXIES=127.0.0.1 \
-      SMTP_URL="smtp://127.0.0.1:$SMTP_PORT?tls=none" SMTP_TIMEOUT_SECONDS=600
+      SMTP_URL="smtp://127.0.0.1:$SMTP_PORT?tls=none" SMTP_TIMEOUT_SECONDS=600 \
+      JOB_LEASE_SECONDS=30
     exec "$BIN" --data-dir "$dir" serve --bind "127.0.0.1:$port" "$@"
   ) >"$REPORT/instance-$name.log" 2>&1 &
   printf -v "PID_$name" '%s' "$!"

@@ -14,6 +14,7 @@
 //! | `JWT_TTL_MINUTES` | `480` | lifetime of an access token |
 //! | `REGISTRY_TEST_CLOCK` | unset | `1` enables `PUT /api/v1/admin/clock` (never in production) |
 //! | `REGISTRY_CLOCK_REFRESH_MS` | `200` | test clock: how often an instance reads the clock setting shared through the database |
+//! | `JOB_LEASE_SECONDS` | `300` | how long a claimed job is its worker's (database real time) before another instance may take it over; 5–86400 |
 //! | `REGISTRY_LOG_FORMAT` | `text` | `json` for one JSON object per log line |
 //! | `RUST_LOG` | `info` | log filter (tracing-subscriber syntax) |
 //! | `DB_POOL_SIZE` | `8` | database connections per instance |
@@ -86,6 +87,9 @@ pub struct Settings {
     pub sqlite_synchronous_full: bool,
     /// How often the settable clock reads its shared setting again (milliseconds).
     pub clock_refresh_ms: u64,
+    /// How long a claimed job is its worker's before another may take it over (seconds, in
+    /// the database's real time).
+    pub job_lease_seconds: u64,
     pub log_format: LogFormat,
     pub db_pool_size: u32,
     pub http_workers: usize,
@@ -277,6 +281,7 @@ impl Settings {
             test_clock,
             sqlite_synchronous_full,
             clock_refresh_ms: number("REGISTRY_CLOCK_REFRESH_MS", 200)?.min(60_000),
+            job_lease_seconds: number("JOB_LEASE_SECONDS", 300)?.clamp(5, 86_400),
             log_format,
             db_pool_size: u32::try_from(number("DB_POOL_SIZE", 8)?.clamp(1, 256))?,
             http_workers: usize::try_from(

@@ -22,6 +22,7 @@ use crate::jobs::registry::{Handler, JobEnv, JobError, JobInfo, Registry};
 use crate::jobs::{DEAD, DONE, PENDING, RUNNING, backoff};
 
 /// How long a claim lasts before another worker may take the job over.
+/// The default lease (`JOB_LEASE_SECONDS`).
 pub const LEASE_SECONDS: i64 = 300;
 /// Due times are compared with the database's clock, which SQLite reads to the millisecond:
 /// a job enqueued for "now" by the service clock is due within this margin.
@@ -77,6 +78,13 @@ impl Worker {
         Ok(ran)
     }
 
+    /// How long a claim lasts (`JOB_LEASE_SECONDS`).
+    fn lease(&self) -> chrono::Duration {
+        chrono::Duration::seconds(
+            i64::try_from(self.env.settings.job_lease_seconds).unwrap_or(LEASE_SECONDS),
+        )
+    }
+
     /// Runs due jobs until none is left (jobs may enqueue further due jobs).
     pub fn run_until_idle(&self) -> anyhow::Result<usize> {
         let mut total = 0;
@@ -94,7 +102,7 @@ impl Worker {
             .set((
                 jobs::state.eq(RUNNING),
                 jobs::locked_by.eq(&self.id),
-                jobs::locked_until.eq(db_time(now.real + chrono::Duration::seconds(LEASE_SECONDS))),
+                jobs::locked_until.eq(db_time(now.real + self.lease())),
                 jobs::attempts.eq(jobs::attempts + 1),
                 jobs::updated_at.eq(db_time(now.service)),
             ))
