@@ -288,9 +288,7 @@ macro_rules! insert_rows {
         use diesel::prelude::*;
         match $conn {
             $crate::db::DbConn::Sqlite(c) => diesel::insert_into($table).values($rows).execute(c),
-            $crate::db::DbConn::Postgres(c) => {
-                diesel::insert_into($table).values($rows).execute(c)
-            }
+            $crate::db::DbConn::Postgres(c) => diesel::insert_into($table).values($rows).execute(c),
         }
     }};
 }

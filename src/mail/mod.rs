@@ -123,9 +123,10 @@ pub fn queue_many(conn: &mut DbConn, now: DateTime<Utc>, emails: &[Email]) -> Ap
     let mut added = 0;
     for chunk in jobs.chunks(CHUNK) {
         let keys: Vec<&str> = chunk.iter().map(|(k, _)| k.as_str()).collect();
-        let mut seen: std::collections::HashSet<String> = crate::jobs::existing_dedup_keys(conn, &keys)?
-            .into_iter()
-            .collect();
+        let mut seen: std::collections::HashSet<String> =
+            crate::jobs::existing_dedup_keys(conn, &keys)?
+                .into_iter()
+                .collect();
         let fresh: Vec<NewJob> = chunk
             .iter()
             .filter(|(key, _)| seen.insert(key.clone()))

@@ -28,10 +28,7 @@ pub fn has_blocking_objection(conn: &mut DbConn, application_id: i64) -> ApiResu
 }
 
 /// Which of `application_ids` have a pending or upheld objection, in one statement.
-pub fn blocking_objections(
-    conn: &mut DbConn,
-    application_ids: &[i64],
-) -> ApiResult<HashSet<i64>> {
+pub fn blocking_objections(conn: &mut DbConn, application_ids: &[i64]) -> ApiResult<HashSet<i64>> {
     let ids: Vec<i64> = objections::table
         .filter(objections::application_id.eq_any(application_ids))
         .filter(objections::status.eq_any(["pending", "upheld"]))
@@ -103,16 +100,18 @@ pub fn admit_batch(
     }
     let admitted: Vec<Admitted> = facts
         .into_iter()
-        .map(|(id, institution_id, round_id, approved, notice_id)| Admitted {
-            application_id: id,
-            institution_id,
-            round_id,
-            notice_id,
-            items: approved
-                .and_then(|a| serde_json::from_str::<Vec<String>>(&a).ok())
-                .unwrap_or_default(),
-            valid: validity[&round_id],
-        })
+        .map(
+            |(id, institution_id, round_id, approved, notice_id)| Admitted {
+                application_id: id,
+                institution_id,
+                round_id,
+                notice_id,
+                items: approved
+                    .and_then(|a| serde_json::from_str::<Vec<String>>(&a).ok())
+                    .unwrap_or_default(),
+                valid: validity[&round_id],
+            },
+        )
         .collect();
     let rows: Vec<_> = admitted
         .iter()

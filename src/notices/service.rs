@@ -206,10 +206,7 @@ struct PublicationFacts {
 }
 
 /// The publication facts of `ids` that exist, read a chunk of ids per statement.
-fn publication_facts(
-    conn: &mut DbConn,
-    ids: &[i64],
-) -> ApiResult<HashMap<i64, PublicationFacts>> {
+fn publication_facts(conn: &mut DbConn, ids: &[i64]) -> ApiResult<HashMap<i64, PublicationFacts>> {
     let mut facts = HashMap::new();
     for chunk in ids.chunks(admission::STATEMENT_IDS) {
         let rows: Vec<(i64, i64, i64, String)> = applications::table
@@ -640,12 +637,7 @@ fn closing_due(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> Result<bool, J
 
 /// Admits the next batch of the notice's applications still `in_notice` after id `after`
 /// (those with a blocking objection stay).
-fn admit_next_batch(
-    conn: &mut DbConn,
-    ctx: &Ctx,
-    id: i64,
-    after: i64,
-) -> Result<Batch, JobError> {
+fn admit_next_batch(conn: &mut DbConn, ctx: &Ctx, id: i64, after: i64) -> Result<Batch, JobError> {
     if !closing_due(conn, id, ctx.now)? {
         return Ok(Batch::NotDue);
     }

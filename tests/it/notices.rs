@@ -754,3 +754,123 @@ async fn objections_resolved_during_the_window_leave_the_closing_to_the_job() {
         1
     );
 }
+
+/// A notice of 450 applications (more than two of the closing job's batches of 200) whose
+/// closing stopped after one committed batch: the job runs again and admits only the rest,
+/// each application once, each admission e-mail queued once, the audit chain intact; the one
+/// application with a pending objection waits.
+#[tokio::test]
+async fn a_large_notice_closes_in_batches_and_a_closing_stopped_between_batches_resumes_exactly_once()
+ {
+    use provider_registry::auth::Ctx;
+    use provider_registry::notices::admission;
+    use provider_registry::pool::seed::{SeedPlan, seed_approved};
+
+    const N: usize = 450;
+    let app = TestApp::spawn().await;
+    app.set_clock("2026-03-02T09:00:00+08:00").await;
+    let round = app.open_round().await;
+    let (pool, now) = (app.state.pool.clone(), app.state.clock.now());
+    let ids = tokio::task::spawn_blocking(move || {
+        let plan = SeedPlan {
+            round_id: round,
+            count: N,
+            first: 7000,
+            valid_from: chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
+            valid_until: chrono::NaiveDate::from_ymd_opt(2028, 8, 31).unwrap(),
+        };
+        seed_approved(&mut pool.get().unwrap(), &Ctx::system(now), &plan).unwrap()
+    })
+    .await
+    .unwrap();
+    let notice = flow::publish(&app, &ids, "2026-03-02").await;
+    let notice_id = notice["id"].as_i64().unwrap();
+    assert_eq!(notice["applications"].as_array().unwrap().len(), N);
+    let objected = ids[300];
+    let res = object(&app, notice_id, objected, "13912345678").await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+
+    app.set_clock("2026-03-07T00:00:00+08:00").await;
+    // An earlier run of the closing job committed its first batch and stopped.
+    let (pool, now, first) = (
+        app.state.pool.clone(),
+        app.state.clock.now(),
+        ids[..200].to_vec(),
+    );
+    tokio::task::spawn_blocking(move || {
+        provider_registry::db::write_tx(&mut pool.get().unwrap(), |c| {
+            admission::admit_batch(c, &Ctx::system(now), &first)
+        })
+        .unwrap()
+    })
+    .await
+    .unwrap();
+    app.run_pending_jobs().await;
+
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let count = |sql: String| {
+        let app = &app;
+        async move { app.sql_i64(&sql).await }
+    };
+    assert_eq!(
+        count(format!(
+            "SELECT COUNT(*) AS value FROM pool_entries WHERE application_id IN ({list})"
+        ))
+        .await,
+        (N - 1) as i64
+    );
+    assert_eq!(
+        count(format!("SELECT COUNT(*) AS value FROM applications WHERE status = 'admitted' AND id IN ({list})")).await,
+        (N - 1) as i64
+    );
+    assert_eq!(status_of(&app, objected).await, "in_notice");
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) AS value FROM audit_events WHERE action = 'application.admitted'"
+                .into()
+        )
+        .await,
+        (N - 1) as i64
+    );
+    assert_eq!(
+        count("SELECT COUNT(DISTINCT entity_id) AS value FROM audit_events WHERE action = 'application.admitted'".into()).await,
+        (N - 1) as i64
+    );
+    // Each seeded institution has one address (its contact e-mail): one message per admission.
+    assert_eq!(
+        count("SELECT COUNT(*) AS value FROM jobs WHERE kind = 'email.send' AND dedup_key LIKE 'email:admitted:%'".into()).await,
+        (N - 1) as i64
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) AS value FROM pool_items".into()).await,
+        count(format!("SELECT COUNT(*) AS value FROM pool_items WHERE entry_id IN (SELECT id FROM pool_entries WHERE application_id IN ({list}))")).await,
+    );
+    let board = public_notice(&app, notice_id).await;
+    assert_eq!(board["status"], "closed");
+    let closed = app
+        .as_role(
+            Role::Admin,
+            Method::GET,
+            &format!("/api/v1/audit?action=notice.closed&entity_id={notice_id}"),
+        )
+        .await
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let summary = &closed["items"][0]["summary"];
+    assert_eq!(summary["admitted"].as_array().unwrap().len(), N - 1);
+    assert_eq!(summary["awaiting_objection_resolution"], json!([objected]));
+    let verified = app
+        .as_role(Role::Admin, Method::GET, "/api/v1/audit/verify")
+        .await
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(verified["ok"], true, "{verified}");
+}
