@@ -4,7 +4,8 @@
 //! Map of the crate (see the README's ARCHITECTURE section):
 //! - shared core: [`config`], [`clock`], [`error`], [`http`], [`db`], [`app`], [`startup`],
 //!   [`cli`], [`telemetry`], [`openapi`], [`ops`];
-//! - cross-cutting services: [`auth`], [`audit`], [`jobs`], [`mail`];
+//! - cross-cutting services: [`auth`], [`audit`], [`jobs`], [`mail`], [`opendata`] (versions,
+//!   signed snapshots and feeds of the published lists);
 //! - reference rules: [`calendar`], [`catalogue`], [`credentials`];
 //! - capabilities: [`accounts`], [`institutions`], [`rounds`], [`documents`], [`applications`],
 //!   [`exits`], [`sanctions`];
@@ -34,6 +35,7 @@ pub mod mail;
 pub mod notices;
 pub mod objections;
 pub mod openapi;
+pub mod opendata;
 pub mod ops;
 pub mod pool;
 pub mod review;

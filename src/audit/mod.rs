@@ -142,6 +142,17 @@ pub fn append_many(conn: &mut DbConn, ctx: &Ctx, events: Vec<NewEvent>) -> Query
     Ok(())
 }
 
+/// Takes the chain's head lock without appending (the row lock on PostgreSQL; SQLite's write
+/// transaction already holds the database). For writers that lock another head row in the same
+/// transaction (the open-data lists): taking this one first keeps every transaction's lock
+/// order the same, so two of them never wait for each other.
+pub fn lock_head(conn: &mut DbConn) -> QueryResult<()> {
+    diesel::update(audit_head::table.find(1))
+        .set(audit_head::seq.eq(audit_head::seq))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// The fields an event's hash covers, in a fixed order.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = audit_events)]

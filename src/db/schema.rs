@@ -378,6 +378,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    open_data_heads (list) {
+        list -> Text,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    open_data_changes (list, version) {
+        list -> Text,
+        version -> BigInt,
+        kind -> Text,
+        institution_id -> BigInt,
+        subject_id -> BigInt,
+        occurred_at -> Timestamp,
+        record -> Text,
+        sha256 -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(teachers -> institutions (institution_id));
 diesel::joinable!(inspections -> institutions (institution_id));
 diesel::joinable!(applications -> institutions (institution_id));
@@ -422,4 +442,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     exit_grounds,
     bans,
     blacklist_entries,
+    open_data_heads,
+    open_data_changes,
 );

@@ -31,6 +31,7 @@ use crate::db::schema::{
 };
 use crate::db::{DbConn, db_time, is_unique_violation};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
+use crate::pool::versions::PoolChange;
 use crate::sanctions::bans::{self, BanPeriod, NewBan};
 use crate::sanctions::{Ground, GroundRef};
 
@@ -1050,6 +1051,7 @@ fn remove(conn: &mut DbConn, ctx: &Ctx, case: &CaseRow) -> ApiResult<Removal> {
             entry,
             serde_json::json!({ "exit_case_id": case.id, "institution_id": inst }),
         )?;
+        crate::pool::versions::record(conn, ctx, PoolChange::Removed, *entry)?;
     }
 
     out.contracts = contracts::table
@@ -1152,6 +1154,7 @@ fn remove(conn: &mut DbConn, ctx: &Ctx, case: &CaseRow) -> ApiResult<Removal> {
         ban_id,
         serde_json::json!({ "uscc": uscc, "institution_id": inst, "exit_case_id": case.id, "decided_on": ban.decided_on, "last_day": ban.last_day, "may_apply_from": ban.may_apply_from, "grounds": grounds }),
     )?;
+    bans::record_version(conn, ctx, ban_id)?;
     crate::mail::events::removed_and_banned(conn, ctx.now, ban_id)?;
     out.ban_id = ban_id;
     out.ban = Some(ban);

@@ -17,6 +17,7 @@ use crate::clock::beijing_date;
 use crate::db::schema::{applications, objections, pool_entries, pool_items};
 use crate::db::{DbConn, db_time};
 use crate::error::{ApiError, ApiResult};
+use crate::pool::versions::PoolChange;
 
 /// How many ids one statement names at most (SQLite binds each as a parameter).
 pub const STATEMENT_IDS: usize = 1000;
@@ -165,6 +166,9 @@ pub fn admit_batch(
         crate::insert_rows!(conn, pool_items::table, chunk.to_vec())?;
     }
     audit::append_many(conn, ctx, events)?;
+    for &entry_id in &entry_ids {
+        crate::pool::versions::record(conn, ctx, PoolChange::Admitted, entry_id)?;
+    }
     crate::mail::events::admitted_many(conn, ctx.now, &entry_ids)?;
     let by_app: HashMap<i64, i64> = admitted
         .iter()

@@ -12,6 +12,7 @@ pub mod routes;
 pub mod search;
 pub mod seed;
 pub mod status;
+pub mod versions;
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -21,6 +22,7 @@ use crate::auth::Ctx;
 use crate::db::schema::pool_entries;
 use crate::db::{DbConn, db_time};
 use crate::jobs::registry::{Handler, Registry};
+use versions::PoolChange;
 
 /// Job kind: mark active entries past their validity `expired` (daily).
 pub const EXPIRE_ENTRIES: &str = "pool.expire_entries";
@@ -76,6 +78,7 @@ pub fn expire_entries(conn: &mut DbConn, ctx: &Ctx) -> QueryResult<usize> {
                     "valid_until": valid_until,
                 }),
             )?;
+            versions::record(conn, ctx, PoolChange::Expired, id)?;
             expired += 1;
         }
     }

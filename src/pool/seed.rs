@@ -351,6 +351,8 @@ pub fn insert_entry(
             ))
             .execute(conn)?;
     }
+    // Seeded members are admissions like any other: one pool version each.
+    super::versions::record(conn, ctx, super::versions::PoolChange::Admitted, entry_id)?;
     Ok(entry_id)
 }
 

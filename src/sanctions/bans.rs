@@ -182,6 +182,67 @@ pub fn record(conn: &mut DbConn, b: &NewBan) -> ApiResult<(i64, BanPeriod)> {
     Ok((id, p))
 }
 
+/// A ban as published in the signed ban-list snapshots and the bans' change feed: what
+/// `GET /bans` shows, without the status of the day (it is read from the dates).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublicBan {
+    pub ban_id: i64,
+    pub institution_id: i64,
+    pub institution_name: String,
+    pub uscc: String,
+    pub grounds: Vec<GroundRef>,
+    #[serde(flatten)]
+    pub period: BanPeriod,
+}
+
+/// Records ban `ban_id` as the ban list's next version (open data, issue 18), in the removal's
+/// transaction after its audit event; returns the version.
+pub fn record_version(conn: &mut DbConn, ctx: &crate::auth::Ctx, ban_id: i64) -> ApiResult<i64> {
+    let (institution_id, institution_name, uscc, grounds, dates): (
+        i64,
+        String,
+        String,
+        String,
+        PeriodRow,
+    ) = bans::table
+        .find(ban_id)
+        .select((
+            bans::institution_id,
+            bans::institution_name,
+            bans::uscc,
+            bans::grounds,
+            PERIOD,
+        ))
+        .first(conn)?;
+    let record = PublicBan {
+        ban_id,
+        institution_id,
+        institution_name,
+        uscc,
+        grounds: stored_grounds(&grounds)
+            .into_iter()
+            .map(GroundRef::from)
+            .collect(),
+        period: period(dates),
+    };
+    Ok(crate::opendata::append(
+        conn,
+        &crate::opendata::NewChange {
+            list: crate::opendata::List::Bans,
+            kind: "recorded",
+            institution_id,
+            subject_id: ban_id,
+            at: ctx.now,
+            record: &record,
+        },
+    )?)
+}
+
+/// The ban list's newest version (0 before the first ban).
+pub fn current_version(conn: &mut DbConn) -> QueryResult<i64> {
+    crate::opendata::current_version(conn, crate::opendata::List::Bans)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BanStatus {

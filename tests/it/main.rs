@@ -18,6 +18,7 @@ mod jobs;
 mod mail;
 mod notices;
 mod openapi;
+mod opendata;
 mod pdf_extraction;
 mod pool;
 mod reference;

@@ -1,0 +1,2 @@
+DROP TABLE open_data_changes;
+DROP TABLE open_data_heads;
