@@ -416,6 +416,18 @@ fn check_merged_pdf(f: &Facts, uscc: Option<&Uscc>, b: &mut Vec<Finding>, w: &mu
             w.push(Finding::new("merged_pdf_no_text", "documents.merged_pdf", rule::MERGED_PDF, Msg::new("合并 PDF 没有文字层（扫描件），需人工核对与填报信息一致。", "The merged PDF has no text layer (a scan): verify it against the form by hand.")));
             return;
         }
+        Some(TextStatus::TextUnreadable) => {
+            w.push(Finding::new(
+                "merged_pdf_text_unreadable",
+                "documents.merged_pdf",
+                rule::MERGED_PDF,
+                Msg::new(
+                    "合并 PDF 的文字无法识别，需人工核对与填报信息一致。",
+                    "The merged PDF's text cannot be decoded: verify it against the form by hand.",
+                ),
+            ));
+            return;
+        }
         _ => {
             b.push(Finding::new(
                 "merged_pdf_unreadable",

@@ -397,6 +397,14 @@ fn changed_meanwhile() -> ApiError {
     )
 }
 
+fn invalid_transition(e: crate::applications::status::TransitionError) -> ApiError {
+    ApiError::conflict(
+        "invalid_transition",
+        format!("当前状态（{}）不允许此操作。", e.from.as_str()),
+        format!("Not allowed while the application is {}.", e.from.as_str()),
+    )
+}
+
 /// Moves an application along the state machine with compare-and-set on its current status.
 pub fn transition(
     conn: &mut DbConn,
@@ -405,13 +413,7 @@ pub fn transition(
     event: Event,
     now: NaiveDateTime,
 ) -> ApiResult<Status> {
-    let to = from.apply(event).map_err(|e| {
-        ApiError::conflict(
-            "invalid_transition",
-            format!("当前状态（{}）不允许此操作。", e.from.as_str()),
-            format!("Not allowed while the application is {}.", e.from.as_str()),
-        )
-    })?;
+    let to = from.apply(event).map_err(invalid_transition)?;
     let changed = diesel::update(
         applications::table
             .find(id)
@@ -434,6 +436,32 @@ pub fn transition(
         }
     })?;
     if changed == 0 {
+        return Err(changed_meanwhile());
+    }
+    Ok(to)
+}
+
+/// [`transition`] for many applications in one statement: all of `ids` move from `from`, or
+/// none (a conflict when any of them changed meanwhile; the caller's transaction rolls back).
+pub fn transition_many(
+    conn: &mut DbConn,
+    ids: &[i64],
+    from: Status,
+    event: Event,
+    now: NaiveDateTime,
+) -> ApiResult<Status> {
+    let to = from.apply(event).map_err(invalid_transition)?;
+    let changed = diesel::update(
+        applications::table
+            .filter(applications::id.eq_any(ids))
+            .filter(applications::status.eq(from.as_str())),
+    )
+    .set((
+        applications::status.eq(to.as_str()),
+        applications::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    if changed != ids.len() {
         return Err(changed_meanwhile());
     }
     Ok(to)

@@ -32,46 +32,90 @@ pub fn record(
     entity_id: impl ToString,
     summary: serde_json::Value,
 ) -> QueryResult<()> {
+    append_many(
+        conn,
+        ctx,
+        vec![NewEvent {
+            action: action.to_owned(),
+            entity_type: entity_type.to_owned(),
+            entity_id: entity_id.to_string(),
+            summary,
+        }],
+    )
+}
+
+/// One event to append with [`append_many`].
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub summary: serde_json::Value,
+}
+
+/// How many events one INSERT carries (11 parameters each, well under either backend's limit).
+const INSERT_CHUNK: usize = 500;
+
+/// Appends `events`, in order, to the chain: the head row is taken once for the whole batch,
+/// the events are chained in memory and inserted several rows per statement. Call it inside
+/// the transaction of the changes they record.
+pub fn append_many(conn: &mut DbConn, ctx: &Ctx, events: Vec<NewEvent>) -> QueryResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let count = events.len() as i64;
     // Taking the head row first serialises appenders on both backends (a row lock on
     // PostgreSQL, the write lock on SQLite), so two transactions never chain onto one parent.
     diesel::update(audit_head::table.find(1))
-        .set(audit_head::seq.eq(audit_head::seq + 1))
+        .set(audit_head::seq.eq(audit_head::seq + count))
         .execute(conn)?;
-    let (seq, prev_hash): (i64, String) = audit_head::table
+    let (last_seq, mut prev_hash): (i64, String) = audit_head::table
         .find(1)
         .select((audit_head::seq, audit_head::hash))
         .first(conn)?;
     let (actor_id, actor_role) = ctx.actor.columns();
-    let event = ChainFields {
-        seq,
-        occurred_at: db_time(ctx.now),
-        actor_id,
-        actor_role: actor_role.to_owned(),
-        action: action.to_owned(),
-        entity_type: entity_type.to_owned(),
-        entity_id: entity_id.to_string(),
-        summary: summary.to_string(),
-        request_id: ctx.request_id.clone(),
-        prev_hash,
-    };
-    let hash = event.hash();
-    diesel::insert_into(audit_events::table)
-        .values((
-            audit_events::seq.eq(event.seq),
-            audit_events::occurred_at.eq(event.occurred_at),
-            audit_events::actor_id.eq(event.actor_id),
-            audit_events::actor_role.eq(&event.actor_role),
-            audit_events::action.eq(&event.action),
-            audit_events::entity_type.eq(&event.entity_type),
-            audit_events::entity_id.eq(&event.entity_id),
-            audit_events::summary.eq(&event.summary),
-            audit_events::request_id.eq(&event.request_id),
-            audit_events::prev_hash.eq(&event.prev_hash),
-            audit_events::hash.eq(&hash),
-        ))
-        .execute(conn)?;
+    let occurred_at = db_time(ctx.now);
+    let mut chained = Vec::with_capacity(events.len());
+    for (seq, event) in (last_seq - count + 1..).zip(events) {
+        let fields = ChainFields {
+            seq,
+            occurred_at,
+            actor_id,
+            actor_role: actor_role.to_owned(),
+            action: event.action,
+            entity_type: event.entity_type,
+            entity_id: event.entity_id,
+            summary: event.summary.to_string(),
+            request_id: ctx.request_id.clone(),
+            prev_hash,
+        };
+        let hash = fields.hash();
+        prev_hash = hash.clone();
+        chained.push((fields, hash));
+    }
+    for chunk in chained.chunks(INSERT_CHUNK) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|(e, hash)| {
+                (
+                    audit_events::seq.eq(e.seq),
+                    audit_events::occurred_at.eq(e.occurred_at),
+                    audit_events::actor_id.eq(e.actor_id),
+                    audit_events::actor_role.eq(&e.actor_role),
+                    audit_events::action.eq(&e.action),
+                    audit_events::entity_type.eq(&e.entity_type),
+                    audit_events::entity_id.eq(&e.entity_id),
+                    audit_events::summary.eq(&e.summary),
+                    audit_events::request_id.eq(&e.request_id),
+                    audit_events::prev_hash.eq(&e.prev_hash),
+                    audit_events::hash.eq(hash),
+                )
+            })
+            .collect();
+        crate::insert_rows!(conn, audit_events::table, rows)?;
+    }
     diesel::update(audit_head::table.find(1))
-        .set(audit_head::hash.eq(&hash))
+        .set(audit_head::hash.eq(&prev_hash))
         .execute(conn)?;
     Ok(())
 }

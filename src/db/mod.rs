@@ -347,6 +347,21 @@ macro_rules! insert_returning_id {
     }};
 }
 
+/// Inserts several rows in one statement (`rows`: a `Vec` of column tuples), on either backend.
+/// The multi-backend connection cannot express a multi-row INSERT, so the statement is built
+/// for the backend's own connection. Keep `rows` within SQLite's bound-parameter limit
+/// (32,766): a few hundred rows per statement.
+#[macro_export]
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        use diesel::prelude::*;
+        match $conn {
+            $crate::db::DbConn::Sqlite(c) => diesel::insert_into($table).values($rows).execute(c),
+            $crate::db::DbConn::Postgres(c) => diesel::insert_into($table).values($rows).execute(c),
+        }
+    }};
+}
+
 /// True when the error is a unique-constraint violation on either backend.
 pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
     matches!(

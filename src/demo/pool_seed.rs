@@ -9,7 +9,6 @@
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
-use crate::applications::status::Status as AppStatus;
 use crate::audit;
 use crate::auth::Ctx;
 use crate::catalogue::Catalogue;
@@ -161,6 +160,37 @@ pub struct SeedPlan {
 /// Seeds `plan.count` institutions with admitted applications and active pool entries, in
 /// transactions of [`BATCH`]; returns the entry ids.
 pub fn seed(conn: &mut DbConn, ctx: &Ctx, plan: &SeedPlan) -> ApiResult<Vec<i64>> {
+    seed_batches(conn, ctx, plan, |c, n| {
+        let (institution_id, application_id, items) = seed_one(c, ctx, plan, n, "admitted")?;
+        insert_entry(
+            c,
+            institution_id,
+            application_id,
+            plan.round_id,
+            &items,
+            plan.valid_from,
+            plan.valid_until,
+            ctx,
+        )
+    })
+}
+
+/// Seeds `plan.count` institutions with an approved application each (ready for a notice: the
+/// closing benchmark and the large-notice tests); returns the application ids.
+pub fn seed_approved(conn: &mut DbConn, ctx: &Ctx, plan: &SeedPlan) -> ApiResult<Vec<i64>> {
+    seed_batches(conn, ctx, plan, |c, n| {
+        Ok(seed_one(c, ctx, plan, n, "approved")?.1)
+    })
+}
+
+/// Runs `one` for each institution of `plan`, [`BATCH`] per transaction, each batch recorded
+/// by one audit event; returns what `one` returned.
+fn seed_batches(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    plan: &SeedPlan,
+    mut one: impl FnMut(&mut DbConn, usize) -> ApiResult<i64>,
+) -> ApiResult<Vec<i64>> {
     let mut ids = Vec::with_capacity(plan.count);
     let mut done = 0;
     while done < plan.count {
@@ -169,7 +199,7 @@ pub fn seed(conn: &mut DbConn, ctx: &Ctx, plan: &SeedPlan) -> ApiResult<Vec<i64>
         let batch = db::write_tx(conn, |c| -> ApiResult<Vec<i64>> {
             let mut batch = Vec::with_capacity(size);
             for k in start..start + size {
-                batch.push(seed_one(c, ctx, plan, plan.first as usize + k)?);
+                batch.push(one(c, plan.first as usize + k)?);
             }
             audit::record(
                 c,
@@ -178,9 +208,9 @@ pub fn seed(conn: &mut DbConn, ctx: &Ctx, plan: &SeedPlan) -> ApiResult<Vec<i64>
                 "round",
                 plan.round_id,
                 serde_json::json!({
-                    "entries": batch.len(),
-                    "first_entry_id": batch.first(),
-                    "last_entry_id": batch.last(),
+                    "rows": batch.len(),
+                    "first_id": batch.first(),
+                    "last_id": batch.last(),
                     "purpose": "demo or benchmark data",
                 }),
             )?;
@@ -192,7 +222,15 @@ pub fn seed(conn: &mut DbConn, ctx: &Ctx, plan: &SeedPlan) -> ApiResult<Vec<i64>
     Ok(ids)
 }
 
-fn seed_one(conn: &mut DbConn, ctx: &Ctx, plan: &SeedPlan, n: usize) -> ApiResult<i64> {
+/// Institution `n` with a teacher and an application of `status`: (institution, application,
+/// approved items).
+fn seed_one(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    plan: &SeedPlan,
+    n: usize,
+    status: &str,
+) -> ApiResult<(i64, i64, Vec<String>)> {
     let now = db_time(ctx.now);
     let serial = u32::try_from(n).unwrap_or(u32::MAX);
     let items = items_of(n);
@@ -278,7 +316,7 @@ fn seed_one(conn: &mut DbConn, ctx: &Ctx, plan: &SeedPlan, n: usize) -> ApiResul
         .values((
             applications::institution_id.eq(institution_id),
             applications::round_id.eq(plan.round_id),
-            applications::status.eq(AppStatus::Admitted.as_str()),
+            applications::status.eq(status),
             applications::proposed_items.eq(&items_json),
             applications::approved_items.eq(Some(&items_json)),
             applications::service_plan.eq("每周两至三次课后服务，专职教师授课，配备安全员"),
@@ -292,16 +330,7 @@ fn seed_one(conn: &mut DbConn, ctx: &Ctx, plan: &SeedPlan, n: usize) -> ApiResul
         ))
         .returning(applications::id)
         .get_result(conn)?;
-    insert_entry(
-        conn,
-        institution_id,
-        application_id,
-        plan.round_id,
-        &items,
-        plan.valid_from,
-        plan.valid_until,
-        ctx,
-    )
+    Ok((institution_id, application_id, items))
 }
 
 /// Inserts an active pool entry and its `pool_items` rows; returns the entry id. (For seeding

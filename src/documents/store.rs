@@ -195,8 +195,10 @@ pub struct Document {
     pub content_type: String,
     pub size_bytes: i64,
     pub sha256: String,
-    /// For PDFs: `ok`, `partial` (some pages unreadable) or `no_text` (a scan: manual
-    /// verification needed). Encrypted and unreadable PDFs are refused at upload.
+    /// For PDFs: `ok`, `partial` (some pages unreadable), `no_text` (a scan) or
+    /// `text_unreadable` (a valid PDF whose text could not be decoded): the last two need
+    /// manual verification. PDFs needing a password and files that are not valid PDFs are
+    /// refused at upload.
     pub text_status: Option<TextStatus>,
     pub page_count: Option<i32>,
     /// Which extractor read the text, or why pages could not be read.
@@ -421,7 +423,9 @@ pub fn refusal(status: TextStatus, detail: Option<&str>) -> Option<ApiError> {
             )
             .with_extra(serde_json::json!({ "detail": detail })),
         ),
-        TextStatus::Ok | TextStatus::Partial | TextStatus::NoText => None,
+        TextStatus::Ok | TextStatus::Partial | TextStatus::NoText | TextStatus::TextUnreadable => {
+            None
+        }
     }
 }
 

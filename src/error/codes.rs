@@ -297,6 +297,7 @@ pub const GROUPS: &[Group] = &[
             code("merged_pdf_unreadable", S422, B, "The merged PDF cannot be read.", "合并 PDF 无法读取。"),
             code("merged_pdf_partial", NONE, W, "Some merged PDF pages have no readable text.", "合并 PDF 部分页面无文字。"),
             code("merged_pdf_no_text", NONE, W, "The merged PDF is a scan: check it by hand.", "合并 PDF 为扫描件，需人工核对。"),
+            code("merged_pdf_text_unreadable", NONE, W, "The merged PDF's text cannot be decoded: check it by hand.", "合并 PDF 文字无法识别，需人工核对。"),
             code("uscc_not_in_pdf", NONE, W, "The credit code is not in the merged PDF's text.", "合并 PDF 中未找到信用代码。"),
             code("name_not_in_pdf", NONE, W, "The institution's name is not in the merged PDF's text.", "合并 PDF 中未找到机构名称。"),
             code("certificate_not_in_pdf", NONE, W, "A teacher's certificate number is not in the merged PDF.", "合并 PDF 中未找到教师证书编号。"),

@@ -109,6 +109,39 @@ pub fn enqueue(conn: &mut DbConn, job: &NewJob, now: DateTime<Utc>) -> QueryResu
     }
 }
 
+/// Which of `keys` name jobs already queued.
+pub fn existing_dedup_keys(conn: &mut DbConn, keys: &[&str]) -> QueryResult<Vec<String>> {
+    jobs::table
+        .filter(jobs::dedup_key.eq_any(keys))
+        .select(jobs::dedup_key.assume_not_null())
+        .load(conn)
+}
+
+/// Adds `new` jobs several rows per statement, without the `ON CONFLICT` of [`enqueue`]: the
+/// caller has left out the keys already queued ([`existing_dedup_keys`]). Returns how many.
+pub fn insert_many(conn: &mut DbConn, new: &[NewJob], now: DateTime<Utc>) -> QueryResult<usize> {
+    if new.is_empty() {
+        return Ok(0);
+    }
+    let rows: Vec<_> = new
+        .iter()
+        .map(|job| {
+            (
+                jobs::kind.eq(job.kind),
+                jobs::payload.eq(job.payload.to_string()),
+                jobs::dedup_key.eq(job.dedup_key.as_deref()),
+                jobs::state.eq(PENDING),
+                jobs::attempts.eq(0),
+                jobs::max_attempts.eq(job.max_attempts),
+                jobs::run_at.eq(db_time(job.run_at)),
+                jobs::created_at.eq(db_time(now)),
+                jobs::updated_at.eq(db_time(now)),
+            )
+        })
+        .collect();
+    crate::insert_rows!(conn, jobs::table, rows)
+}
+
 /// A job as shown to administrators.
 #[derive(Debug, Serialize, ToSchema, Queryable, Selectable)]
 #[diesel(table_name = jobs)]

@@ -70,30 +70,71 @@ pub struct Outgoing {
 /// how many jobs were added (a recipient already sent this event's message is skipped).
 /// A template error is an internal error, and rolls the caller's change back.
 pub fn queue(conn: &mut DbConn, now: DateTime<Utc>, email: &Email) -> ApiResult<usize> {
-    let rendered = templates::render(email.template, &email.vars)?;
     let mut added = 0;
-    for to in dedup(email.to.clone()) {
-        let dedup_key = format!(
-            "email:{}:{}:{}",
-            email.template.name(),
-            email.key,
-            to.to_lowercase()
-        );
-        let payload = Outgoing {
-            template: email.template,
-            to,
-            subject: rendered.subject.clone(),
-            key: email.key.clone(),
-            text: rendered.text.clone(),
-            html: rendered.html.clone(),
-        };
-        let payload = serde_json::to_value(&payload).map_err(anyhow::Error::from)?;
+    for (dedup_key, payload) in outgoing(email)? {
         let job = NewJob::new(SEND, payload, now)
             .dedup(dedup_key)
             .max_attempts(MAX_ATTEMPTS);
         if enqueue(conn, &job, now)?.is_some() {
             added += 1;
         }
+    }
+    Ok(added)
+}
+
+/// Renders `email` for each recipient: the de-duplication key and payload of each job.
+fn outgoing(email: &Email) -> ApiResult<Vec<(String, serde_json::Value)>> {
+    let rendered = templates::render(email.template, &email.vars)?;
+    dedup(email.to.clone())
+        .into_iter()
+        .map(|to| {
+            let dedup_key = format!(
+                "email:{}:{}:{}",
+                email.template.name(),
+                email.key,
+                to.to_lowercase()
+            );
+            let payload = Outgoing {
+                template: email.template,
+                to,
+                subject: rendered.subject.clone(),
+                key: email.key.clone(),
+                text: rendered.text.clone(),
+                html: rendered.html.clone(),
+            };
+            let payload = serde_json::to_value(&payload).map_err(anyhow::Error::from)?;
+            Ok((dedup_key, payload))
+        })
+        .collect()
+}
+
+/// [`queue`] for many events at once (a notice's admissions): keys already queued are read
+/// in one statement per chunk and the new jobs inserted several per statement. For events
+/// whose keys name rows created in the caller's transaction: a concurrent transaction
+/// queuing the same key would make this one fail (and its retry skip the key), not wait.
+pub fn queue_many(conn: &mut DbConn, now: DateTime<Utc>, emails: &[Email]) -> ApiResult<usize> {
+    const CHUNK: usize = 500;
+    let mut jobs = Vec::new();
+    for email in emails {
+        jobs.extend(outgoing(email)?);
+    }
+    let mut added = 0;
+    for chunk in jobs.chunks(CHUNK) {
+        let keys: Vec<&str> = chunk.iter().map(|(k, _)| k.as_str()).collect();
+        let mut seen: std::collections::HashSet<String> =
+            crate::jobs::existing_dedup_keys(conn, &keys)?
+                .into_iter()
+                .collect();
+        let fresh: Vec<NewJob> = chunk
+            .iter()
+            .filter(|(key, _)| seen.insert(key.clone()))
+            .map(|(key, payload)| {
+                NewJob::new(SEND, payload.clone(), now)
+                    .dedup(key.clone())
+                    .max_attempts(MAX_ATTEMPTS)
+            })
+            .collect();
+        added += crate::jobs::insert_many(conn, &fresh, now)?;
     }
     Ok(added)
 }

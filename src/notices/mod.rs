@@ -16,5 +16,5 @@ pub const CLOSE_NOTICE: &str = "notice.close";
 
 /// Registers the notice jobs.
 pub fn register(registry: &mut Registry) {
-    registry.register(CLOSE_NOTICE, Handler::Transactional(service::close_job));
+    registry.register(CLOSE_NOTICE, Handler::External(service::close_job));
 }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::applications::facts::{app_facts, item_refs};
+use crate::applications::facts::item_refs;
 use crate::applications::service::{self as applications_service, ItemRef};
 use crate::applications::status::{Event, Status};
 use crate::audit;
@@ -24,9 +24,9 @@ use crate::calendar::rules::{CalendarVersion, DayInfo};
 use crate::clock::{beijing_date, beijing_instant, end_of_beijing_day};
 use crate::db::columns::UtcTime;
 use crate::db::schema::{applications, institutions, notices, objections};
-use crate::db::{DbConn, JsonText, db_time};
+use crate::db::{self, DbConn, JsonText, db_time};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
-use crate::jobs::registry::{JobError, JobInfo};
+use crate::jobs::registry::{JobEnv, JobError, JobInfo};
 use crate::jobs::{self, NewJob};
 use crate::notices::status::{self, NoticeStatus};
 use crate::notices::{CLOSE_NOTICE, admission};
@@ -42,8 +42,9 @@ pub struct NewNotice {
     pub title: Option<String>,
     /// Today or later (Beijing time); never backdated.
     pub publication_date: NaiveDate,
-    /// Approved applications of one round.
-    #[validate(length(min = 1, max = 500))]
+    /// Approved applications of one round (up to 20,000: every approved application of a
+    /// round).
+    #[validate(length(min = 1, max = 20000))]
     pub application_ids: Vec<i64>,
 }
 
@@ -198,6 +199,44 @@ fn load_row(conn: &mut DbConn, id: i64) -> ApiResult<Row> {
         .ok_or_else(|| ApiError::not_found("公示", "notice"))
 }
 
+/// What publication checks of an application.
+struct PublicationFacts {
+    id: i64,
+    institution_id: i64,
+    round_id: i64,
+    status: Status,
+}
+
+/// The publication facts of `ids` that exist, read a chunk of ids per statement.
+fn publication_facts(conn: &mut DbConn, ids: &[i64]) -> ApiResult<HashMap<i64, PublicationFacts>> {
+    let mut facts = HashMap::new();
+    for chunk in ids.chunks(admission::STATEMENT_IDS) {
+        let rows: Vec<(i64, i64, i64, String)> = applications::table
+            .filter(applications::id.eq_any(chunk))
+            .select((
+                applications::id,
+                applications::institution_id,
+                applications::round_id,
+                applications::status,
+            ))
+            .load(conn)?;
+        for (id, institution_id, round_id, status) in rows {
+            let status = Status::parse(&status)
+                .ok_or_else(|| anyhow::anyhow!("bad status in applications.{id}"))?;
+            facts.insert(
+                id,
+                PublicationFacts {
+                    id,
+                    institution_id,
+                    round_id,
+                    status,
+                },
+            );
+        }
+    }
+    Ok(facts)
+}
+
 /// Publishes a notice for approved applications of one round.
 pub fn publish(
     conn: &mut DbConn,
@@ -216,10 +255,12 @@ pub fn publish(
             ),
         )]));
     }
+    let facts = publication_facts(conn, &req.application_ids)?;
     let mut issues = Vec::new();
     let mut apps = Vec::new();
+    let mut listed = std::collections::HashSet::new();
     for (i, id) in req.application_ids.iter().enumerate() {
-        if req.application_ids[..i].contains(id) {
+        if !listed.insert(*id) {
             issues.push(FieldIssue::new(
                 format!("application_ids[{i}]"),
                 "duplicate_application",
@@ -230,9 +271,9 @@ pub fn publish(
             ));
             continue;
         }
-        match app_facts(conn, *id) {
-            Ok(app) if app.status == Status::Approved => apps.push(app),
-            Ok(app) => issues.push(FieldIssue::new(
+        match facts.get(id) {
+            Some(app) if app.status == Status::Approved => apps.push(app),
+            Some(app) => issues.push(FieldIssue::new(
                 format!("application_ids[{i}]"),
                 "application_not_approved",
                 Msg::new(
@@ -246,7 +287,7 @@ pub fn publish(
                     ),
                 ),
             )),
-            Err(_) => issues.push(FieldIssue::new(
+            None => issues.push(FieldIssue::new(
                 format!("application_ids[{i}]"),
                 "unknown_application",
                 Msg::new(
@@ -306,20 +347,23 @@ pub fn publish(
         ))
         .returning(notices::id)
         .get_result(conn)?;
-    for app in &apps {
-        applications_service::transition(conn, app.id, Status::Approved, Event::Publish, now)?;
-        diesel::update(applications::table.find(app.id))
+    let app_ids: Vec<i64> = apps.iter().map(|a| a.id).collect();
+    for chunk in app_ids.chunks(admission::STATEMENT_IDS) {
+        applications_service::transition_many(conn, chunk, Status::Approved, Event::Publish, now)?;
+        diesel::update(applications::table.filter(applications::id.eq_any(chunk)))
             .set(applications::notice_id.eq(Some(id)))
             .execute(conn)?;
-        audit::record(
-            conn,
-            ctx,
-            "application.published",
-            "application",
-            app.id,
-            serde_json::json!({ "notice_id": id, "institution_id": app.institution_id }),
-        )?;
     }
+    let events = apps
+        .iter()
+        .map(|app| audit::NewEvent {
+            action: "application.published".to_owned(),
+            entity_type: "application".to_owned(),
+            entity_id: app.id.to_string(),
+            summary: serde_json::json!({ "notice_id": id, "institution_id": app.institution_id }),
+        })
+        .collect();
+    audit::append_many(conn, ctx, events)?;
     jobs::enqueue(conn, &closing_job(id, w.closes_at), ctx.now)?;
     audit::record(
         conn,
@@ -553,53 +597,107 @@ pub fn recompute_for_calendar(conn: &mut DbConn, ctx: &Ctx, year: i32) -> ApiRes
     Ok(recomputed)
 }
 
-fn retry(e: ApiError) -> JobError {
-    JobError::Retry(anyhow::anyhow!("{e}"))
-}
+/// How many applications one transaction of the closing job admits: small enough that other
+/// writes (which queue behind the audit chain's head) wait a few milliseconds, not seconds.
+pub const ADMISSION_BATCH: i64 = 200;
 
 /// The closing job: once `closes_at` has passed, admits every application of the notice still
 /// `in_notice` without a pending or upheld objection, and marks the notice closed. Applications
 /// with a pending objection wait for the reviewer's resolution.
-pub fn close_job(
-    conn: &mut DbConn,
-    job: &JobInfo,
-    payload: &serde_json::Value,
-) -> Result<(), JobError> {
+///
+/// Admissions commit in batches of [`ADMISSION_BATCH`], each in its own transaction, so the
+/// job's transactions stay short however large the notice. Exactly once: each batch moves its
+/// applications out of `in_notice` with a compare-and-set, so a job that stopped between
+/// batches (a crash, a lost lease) runs again and admits only those still `in_notice`; the
+/// notice is closed, with its `notice.closed` event, by a last compare-and-set on `open`.
+pub fn close_job(env: &JobEnv, job: &JobInfo, payload: &serde_json::Value) -> Result<(), JobError> {
     let id = payload["notice_id"]
         .as_i64()
         .ok_or_else(|| JobError::Permanent(anyhow::anyhow!("payload without notice_id")))?;
-    let row = load_row(conn, id).map_err(|e| JobError::Permanent(anyhow::anyhow!("{e}")))?;
-    if NoticeStatus::parse(&row.status) != Some(NoticeStatus::Open)
-        || !is_past(row.closes_at.and_utc(), job.now)
-    {
-        // Closed already, or the window moved later (a job for the new instant exists).
-        return Ok(());
-    }
+    let mut conn = env.pool.get().map_err(|e| JobError::Retry(e.into()))?;
     let ctx = Ctx::system(job.now);
-    let in_notice: Vec<i64> = applications::table
-        .filter(applications::notice_id.eq(id))
-        .filter(applications::status.eq(Status::InNotice.as_str()))
-        .order(applications::id.asc())
-        .select(applications::id)
-        .load(conn)?;
-    let (mut admitted, mut waiting) = (Vec::new(), Vec::new());
-    for app in in_notice {
-        if admission::has_blocking_objection(conn, app).map_err(retry)? {
-            waiting.push(app);
-        } else {
-            admission::admit(conn, &ctx, app).map_err(retry)?;
-            admitted.push(app);
+    let mut after = 0;
+    loop {
+        match db::write_tx(&mut conn, |c| admit_next_batch(c, &ctx, id, after))? {
+            Batch::NotDue => return Ok(()),
+            Batch::Admitted { last } => after = last,
+            Batch::Finished => break,
         }
     }
-    let now = db_time(job.now);
-    status::transition(conn, id, NoticeStatus::Open, status::Event::Close, now).map_err(retry)?;
+    db::write_tx(&mut conn, |c| finish_closing(c, &ctx, id))
+}
+
+/// What one transaction of the closing job did.
+enum Batch {
+    /// The notice is closed already, or its window moved later (a job for the new instant
+    /// exists).
+    NotDue,
+    /// Applications up to this id were dealt with.
+    Admitted { last: i64 },
+    /// No application is left to look at.
+    Finished,
+}
+
+fn closing_due(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> Result<bool, JobError> {
+    let row = load_row(conn, id).map_err(|e| JobError::Permanent(anyhow::anyhow!("{e}")))?;
+    Ok(NoticeStatus::parse(&row.status) == Some(NoticeStatus::Open)
+        && is_past(row.closes_at.and_utc(), now))
+}
+
+/// Admits the next batch of the notice's applications still `in_notice` after id `after`
+/// (those with a blocking objection stay).
+fn admit_next_batch(conn: &mut DbConn, ctx: &Ctx, id: i64, after: i64) -> Result<Batch, JobError> {
+    if !closing_due(conn, id, ctx.now)? {
+        return Ok(Batch::NotDue);
+    }
+    let batch: Vec<i64> = applications::table
+        .filter(applications::notice_id.eq(id))
+        .filter(applications::status.eq(Status::InNotice.as_str()))
+        .filter(applications::id.gt(after))
+        .order(applications::id.asc())
+        .limit(ADMISSION_BATCH)
+        .select(applications::id)
+        .load(conn)?;
+    let Some(&last) = batch.last() else {
+        return Ok(Batch::Finished);
+    };
+    let blocked = admission::blocking_objections(conn, &batch)?;
+    let admit: Vec<i64> = batch.into_iter().filter(|a| !blocked.contains(a)).collect();
+    admission::admit_batch(conn, ctx, &admit)?;
+    Ok(Batch::Admitted { last })
+}
+
+/// Marks the notice closed once every admissible application is admitted; the event lists
+/// the notice's admitted applications and those awaiting an objection's resolution.
+fn finish_closing(conn: &mut DbConn, ctx: &Ctx, id: i64) -> Result<(), JobError> {
+    if !closing_due(conn, id, ctx.now)? {
+        return Ok(());
+    }
+    let statuses: Vec<(i64, String)> = applications::table
+        .filter(applications::notice_id.eq(id))
+        .filter(applications::status.eq_any([Status::Admitted.as_str(), Status::InNotice.as_str()]))
+        .order(applications::id.asc())
+        .select((applications::id, applications::status))
+        .load(conn)?;
+    let (admitted, waiting): (Vec<_>, Vec<_>) = statuses
+        .into_iter()
+        .partition(|(_, status)| status == Status::Admitted.as_str());
+    let ids = |v: Vec<(i64, String)>| v.into_iter().map(|(id, _)| id).collect::<Vec<_>>();
+    status::transition(
+        conn,
+        id,
+        NoticeStatus::Open,
+        status::Event::Close,
+        db_time(ctx.now),
+    )
+    .map_err(|e| JobError::Retry(anyhow::anyhow!("notice {id}: {e}")))?;
     audit::record(
         conn,
-        &ctx,
+        ctx,
         "notice.closed",
         "notice",
         id,
-        serde_json::json!({ "admitted": admitted, "awaiting_objection_resolution": waiting }),
+        serde_json::json!({ "admitted": ids(admitted), "awaiting_objection_resolution": ids(waiting) }),
     )?;
     Ok(())
 }

@@ -385,26 +385,43 @@ pub fn objection_resolved(
 
 /// An application entered the pool.
 pub fn admitted(conn: &mut DbConn, now: DateTime<Utc>, pool_entry_id: i64) -> ApiResult<()> {
-    let (institution_id, items, valid_from, valid_until): (i64, String, NaiveDate, NaiveDate) =
-        pool_entries::table
-            .find(pool_entry_id)
-            .select((
-                pool_entries::institution_id,
-                pool_entries::items,
-                pool_entries::valid_from,
-                pool_entries::valid_until,
-            ))
-            .first(conn)?;
-    let name = institution_name(conn, institution_id)?;
-    to_institution(
-        conn,
-        now,
-        institution_id,
-        Template::Admitted,
-        json!({"institution_name": name, "items": item_names(&list_or_text(&items)),
-               "valid_from": valid_from.to_string(), "valid_until": valid_until.to_string()}),
-        format!("admitted:{pool_entry_id}"),
-    )?;
+    admitted_many(conn, now, &[pool_entry_id])
+}
+
+/// Applications entered the pool (a notice's batch): the entries, their institutions and
+/// recipients are read in one statement each, the jobs inserted several per statement.
+pub fn admitted_many(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    pool_entry_ids: &[i64],
+) -> ApiResult<()> {
+    type Entry = (i64, i64, String, NaiveDate, NaiveDate, String);
+    let entries: Vec<Entry> = pool_entries::table
+        .inner_join(institutions::table)
+        .filter(pool_entries::id.eq_any(pool_entry_ids))
+        .order(pool_entries::id.asc())
+        .select((
+            pool_entries::id,
+            pool_entries::institution_id,
+            pool_entries::items,
+            pool_entries::valid_from,
+            pool_entries::valid_until,
+            institutions::name,
+        ))
+        .load(conn)?;
+    let institution_ids: Vec<i64> = entries.iter().map(|e| e.1).collect();
+    let to = recipients::institutions(conn, &institution_ids)?;
+    let emails: Vec<Email> = entries
+        .into_iter()
+        .map(|(id, institution_id, items, valid_from, valid_until, name)| Email {
+            template: Template::Admitted,
+            to: to.get(&institution_id).cloned().unwrap_or_default(),
+            vars: json!({"institution_name": name, "items": item_names(&list_or_text(&items)),
+                         "valid_from": valid_from.to_string(), "valid_until": valid_until.to_string()}),
+            key: format!("admitted:{id}"),
+        })
+        .collect();
+    crate::mail::queue_many(conn, now, &emails)?;
     Ok(())
 }
 

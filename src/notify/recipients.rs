@@ -11,20 +11,37 @@ use crate::pool::entry::EntryStatus;
 
 /// An institution: its enabled accounts' e-mails and the profile's contact e-mail.
 pub fn institution(conn: &mut DbConn, institution_id: i64) -> QueryResult<Vec<String>> {
-    let mut all: Vec<String> = users::table
-        .filter(users::institution_id.eq(institution_id))
+    Ok(institutions(conn, &[institution_id])?
+        .remove(&institution_id)
+        .unwrap_or_default())
+}
+
+/// [`institution`] for several institutions in two statements.
+pub fn institutions(
+    conn: &mut DbConn,
+    ids: &[i64],
+) -> QueryResult<std::collections::HashMap<i64, Vec<String>>> {
+    let mut all: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+    let accounts: Vec<(Option<i64>, String)> = users::table
+        .filter(users::institution_id.eq_any(ids))
         .filter(users::role.eq("institution"))
         .filter(users::disabled_at.is_null())
         .order(users::id.asc())
-        .select(users::email)
+        .select((users::institution_id, users::email))
         .load(conn)?;
-    let contact: Option<Option<String>> = institutions::table
-        .find(institution_id)
-        .select(institutions::contact_email)
-        .first(conn)
-        .optional()?;
-    all.extend(contact.flatten());
-    Ok(dedup(all))
+    for (id, email) in accounts {
+        if let Some(id) = id {
+            all.entry(id).or_default().push(email);
+        }
+    }
+    let contacts: Vec<(i64, Option<String>)> = institutions::table
+        .filter(institutions::id.eq_any(ids))
+        .select((institutions::id, institutions::contact_email))
+        .load(conn)?;
+    for (id, contact) in contacts {
+        all.entry(id).or_default().extend(contact);
+    }
+    Ok(all.into_iter().map(|(id, to)| (id, dedup(to))).collect())
 }
 
 /// Every enabled reviewer account.

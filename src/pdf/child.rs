@@ -1,9 +1,10 @@
 //! The child side: what `provider-registry extract-pdf-text <path>` runs.
 //!
 //! It owns everything that touches the PDF's bytes: applying the resource limits to its own
-//! process, loading the document with lopdf (through pdf-extract), telling a user password
-//! apart, extracting each page's text under `catch_unwind`, running `pdftotext` for the pages
-//! pdf-extract could not read, and writing the JSON report to standard output. Anything that
+//! process, running `pdftotext` over the whole document first when it is present, loading the
+//! document with lopdf (through pdf-extract) for the pages `pdftotext` left (or for all of
+//! them without it), telling a user password apart, extracting each page's text under
+//! `catch_unwind`, and writing the JSON report to standard output. Anything that
 //! goes wrong beyond what `catch_unwind` can stop — an allocation failing at the memory limit,
 //! a stack overflow, the CPU limit — ends this process only; the parent reports it.
 
@@ -33,10 +34,11 @@ pub const EXIT_REFUSED: u8 = 2;
 /// Exit status when the report could not be written to standard output.
 pub const EXIT_OUTPUT: u8 = 3;
 
-/// `pdftotext` gets until this share of the wall limit has passed, so that it finishes (or is
-/// killed by this process) before the parent kills this process at the full wall limit and would
-/// leave it orphaned.
-const PDFTOTEXT_SHARE_OF_WALL: f64 = 0.9;
+/// `pdftotext` gets until this share of the wall limit has passed (an ordinary document takes
+/// it a fraction of a second): a hostile file that keeps it busy leaves pdf-extract, the
+/// fallback, the rest of the time to reach its own verdict (a memory or CPU limit) before the
+/// parent kills this process at the full wall limit, which would leave `pdftotext` orphaned.
+const PDFTOTEXT_SHARE_OF_WALL: f64 = 0.3;
 
 /// Entry point of the hidden `extract-pdf-text` subcommand: limits first, then the PDF. Exit 0
 /// with a JSON [`Extraction`] on standard output, whatever the PDF is like.
@@ -76,7 +78,7 @@ pub fn child_main(path: &Path) -> ExitCode {
 struct ChildConfig {
     memory_bytes: u64,
     cpu_seconds: u64,
-    deadline: Instant,
+    pdftotext_deadline: Instant,
     pdftotext: Option<PathBuf>,
 }
 
@@ -101,7 +103,7 @@ impl ChildConfig {
         Ok(ChildConfig {
             memory_bytes: number(ENV_MEMORY_BYTES, defaults.memory_bytes)?,
             cpu_seconds: number(ENV_CPU_SECONDS, defaults.cpu_seconds)?,
-            deadline: started + wall.mul_f64(PDFTOTEXT_SHARE_OF_WALL),
+            pdftotext_deadline: started + wall.mul_f64(PDFTOTEXT_SHARE_OF_WALL),
             pdftotext,
         })
     }
@@ -125,73 +127,212 @@ fn apply_limits(config: &ChildConfig) -> std::io::Result<()> {
     )
 }
 
+/// The cheaper extractor first: `pdftotext` (when present) reads the whole document in one
+/// run; pdf-extract then reads only the pages it left empty or with undecodable glyphs. Without
+/// `pdftotext`, or when it cannot open the file, pdf-extract reads every page.
 fn extract(path: &Path, config: &ChildConfig) -> Extraction {
+    let Some(pdftotext) = &config.pdftotext else {
+        return with_pdf_extract(path, None);
+    };
+    match run_pdftotext(pdftotext, path, config.pdftotext_deadline) {
+        Ok(texts) if !texts.is_empty() => pdftotext_first(path, texts),
+        Ok(_) => with_pdf_extract(path, Some("pdftotext found no pages".to_owned())),
+        Err(why) => with_pdf_extract(path, Some(format!("pdftotext: {why}"))),
+    }
+}
+
+/// Loads the document with lopdf (through pdf-extract): the document, or the extraction that
+/// ends it (a user password, a file that cannot be read or parsed).
+fn load(path: &Path) -> Result<Document, Extraction> {
     let doc = match catch_unwind(|| Document::load(path)) {
         Ok(Ok(doc)) => doc,
         Ok(Err(
             pdf_extract::Error::InvalidPassword
             | pdf_extract::Error::Decryption(DecryptionError::IncorrectPassword),
-        )) => return needs_password(),
-        // The file itself is missing or unreadable: nothing another extractor could fix.
+        )) => return Err(needs_password()),
         Ok(Err(pdf_extract::Error::IO(err))) => {
-            return Extraction::failed(Status::Unreadable, format!("cannot read the file: {err}"));
+            return Err(Extraction::failed(
+                Status::Unreadable,
+                format!("cannot read the file: {err}"),
+            ));
         }
-        Ok(Err(err)) => return whole_document(path, config, format!("not a valid PDF: {err}")),
+        Ok(Err(err)) => {
+            return Err(Extraction::failed(
+                Status::Unreadable,
+                format!("not a valid PDF: {err}"),
+            ));
+        }
         Err(panic) => {
-            let why = format!(
-                "pdf-extract panicked loading it: {}",
-                panic_message(&*panic)
-            );
-            return whole_document(path, config, why);
+            return Err(Extraction::failed(
+                Status::Unreadable,
+                format!(
+                    "pdf-extract panicked loading it: {}",
+                    panic_message(&*panic)
+                ),
+            ));
         }
     };
     // lopdf decrypts on load when the empty user password opens the file, and removes /Encrypt;
-    // a document still encrypted needs a user password — unless lopdf merely lacks the
-    // algorithm, in which case poppler may well open it.
+    // a document still encrypted needs a user password (or an algorithm lopdf lacks).
     if doc.is_encrypted() {
-        return match doc.authenticate_password("") {
+        return Err(match doc.authenticate_password("") {
             Err(pdf_extract::Error::Decryption(DecryptionError::IncorrectPassword))
             | Err(pdf_extract::Error::InvalidPassword) => needs_password(),
-            Err(err) => whole_document(path, config, format!("encryption not supported: {err}")),
-            Ok(()) => whole_document(path, config, "encrypted, not decrypted on load".into()),
-        };
+            Err(err) => Extraction::failed(
+                Status::Unreadable,
+                format!("encryption not supported: {err}"),
+            ),
+            Ok(()) => Extraction::failed(Status::Unreadable, "encrypted, not decrypted on load"),
+        });
     }
-    let pages = match catch_unwind(AssertUnwindSafe(|| doc.get_pages())) {
-        Ok(pages) if !pages.is_empty() => pages,
-        Ok(_) => return whole_document(path, config, "pdf-extract found no pages".into()),
-        Err(panic) => {
-            let why = format!(
-                "pdf-extract panicked listing pages: {}",
-                panic_message(&*panic)
-            );
-            return whole_document(path, config, why);
+    Ok(doc)
+}
+
+/// The document's pages (number → object id), or why there are none.
+fn pages_of(doc: &Document) -> Result<std::collections::BTreeMap<u32, ObjectId>, String> {
+    match catch_unwind(AssertUnwindSafe(|| doc.get_pages())) {
+        Ok(pages) if !pages.is_empty() => Ok(pages),
+        Ok(_) => Err("pdf-extract found no pages".into()),
+        Err(panic) => Err(format!(
+            "pdf-extract panicked listing pages: {}",
+            panic_message(&*panic)
+        )),
+    }
+}
+
+/// Every page through pdf-extract (no `pdftotext`, or it could not open the file: `note` says
+/// why). A document that loads and has pages is a valid PDF even when no page's text can be
+/// decoded: that is `text_unreadable` (stored, verified by hand), not `unreadable`.
+fn with_pdf_extract(path: &Path, note: Option<String>) -> Extraction {
+    let with_note = |mut ex: Extraction| {
+        if let Some(note) = &note {
+            let detail = ex
+                .detail
+                .take()
+                .map_or_else(|| note.clone(), |d| format!("{d}; {note}"));
+            ex.detail = Some(detail);
         }
+        ex
+    };
+    let doc = match load(path) {
+        Ok(doc) => doc,
+        Err(ex) => return with_note(ex),
+    };
+    let pages = match pages_of(&doc) {
+        Ok(pages) => pages,
+        Err(why) => return with_note(Extraction::failed(Status::Unreadable, why)),
     };
     let page_count = u32::try_from(pages.len()).unwrap_or(u32::MAX);
-    let mut read: Vec<PageText> = Vec::new();
-    let mut retry: Vec<u32> = Vec::new();
-    for (&number, &id) in pages.iter().take(MAX_PAGES as usize) {
-        let (page, worth_retrying) = read_page(&doc, number, id);
-        if worth_retrying {
-            retry.push(number);
+    let read: Vec<PageText> = pages
+        .iter()
+        .take(MAX_PAGES as usize)
+        .map(|(&number, &id)| read_page(&doc, number, id))
+        .collect();
+    Extraction::from_pages(page_count, read, note)
+}
+
+/// `pdftotext` read the document: its pages, with pdf-extract on the pages it left empty or
+/// with U+FFFD (glyphs it could not map). Where both read a page, the text with fewer
+/// undecodable glyphs is kept, and a material difference between them is reported.
+fn pdftotext_first(path: &Path, texts: Vec<String>) -> Extraction {
+    let mut pages: Vec<PageText> = (1..)
+        .zip(texts)
+        .map(|(number, text)| PageText {
+            number,
+            extractor: (!text.is_empty()).then(|| EXTRACTOR_PDFTOTEXT.to_owned()),
+            text,
+            error: None,
+        })
+        .collect();
+    let suspects: Vec<u32> = pages
+        .iter()
+        .filter(|p| p.text.is_empty() || p.text.contains(REPLACEMENT))
+        .map(|p| p.number)
+        .collect();
+    let read_all = pages.len() >= MAX_PAGES as usize;
+    let mut page_count = u32::try_from(pages.len()).unwrap_or(u32::MAX);
+    if suspects.is_empty() && !read_all {
+        return Extraction::from_pages(page_count, pages, None);
+    }
+    // Poppler opened what lopdf may not (a broken cross-reference table): then its pages stand.
+    let Ok(doc) = load(path) else {
+        return Extraction::from_pages(page_count, pages, None);
+    };
+    let Ok(ids) = pages_of(&doc) else {
+        return Extraction::from_pages(page_count, pages, None);
+    };
+    page_count = page_count.max(u32::try_from(ids.len()).unwrap_or(u32::MAX));
+    let mut differing = Vec::new();
+    for number in suspects {
+        let (Some(&id), Some(page)) = (ids.get(&number), pages.get_mut(number as usize - 1)) else {
+            continue;
+        };
+        let other = read_page(&doc, number, id);
+        if page.text.is_empty() {
+            if other.text.is_empty() {
+                page.error = other
+                    .error
+                    .map(|e| format!("{e}; pdftotext found no text either"));
+            } else {
+                *page = other;
+            }
+            continue;
         }
-        read.push(page);
+        if other.text.is_empty() {
+            continue;
+        }
+        if differ_materially(&page.text, &other.text) {
+            differing.push(number);
+        }
+        if undecoded(&other.text) < undecoded(&page.text) {
+            *page = other;
+        }
     }
-    drop(doc);
-    if let Some(pdftotext) = &config.pdftotext {
-        fill_in(pdftotext, path, config.deadline, &mut read, &retry);
+    let note = (!differing.is_empty()).then(|| {
+        let list: Vec<String> = differing.iter().map(u32::to_string).collect();
+        format!(
+            "pdftotext and pdf-extract read different text on page {}: verify by hand",
+            list.join(", ")
+        )
+    });
+    Extraction::from_pages(page_count, pages, note)
+}
+
+/// What poppler writes for a glyph it cannot map to Unicode.
+const REPLACEMENT: char = '\u{fffd}';
+
+fn undecoded(text: &str) -> usize {
+    text.chars().filter(|&c| c == REPLACEMENT).count()
+}
+
+/// Whether two extractions of one page differ materially: less than 90 % of their
+/// non-whitespace characters (as multisets, so reading order does not count) in common.
+pub(crate) fn differ_materially(a: &str, b: &str) -> bool {
+    let mut counts: std::collections::HashMap<char, i64> = std::collections::HashMap::new();
+    let (mut len_a, mut len_b) = (0i64, 0i64);
+    for c in a.chars().filter(|c| !c.is_whitespace()) {
+        *counts.entry(c).or_default() += 1;
+        len_a += 1;
     }
-    Extraction::from_pages(page_count, read, None)
+    let mut common = 0i64;
+    for c in b.chars().filter(|c| !c.is_whitespace()) {
+        len_b += 1;
+        if let Some(n) = counts.get_mut(&c).filter(|n| **n > 0) {
+            *n -= 1;
+            common += 1;
+        }
+    }
+    // 2·common / (|a| + |b|) < 0.9, in integers.
+    20 * common < 9 * (len_a + len_b)
 }
 
 fn needs_password() -> Extraction {
     Extraction::failed(Status::Encrypted, "opening the PDF needs a user password")
 }
 
-/// One page through pdf-extract. Also says whether `pdftotext` should try it: a page without
-/// text that failed, or that has content streams at all (pdf-extract misses text that poppler
-/// finds, e.g. in fonts without a usable encoding).
-fn read_page(doc: &Document, number: u32, id: ObjectId) -> (PageText, bool) {
+/// One page through pdf-extract; a page without text says why when it shows text or its
+/// content cannot be decoded (so it does not pass for an image-only page).
+fn read_page(doc: &Document, number: u32, id: ObjectId) -> PageText {
     let mut sink = CappedText::new(2 * MAX_PAGE_TEXT_BYTES);
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let mut output = PlainTextOutput::new(&mut sink);
@@ -208,7 +349,7 @@ fn read_page(doc: &Document, number: u32, id: ObjectId) -> (PageText, bool) {
             page.text = clean(&sink.text);
             if !page.text.is_empty() {
                 page.extractor = Some(EXTRACTOR_PDF_EXTRACT.to_owned());
-                return (page, false);
+                return page;
             }
             page.error = damaged_content(doc, id).or_else(|| {
                 shows_text(doc, id)
@@ -220,9 +361,7 @@ fn read_page(doc: &Document, number: u32, id: ObjectId) -> (PageText, bool) {
             page.error = Some(format!("pdf-extract panicked: {}", panic_message(&*panic)));
         }
     }
-    let has_content = !doc.get_page_contents(id).is_empty();
-    let retry = page.error.is_some() || has_content;
-    (page, retry)
+    page
 }
 
 /// A content stream of the page that cannot be decompressed. lopdf reports a corrupt deflate
@@ -268,79 +407,12 @@ fn shows_text(doc: &Document, id: ObjectId) -> bool {
     .unwrap_or(false)
 }
 
-/// Runs `pdftotext` over each run of consecutive pages in `numbers` and takes its text for the
-/// pages it could read.
-fn fill_in(
-    pdftotext: &Path,
-    pdf: &Path,
-    deadline: Instant,
-    pages: &mut [PageText],
-    numbers: &[u32],
-) {
-    for (first, last) in runs(numbers) {
-        let outcome = run_pdftotext(pdftotext, pdf, Some((first, last)), deadline);
-        for page in pages
-            .iter_mut()
-            .filter(|p| (first..=last).contains(&p.number))
-        {
-            let index = (page.number - first) as usize;
-            let found = outcome.as_ref().ok().and_then(|texts| texts.get(index));
-            match (found, &mut page.error) {
-                (Some(text), _) if !text.is_empty() => {
-                    page.text.clone_from(text);
-                    page.extractor = Some(EXTRACTOR_PDFTOTEXT.to_owned());
-                    page.error = None;
-                }
-                (_, Some(error)) => match &outcome {
-                    Ok(_) => error.push_str("; pdftotext found no text either"),
-                    Err(why) => error.push_str(&format!("; pdftotext: {why}")),
-                },
-                // An image-only page stays what it is: no text, no error.
-                (_, None) => {}
-            }
-        }
-    }
-}
-
-/// When pdf-extract cannot open the document at all, poppler (which rebuilds broken
-/// cross-reference tables, among others) may: its text, split into pages, is then the result.
-fn whole_document(pdf: &Path, config: &ChildConfig, why: String) -> Extraction {
-    let Some(pdftotext) = &config.pdftotext else {
-        return Extraction::failed(Status::Unreadable, why);
-    };
-    match run_pdftotext(pdftotext, pdf, None, config.deadline) {
-        Ok(texts) if !texts.is_empty() => {
-            let pages: Vec<PageText> = (1..)
-                .zip(texts)
-                .map(|(number, text)| PageText {
-                    number,
-                    extractor: (!text.is_empty()).then(|| EXTRACTOR_PDFTOTEXT.to_owned()),
-                    text,
-                    error: None,
-                })
-                .collect();
-            let count = u32::try_from(pages.len()).unwrap_or(u32::MAX);
-            Extraction::from_pages(count, pages, Some(format!("{why}; text from pdftotext")))
-        }
-        Ok(_) => Extraction::failed(
-            Status::Unreadable,
-            format!("{why}; pdftotext found no pages"),
-        ),
-        Err(err) => Extraction::failed(Status::Unreadable, format!("{why}; pdftotext: {err}")),
-    }
-}
-
-/// `pdftotext -f first -l last -enc UTF-8 -q <pdf> -`, one cleaned text per page. Without
+/// `pdftotext -f 1 -l MAX_PAGES -enc UTF-8 -q <pdf> -`, one cleaned text per page. Without
 /// `-layout`: poppler's reading order keeps a line's words together, which matching needs,
 /// where the layout mode pads columns apart. The process inherits this process's memory and CPU
 /// limits and is killed at the deadline.
-fn run_pdftotext(
-    pdftotext: &Path,
-    pdf: &Path,
-    range: Option<(u32, u32)>,
-    deadline: Instant,
-) -> Result<Vec<String>, String> {
-    let (first, last) = range.unwrap_or((1, MAX_PAGES));
+fn run_pdftotext(pdftotext: &Path, pdf: &Path, deadline: Instant) -> Result<Vec<String>, String> {
+    let (first, last) = (1, MAX_PAGES);
     let Some(budget) = deadline.checked_duration_since(Instant::now()) else {
         return Err("no time left within the wall limit".into());
     };
@@ -394,18 +466,6 @@ fn run_pdftotext(
     }
     texts.truncate(pages);
     Ok(texts)
-}
-
-/// Consecutive page numbers grouped into inclusive ranges: [1, 2, 3, 7] → (1, 3), (7, 7).
-fn runs(numbers: &[u32]) -> Vec<(u32, u32)> {
-    let mut runs: Vec<(u32, u32)> = Vec::new();
-    for &n in numbers {
-        match runs.last_mut() {
-            Some((_, last)) if *last + 1 == n => *last = n,
-            _ => runs.push((n, n)),
-        }
-    }
-    runs
 }
 
 /// Normalised and capped page text.
@@ -479,9 +539,21 @@ mod tests {
     use std::fmt::Write as _;
 
     #[test]
-    fn consecutive_pages_form_runs() {
-        assert_eq!(runs(&[1, 2, 3, 7, 9, 10]), vec![(1, 3), (7, 7), (9, 10)]);
-        assert!(runs(&[]).is_empty());
+    fn texts_differ_materially_below_nine_tenths_of_characters_in_common() {
+        let full = "机构名称：南宁市青少年体育培训中心 统一社会信用代码：52450100MJ9000002T";
+        assert!(!differ_materially(full, full));
+        // Reading order and whitespace do not count.
+        assert!(!differ_materially(
+            "统一社会信用代码 机构名称",
+            "机构名称\n统一社会信用代码"
+        ));
+        // One character of 40 missing is no material difference; the name missing is.
+        assert!(!differ_materially(full, &full.replacen('：', "", 1)));
+        assert!(differ_materially(
+            full,
+            "统一社会信用代码：52450100MJ9000002T"
+        ));
+        assert!(differ_materially(full, ""));
     }
 
     #[test]

@@ -92,7 +92,7 @@ impl PdfExtractor {
         }
     }
 
-    /// Uses this `pdftotext` for pages pdf-extract cannot read, or none at all.
+    /// Reads text with this `pdftotext` first (pdf-extract for what it leaves), or none at all.
     pub fn with_pdftotext(mut self, pdftotext: Option<PathBuf>) -> Self {
         self.pdftotext = pdftotext;
         self
@@ -108,7 +108,7 @@ impl PdfExtractor {
         &self.program
     }
 
-    /// The `pdftotext` the child falls back to, if any.
+    /// The `pdftotext` the child tries first, if any.
     pub fn pdftotext(&self) -> Option<&Path> {
         self.pdftotext.as_deref()
     }
@@ -265,7 +265,7 @@ fn joined(drain: Option<Drain>) -> (Vec<u8>, bool) {
         .unwrap_or_default()
 }
 
-fn find_on_path(program: &str) -> Option<PathBuf> {
+pub(crate) fn find_on_path(program: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|dir| dir.join(program))

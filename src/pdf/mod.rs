@@ -8,9 +8,11 @@
 //!   `provider-registry extract-pdf-text <path>` under [`Limits`] (memory, CPU, wall clock, and a
 //!   bound on concurrent children), reads its report and maps every way it can end to one
 //!   [`Status`];
-//! - [`child`] (the child): applies the limits to itself, loads the PDF, extracts text page by
-//!   page under `catch_unwind`, lets poppler's `pdftotext` fill in pages pdf-extract cannot read,
-//!   and writes one JSON report to standard output;
+//! - [`child`] (the child): applies the limits to itself, reads the text with the cheaper
+//!   extractor first — poppler's `pdftotext`, one run for the whole document, when present —
+//!   and with pdf-extract (page by page under `catch_unwind`) the pages it left empty or with
+//!   undecodable glyphs, or every page without `pdftotext`; reports pages on which both read
+//!   materially different text; writes one JSON report to standard output;
 //! - [`mod@normalize`]: the text normalisation (NFKC, radicals, whitespace) used before matching.
 //!
 //! # The parent–child protocol
@@ -24,7 +26,7 @@
 //! | `PDF_EXTRACT_MEMORY_BYTES` | `RLIMIT_AS` of the child (and of `pdftotext`, which inherits it) |
 //! | `PDF_EXTRACT_CPU_SECONDS` | `RLIMIT_CPU` soft limit (SIGXCPU); the hard limit is one second more |
 //! | `PDF_EXTRACT_WALL_MS` | the child's own deadline for `pdftotext` runs (the parent kills it at the same wall limit anyway) |
-//! | `PDF_EXTRACT_PDFTOTEXT` | absolute path of `pdftotext`; absent or empty: no fallback |
+//! | `PDF_EXTRACT_PDFTOTEXT` | absolute path of `pdftotext`; absent or empty: pdf-extract only |
 //!
 //! The child writes one [`Extraction`] as JSON (page text already normalised, status derived
 //! from it) and exits 0; exit status 2 means it refused to run (bad variables, limits not
@@ -54,6 +56,17 @@ pub const EXTRACTOR_PDF_EXTRACT: &str = "pdf-extract";
 /// `extractor` of a page read by poppler's `pdftotext`.
 pub const EXTRACTOR_PDFTOTEXT: &str = "pdftotext";
 
+/// The extractors this machine offers, the first tried first: `pdftotext (<path>)` when it is
+/// on `PATH`, then `pdf-extract` (built in). For the start-up log and readiness.
+pub fn available_extractors() -> Vec<String> {
+    let mut names: Vec<String> = isolate::find_on_path("pdftotext")
+        .map(|path| format!("{EXTRACTOR_PDFTOTEXT} ({})", path.display()))
+        .into_iter()
+        .collect();
+    names.push(EXTRACTOR_PDF_EXTRACT.to_owned());
+    names
+}
+
 pub(crate) const ENV_MEMORY_BYTES: &str = "PDF_EXTRACT_MEMORY_BYTES";
 pub(crate) const ENV_CPU_SECONDS: &str = "PDF_EXTRACT_CPU_SECONDS";
 pub(crate) const ENV_WALL_MS: &str = "PDF_EXTRACT_WALL_MS";
@@ -71,10 +84,13 @@ pub enum Status {
     Partial,
     /// A valid PDF in which no page has a text layer (a scan): verify by hand.
     NoText,
+    /// A valid PDF (it opens, its pages are listed) in which no page's text could be decoded,
+    /// e.g. a CID font without `pdftotext`: stored, and verified by hand.
+    TextUnreadable,
     /// Opening the PDF needs a user password.
     Encrypted,
-    /// Not a valid PDF, no page could be read, or the extractor crashed, hit a limit or timed
-    /// out (`detail` says which).
+    /// Not a valid PDF (it cannot be opened, or has no pages), or the extractor crashed, hit a
+    /// limit or timed out (`detail` says which).
     Unreadable,
 }
 
@@ -85,6 +101,7 @@ impl Status {
             Status::Ok => "ok",
             Status::Partial => "partial",
             Status::NoText => "no_text",
+            Status::TextUnreadable => "text_unreadable",
             Status::Encrypted => "encrypted",
             Status::Unreadable => "unreadable",
         }
@@ -154,7 +171,7 @@ impl Extraction {
             (Status::Ok, None)
         } else if without.len() == pages.len() && failed {
             (
-                Status::Unreadable,
+                Status::TextUnreadable,
                 Some(format!(
                     "no page could be read ({})",
                     describe_pages(&without)
@@ -270,7 +287,7 @@ mod tests {
         let scan = Extraction::from_pages(1, vec![page(1, "", None)], None);
         assert_eq!(scan.status, Status::NoText);
         let broken = Extraction::from_pages(1, vec![page(1, "", Some("panicked"))], None);
-        assert_eq!(broken.status, Status::Unreadable);
+        assert_eq!(broken.status, Status::TextUnreadable);
         let empty = Extraction::from_pages(0, vec![], None);
         assert_eq!(empty.status, Status::Unreadable);
     }
@@ -291,6 +308,7 @@ mod tests {
             Status::Ok,
             Status::Partial,
             Status::NoText,
+            Status::TextUnreadable,
             Status::Encrypted,
             Status::Unreadable,
         ] {

@@ -168,6 +168,10 @@ pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
         None => PdfExtractor::new(settings.pdf_limits.clone())
             .context("cannot locate this executable for PDF extraction")?,
     };
+    tracing::info!(
+        extractors = crate::pdf::available_extractors().join(", "),
+        "PDF text extractors, the first tried first"
+    );
     let pool_cache = Arc::new(crate::http::cache::SearchCache::new(
         crate::pool::routes::cache_ttl(settings.pool_cache_ttl_ms),
     ));

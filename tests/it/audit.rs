@@ -10,7 +10,7 @@ use crate::common::TestApp;
 use provider_registry::auth::Role;
 use provider_registry::jobs::registry::{Handler, JobEnv, JobInfo};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const VERIFICATIONS: usize = 100;
 /// Concurrent writers, so that appends commit often enough to fall between a check's reads.
@@ -36,18 +36,9 @@ async fn profile_writers(
                     let res = client
                         .put(&url)
                         .bearer_auth(&token)
-                        .json(&json!({
-                            "registration_kind": "business_licence",
-                            "registration_number": "91450103MA5L123454",
-                            "issuing_authority": "南宁市青秀区市场监督管理局",
-                            "authority_level": "county",
-                            "registered_address": format!("南宁市青秀区民族大道{n}号"),
-                            "district": "青秀区",
-                            "legal_rep_name": "张三",
-                            "legal_rep_id": {"kind": "resident_id", "number": "450103198503120026"},
-                            "contact_person": "王经理",
-                            "contact_mobile": "13800771234",
-                        }))
+                        .json(&crate::common::flow::profile_update(&format!(
+                            "南宁市青秀区民族大道{n}号"
+                        )))
                         .send()
                         .await
                         .unwrap();

@@ -77,6 +77,8 @@ async fn each_corpus_pdf_gets_its_outcome() {
         ("scanned.pdf", "no_text"),
         ("corrupted-page.pdf", "partial"),
         ("encrypted-empty-user-password.pdf", "ok"),
+        // A valid PDF whose text no extractor here decodes is stored, to be verified by hand.
+        ("deep-nesting.pdf", "text_unreadable"),
     ] {
         let res = app
             .upload(&token, "other", file, fixture(&format!("pdf/{file}")))
@@ -97,7 +99,7 @@ async fn each_corpus_pdf_gets_its_outcome() {
         )
         .await;
     assert_problem(res, StatusCode::UNPROCESSABLE_ENTITY, "pdf_encrypted").await;
-    for file in ["random-bytes.pdf", "truncated.pdf", "deep-nesting.pdf"] {
+    for file in ["random-bytes.pdf", "truncated.pdf"] {
         let res = app
             .upload(&token, "merged_pdf", file, fixture(&format!("pdf/{file}")))
             .await;

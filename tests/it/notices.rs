@@ -754,3 +754,226 @@ async fn objections_resolved_during_the_window_leave_the_closing_to_the_job() {
         1
     );
 }
+
+/// `count` institutions with an approved application each in `round`, inserted directly
+/// (serials from `first`); returns the application ids.
+async fn seed_approved_applications(
+    app: &TestApp,
+    round: i64,
+    count: usize,
+    first: u32,
+) -> Vec<i64> {
+    use provider_registry::auth::Ctx;
+    use provider_registry::demo::pool_seed::{SeedPlan, seed_approved};
+    let (pool, now) = (app.state.pool.clone(), app.state.clock.now());
+    tokio::task::spawn_blocking(move || {
+        let plan = SeedPlan {
+            round_id: round,
+            count,
+            first,
+            valid_from: chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
+            valid_until: chrono::NaiveDate::from_ymd_opt(2028, 8, 31).unwrap(),
+        };
+        seed_approved(&mut pool.get().unwrap(), &Ctx::system(now), &plan).unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+/// A notice of 450 applications (more than two of the closing job's batches of 200) whose
+/// closing stopped after one committed batch: the job runs again and admits only the rest,
+/// each application once, each admission e-mail queued once, the audit chain intact; the one
+/// application with a pending objection waits.
+#[tokio::test]
+async fn a_large_notice_closes_in_batches_and_a_closing_stopped_between_batches_resumes_exactly_once()
+ {
+    use provider_registry::auth::Ctx;
+    use provider_registry::notices::admission;
+
+    const N: usize = 450;
+    let app = TestApp::spawn().await;
+    app.set_clock("2026-03-02T09:00:00+08:00").await;
+    let round = app.open_round().await;
+    let ids = seed_approved_applications(&app, round, N, 7000).await;
+    let notice = flow::publish(&app, &ids, "2026-03-02").await;
+    let notice_id = notice["id"].as_i64().unwrap();
+    assert_eq!(notice["applications"].as_array().unwrap().len(), N);
+    let objected = ids[300];
+    let res = object(&app, notice_id, objected, "13912345678").await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+
+    app.set_clock("2026-03-07T00:00:00+08:00").await;
+    // An earlier run of the closing job committed its first batch and stopped.
+    let (pool, now, first) = (
+        app.state.pool.clone(),
+        app.state.clock.now(),
+        ids[..200].to_vec(),
+    );
+    tokio::task::spawn_blocking(move || {
+        provider_registry::db::write_tx(&mut pool.get().unwrap(), |c| {
+            admission::admit_batch(c, &Ctx::system(now), &first)
+        })
+        .unwrap()
+    })
+    .await
+    .unwrap();
+    app.run_pending_jobs().await;
+
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let count = |sql: String| {
+        let app = &app;
+        async move { app.sql_i64(&sql).await }
+    };
+    assert_eq!(
+        count(format!(
+            "SELECT COUNT(*) AS value FROM pool_entries WHERE application_id IN ({list})"
+        ))
+        .await,
+        (N - 1) as i64
+    );
+    assert_eq!(
+        count(format!("SELECT COUNT(*) AS value FROM applications WHERE status = 'admitted' AND id IN ({list})")).await,
+        (N - 1) as i64
+    );
+    assert_eq!(status_of(&app, objected).await, "in_notice");
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) AS value FROM audit_events WHERE action = 'application.admitted'"
+                .into()
+        )
+        .await,
+        (N - 1) as i64
+    );
+    assert_eq!(
+        count("SELECT COUNT(DISTINCT entity_id) AS value FROM audit_events WHERE action = 'application.admitted'".into()).await,
+        (N - 1) as i64
+    );
+    // Each seeded institution has one address (its contact e-mail): one message per admission.
+    assert_eq!(
+        count("SELECT COUNT(*) AS value FROM jobs WHERE kind = 'email.send' AND dedup_key LIKE 'email:admitted:%'".into()).await,
+        (N - 1) as i64
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) AS value FROM pool_items".into()).await,
+        count(format!("SELECT COUNT(*) AS value FROM pool_items WHERE entry_id IN (SELECT id FROM pool_entries WHERE application_id IN ({list}))")).await,
+    );
+    let board = public_notice(&app, notice_id).await;
+    assert_eq!(board["status"], "closed");
+    let closed = app
+        .as_role(
+            Role::Admin,
+            Method::GET,
+            &format!("/api/v1/audit?action=notice.closed&entity_id={notice_id}"),
+        )
+        .await
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let summary = &closed["items"][0]["summary"];
+    assert_eq!(summary["admitted"].as_array().unwrap().len(), N - 1);
+    assert_eq!(summary["awaiting_objection_resolution"], json!([objected]));
+    let verified = app
+        .as_role(Role::Admin, Method::GET, "/api/v1/audit/verify")
+        .await
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(verified["ok"], true, "{verified}");
+}
+
+/// Benchmark (not a test: ignored, run by `scripts/bench/notice-closing.sh`): closing a notice
+/// of `BENCH_NOTICE_SIZE` (10,000) approved applications while three clients keep updating a
+/// profile (other writes). Prints the job time, the admissions and e-mails, and the other
+/// writes' p50/p99/max.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "benchmark: scripts/bench/notice-closing.sh"]
+async fn bench_closing_a_large_notice() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let size: usize = std::env::var("BENCH_NOTICE_SIZE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let app = TestApp::spawn().await;
+    app.set_clock("2026-03-02T09:00:00+08:00").await;
+    let round = app.open_round().await;
+    let ids = seed_approved_applications(&app, round, size, 20_000).await;
+    let started = std::time::Instant::now();
+    let notice = flow::publish(&app, &ids, "2026-03-02").await;
+    let publish = started.elapsed();
+    assert_eq!(notice["applications"].as_array().unwrap().len(), size);
+    app.set_clock("2026-03-07T00:00:00+08:00").await;
+
+    let token = app.token(Role::Institution).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = (0..3)
+        .map(|w| {
+            let (client, url, token, stop) = (
+                app.client.clone(),
+                format!("{}/api/v1/institutions/me", app.base),
+                token.clone(),
+                stop.clone(),
+            );
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut n = 0u32;
+                while !stop.load(Ordering::Relaxed) {
+                    n += 1;
+                    let t = std::time::Instant::now();
+                    let res = client
+                        .put(&url)
+                        .bearer_auth(&token)
+                        .json(&flow::profile_update(&format!(
+                            "南宁市青秀区民族大道{w}-{n}号"
+                        )))
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(res.status(), StatusCode::OK);
+                    latencies.push(t.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    app.run_pending_jobs().await;
+    let closing = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let mut latencies = Vec::new();
+    for w in writers {
+        latencies.extend(w.await.unwrap());
+    }
+    latencies.sort();
+    let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize];
+    let admitted = app
+        .sql_i64("SELECT COUNT(*) AS value FROM pool_entries")
+        .await;
+    let mails = app
+        .sql_i64("SELECT COUNT(*) AS value FROM jobs WHERE dedup_key LIKE 'email:admitted:%'")
+        .await;
+    let backend = if crate::common::is_postgres() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    println!(
+        "BENCH notice-closing backend={backend} applications={size} publish={publish:.2?} \
+         closing_job={closing:.2?} admitted={admitted} admission_emails={mails} \
+         other_writes={} p50={:.1?} p99={:.1?} max={:.1?}",
+        latencies.len(),
+        at(0.5),
+        at(0.99),
+        latencies.last().unwrap(),
+    );
+    assert_eq!(admitted, size as i64);
+    assert_eq!(mails, size as i64);
+}

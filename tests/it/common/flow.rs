@@ -360,3 +360,20 @@ pub async fn travel(app: &TestApp, now: &str, applicants: &mut [&mut Applicant])
         a.token = app.login(&a.email, PASSWORD).await;
     }
 }
+
+/// A complete institution profile (`PUT /institutions/me`) at `address`: the writes other
+/// tests run beside the work they measure or check.
+pub fn profile_update(address: &str) -> Value {
+    json!({
+        "registration_kind": "business_licence",
+        "registration_number": "91450103MA5L123454",
+        "issuing_authority": "南宁市青秀区市场监督管理局",
+        "authority_level": "county",
+        "registered_address": address,
+        "district": "青秀区",
+        "legal_rep_name": "张三",
+        "legal_rep_id": {"kind": "resident_id", "number": "450103198503120026"},
+        "contact_person": "王经理",
+        "contact_mobile": "13800771234",
+    })
+}
