@@ -46,8 +46,9 @@ async fn list_snapshots(
     let body = state
         .run(move |conn| {
             let current = current_version(conn, list)?;
-            let from = query.since() + 1;
-            let to = (query.since() + query.limit()).min(current);
+            // `since` may be any non-negative i64: past the current version the page is empty.
+            let from = query.since().saturating_add(1);
+            let to = query.since().saturating_add(query.limit()).min(current);
             let items = snapshot::refs(conn, list, from, to)?;
             Ok(SnapshotList {
                 list: match list {

@@ -532,3 +532,21 @@ async fn openpyxl_reads_the_xlsx_export_with_the_code_as_text_and_chinese_intact
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok");
 }
+
+#[tokio::test]
+async fn extreme_paging_values_answer_an_empty_page_not_a_server_error() {
+    let app = TestApp::spawn().await;
+    for list in ["pool", "bans"] {
+        for path in [
+            format!(
+                "/api/v1/{list}/snapshots?since=9223372036854775807&limit=-9223372036854775808"
+            ),
+            format!("/api/v1/{list}/snapshots?since=9223372036854775807&limit=9223372036854775807"),
+            format!("/api/v1/{list}/changes?since=9223372036854775807&limit=9223372036854775807"),
+        ] {
+            let page = json_of(&app, &path).await;
+            let items = page["items"].as_array().or(page["changes"].as_array());
+            assert!(items.is_some_and(Vec::is_empty), "{path}: {page}");
+        }
+    }
+}
