@@ -134,8 +134,10 @@ if "$VENV/bin/openapi-spec-validator" --validation-errors all "$WORK/openapi.jso
   echo "   valid"
   passed
 else
-  grep -c "Failed validating\|Validation Error" "$REPORT/validator.txt" | xargs printf '   %s validation errors (validator.txt); first:\n'
-  grep -m 3 "Validation Error" "$REPORT/validator.txt" | sed 's/^/   /'
+  # `|| true`: under `pipefail`, a grep that matches nothing would end the script here.
+  count="$(grep -c "Failed validating\|Validation Error" "$REPORT/validator.txt" || true)"
+  printf '   %s validation errors (validator.txt); first:\n' "${count:-0}"
+  { grep -m 3 "Validation Error" "$REPORT/validator.txt" || true; } | sed 's/^/   /'
   fail "openapi-spec-validator"
 fi
 
@@ -162,7 +164,10 @@ if [ -f "$CLIENT/registry_client/client.py" ]; then
     tail -n 1 "$REPORT/client-check.txt" | sed 's/^/   /'
     passed
   else
-    grep -v "^known" "$REPORT/client-check.txt" | head -n 20 | sed 's/^/   /'
+    # `sed -n` reads to the end (a `head` could close the pipe on grep: SIGPIPE under
+    # `pipefail` ends the script), and `|| true` keeps an empty report from doing the same.
+    { grep -v "^known" "$REPORT/client-check.txt" || true; } | sed -n '1,20s/^/   /p'
+    [ -s "$REPORT/client-check.txt" ] || echo "   (no output: the checker was killed; is the disk full?)"
     fail "generated client check (client-check.txt)"
   fi
   for backend in "${BACKENDS[@]}"; do
