@@ -215,7 +215,21 @@ pub fn in_pool(conn: &mut DbConn, institution_id: i64) -> ApiResult<bool> {
     Ok(n > 0)
 }
 
-pub(super) fn not_in_pool() -> ApiError {
+/// 409 `not_in_pool` unless the institution has an active pool entry.
+pub(super) fn require_member(conn: &mut DbConn, institution_id: i64) -> ApiResult<()> {
+    if in_pool(conn, institution_id)? {
+        Ok(())
+    } else {
+        Err(not_in_pool())
+    }
+}
+
+/// Checks a request's `evidence_document_ids` (see [`check_documents`]).
+pub(super) fn check_evidence(conn: &mut DbConn, user: &AuthUser, ids: &[i64]) -> ApiResult<()> {
+    check_documents(conn, user, ids, "evidence_document_ids")
+}
+
+fn not_in_pool() -> ApiError {
     ApiError::conflict(
         "not_in_pool",
         "该机构不在备选库中，不适用清退程序。",

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::grounds::{check_documents, check_grounds, dedup, not_in_pool};
-use super::{ExitCase, NewGround, Source, get_unchecked, in_pool, open_or_join};
+use super::grounds::{check_evidence, check_grounds, dedup, require_member};
+use super::{ExitCase, NewGround, Source, get_unchecked, open_or_join};
 
 use crate::auth::{AuthUser, Ctx};
 use crate::contracts::status::{self as contract_status, ContractStatus, Ending};
@@ -35,15 +35,8 @@ pub struct NewCase {
 pub fn create(conn: &mut DbConn, user: &AuthUser, ctx: &Ctx, req: &NewCase) -> ApiResult<ExitCase> {
     check_grounds(&req.grounds)?;
     crate::institutions::ensure_exists(conn, req.institution_id)?;
-    if !in_pool(conn, req.institution_id)? {
-        return Err(not_in_pool());
-    }
-    check_documents(
-        conn,
-        user,
-        &req.evidence_document_ids,
-        "evidence_document_ids",
-    )?;
+    require_member(conn, req.institution_id)?;
+    check_evidence(conn, user, &req.evidence_document_ids)?;
     let grounds: Vec<NewGround> = dedup(&req.grounds)
         .into_iter()
         .map(|g| NewGround {
@@ -116,12 +109,7 @@ pub fn terminate(
         .ok_or_else(|| anyhow::anyhow!("bad status in contracts.{contract_id}"))?
         .apply(contract_status::Event::TerminateBySchool)
         .map_err(|_| contract_status::not_active())?;
-    check_documents(
-        conn,
-        user,
-        &req.evidence_document_ids,
-        "evidence_document_ids",
-    )?;
+    check_evidence(conn, user, &req.evidence_document_ids)?;
     let codes: Vec<&str> = req.grounds.iter().map(|g| g.as_str()).collect();
     let ending = Ending::TerminatedBySchool { grounds: &codes };
     let ended = contract_status::end(conn, ctx, contract_id, (school_id, institution_id), ending)?;

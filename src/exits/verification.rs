@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::grounds::{check_documents, not_in_pool};
-use super::{ExitCase, NewGround, Source, get_unchecked, in_pool, open_or_join};
+use super::grounds::{check_evidence, require_member};
+use super::{ExitCase, NewGround, Source, get_unchecked, open_or_join};
 
 use crate::audit;
 use crate::auth::{AuthUser, Ctx};
@@ -97,15 +97,10 @@ pub fn verify(
     if !found {
         return Err(ApiError::not_found("记录", entity));
     }
-    if req.verdict == Verdict::False && !in_pool(conn, institution_id)? {
-        return Err(not_in_pool());
+    if req.verdict == Verdict::False {
+        require_member(conn, institution_id)?;
     }
-    check_documents(
-        conn,
-        user,
-        &req.evidence_document_ids,
-        "evidence_document_ids",
-    )?;
+    check_evidence(conn, user, &req.evidence_document_ids)?;
     audit::record(
         conn,
         ctx,
