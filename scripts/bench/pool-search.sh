@@ -19,8 +19,10 @@
 # /usr/lib/postgresql/*/bin, as the `postgres` user when root), removed afterwards, like the
 # data directory.
 set -euo pipefail
-HERE="$(cd "$(dirname "$0")" && pwd)"
-cd "$HERE/../.."
+BENCH_DIR="$(cd "$(dirname "$0")" && pwd)"
+cd "$BENCH_DIR/../.."
+# shellcheck source=scripts/bench/common.sh
+. "$BENCH_DIR/common.sh"
 
 BACKEND="${1:-sqlite}"
 case "$BACKEND" in sqlite | postgres) ;; *) echo "usage: $0 [sqlite|postgres]" >&2; exit 2 ;; esac
@@ -29,57 +31,8 @@ CONNECTIONS="${BENCH_CONNECTIONS:-64}"
 THREADS="${BENCH_THREADS:-2}"
 POOL_SIZE="${DEMO_POOL_SIZE:-2000}"
 
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-if ! command -v wrk >/dev/null 2>&1; then
-  echo "== installing wrk"
-  as_root apt-get update -q
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk
-fi
-
-PROFILE="${BENCH_PROFILE:-release}"
-echo "== cargo build ($PROFILE)"
-if [ "$PROFILE" = release ]; then
-  cargo build --release --quiet --bin provider-registry
-else
-  cargo build --quiet --bin provider-registry
-fi
-BIN="${CARGO_TARGET_DIR:-target}/$PROFILE/provider-registry"
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-pool-search.XXXXXX")"
-PGDIR=""
-SERVER_PID=""
-PG_BIN=""
-run_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-cleanup() {
-  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
-  if [ -n "$PGDIR" ]; then
-    run_pg "$PG_BIN/pg_ctl" -D "$PGDIR/data" -m immediate stop >/dev/null 2>&1 || true
-    rm -rf "$PGDIR"
-  fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-if [ "$BACKEND" = postgres ]; then
-  PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
-  if [ -z "$PG_BIN" ]; then
-    as_root apt-get update -q
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql
-    PG_BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
-  fi
-  PGPORT="$(free_port)"
-  PGDIR="$(mktemp -d "${TMPDIR:-/tmp}/bench-pool-search-pg.XXXXXX")"
-  if [ "$(id -u)" -eq 0 ]; then chown postgres "$PGDIR"; fi
-  echo "== PostgreSQL cluster on 127.0.0.1:$PGPORT"
-  run_pg "$PG_BIN/initdb" -D "$PGDIR/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
-  run_pg "$PG_BIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w \
-    -o "-p $PGPORT -k $PGDIR -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
-  export DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/postgres"
-else
-  unset DATABASE_URL
-fi
+bench_start bench-pool-search
+if [ "$BACKEND" = postgres ]; then start_pg_cluster; else unset DATABASE_URL; fi
 
 PORT="$(free_port)"
 BASE="http://127.0.0.1:$PORT"
@@ -87,15 +40,10 @@ echo "== starting the service ($BACKEND) with a pool of $POOL_SIZE at $BASE"
 DEMO_POOL_SIZE="$POOL_SIZE" REGISTRY_JOBS=0 RUST_LOG=warn \
   "$BIN" --data-dir "$WORK/data" serve --demo --bind "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
-for _ in $(seq 1 1800); do
-  if curl -fs "$BASE/healthz" >/dev/null 2>&1; then break; fi
-  if ! kill -0 "$SERVER_PID" 2>/dev/null; then cat "$WORK/server.log" >&2; exit 1; fi
-  sleep 0.1
-done
-
+wait_for_service "$BASE" "$SERVER_PID" "$WORK/server.log"
 if [ "$BACKEND" = postgres ]; then
   # Settle the fresh cluster (statistics, autovacuum) so it does not compete with the run.
-  run_pg "$PG_BIN/psql" -h "$PGDIR" -p "$PGPORT" -U postgres -qc "VACUUM ANALYZE" postgres >/dev/null
+  run_pg "$PG_BIN/psql" -h "$PGDIR" -p "$PG_PORT" -U postgres -qc "VACUUM ANALYZE" postgres >/dev/null
 fi
 
 # The 500 searches, from the pool itself (names, districts, items), as a wrk Lua script.
@@ -151,15 +99,6 @@ TOKEN="$(curl -fs -H 'Content-Type: application/json' \
   "$BASE/api/v1/auth/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')"
 CSV_ROWS="$(curl -fs "$BASE/api/v1/pool/export.csv" | wc -l)"
 echo "   CSV export: $CSV_ROWS lines (header included)"
-
-# Runs wrk; prints "req/s p99_ms". $1: URL, then extra wrk arguments.
-measure() {
-  local url="$1"
-  shift
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$@" "$url" >/dev/null 2>&1 # warm-up
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$url" >"$WORK/wrk.out"
-  python3 "$HERE/wrk_summary.py" "$WORK/wrk.out"
-}
 
 echo "== wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency ($BACKEND)"
 printf '\n%-52s %10s %10s %8s  %s\n' what "req/s" "p99 ms" ratio target

@@ -111,22 +111,38 @@ pub struct Snapshot {
     pub bans: HashMap<String, Vec<ActiveBan>>,
 }
 
-#[derive(Queryable)]
-struct Row {
-    entry_id: i64,
+/// The entry's own columns.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = pool_entries)]
+struct EntryRow {
+    id: i64,
     institution_id: i64,
     items: String,
     valid_from: NaiveDate,
     valid_until: NaiveDate,
     notice_id: Option<i64>,
+}
+
+/// The institution's public columns.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = institutions)]
+struct InstitutionRow {
     name: String,
     uscc: String,
     entity_type: String,
     district: Option<String>,
-    address: Option<String>,
+    registered_address: Option<String>,
     contact_person: Option<String>,
     contact_mobile: Option<String>,
     contact_email: Option<String>,
+}
+
+#[derive(Queryable, Selectable)]
+struct Row {
+    #[diesel(embed)]
+    entry: EntryRow,
+    #[diesel(embed)]
+    institution: InstitutionRow,
 }
 
 /// ASCII letters in lower case, everything else as is.
@@ -141,22 +157,7 @@ impl Snapshot {
             let rows: Vec<Row> = pool_entries::table
                 .inner_join(institutions::table)
                 .filter(pool_entries::status.eq(EntryStatus::Active.as_str()))
-                .select((
-                    pool_entries::id,
-                    pool_entries::institution_id,
-                    pool_entries::items,
-                    pool_entries::valid_from,
-                    pool_entries::valid_until,
-                    pool_entries::notice_id,
-                    institutions::name,
-                    institutions::uscc,
-                    institutions::entity_type,
-                    institutions::district,
-                    institutions::registered_address,
-                    institutions::contact_person,
-                    institutions::contact_mobile,
-                    institutions::contact_email,
-                ))
+                .select(Row::as_select())
                 .load(c)?;
             let counts: HashMap<i64, i64> = contracts::table
                 // `contracts::status::ContractStatus::Active`: the contracts capability sits
@@ -173,38 +174,43 @@ impl Snapshot {
         })?;
         let mut entries = rows
             .into_iter()
-            .map(|r| {
-                let mut codes: Vec<String> = serde_json::from_str(&r.items).map_err(|e| {
-                    ApiError::Internal(
-                        anyhow::Error::new(e).context(format!("pool_entries.{}.items", r.entry_id)),
-                    )
-                })?;
-                codes.sort();
-                Ok(Stored {
-                    folded_name: fold(&r.name),
-                    entry: PoolEntry {
-                        institution_id: r.institution_id,
-                        entry_id: r.entry_id,
-                        name: r.name,
-                        uscc: r.uscc,
-                        entity_type: r.entity_type,
-                        district: r.district,
-                        address: r.address,
-                        contact: BusinessContact {
-                            person: r.contact_person,
-                            mobile: r.contact_mobile,
-                            email: r.contact_email,
+            .map(
+                |Row {
+                     entry: r,
+                     institution: i,
+                 }| {
+                    let mut codes: Vec<String> = serde_json::from_str(&r.items).map_err(|e| {
+                        ApiError::Internal(
+                            anyhow::Error::new(e).context(format!("pool_entries.{}.items", r.id)),
+                        )
+                    })?;
+                    codes.sort();
+                    Ok(Stored {
+                        folded_name: fold(&i.name),
+                        entry: PoolEntry {
+                            institution_id: r.institution_id,
+                            entry_id: r.id,
+                            name: i.name,
+                            uscc: i.uscc,
+                            entity_type: i.entity_type,
+                            district: i.district,
+                            address: i.registered_address,
+                            contact: BusinessContact {
+                                person: i.contact_person,
+                                mobile: i.contact_mobile,
+                                email: i.contact_email,
+                            },
+                            items: codes.iter().map(|c| PoolItem::of(c)).collect(),
+                            valid_from: r.valid_from,
+                            valid_until: r.valid_until,
+                            contract_count: counts.get(&r.institution_id).copied().unwrap_or(0),
+                            standing: standings.get(&r.institution_id).copied(),
+                            flagged: None,
+                            notice_id: r.notice_id,
                         },
-                        items: codes.iter().map(|c| PoolItem::of(c)).collect(),
-                        valid_from: r.valid_from,
-                        valid_until: r.valid_until,
-                        contract_count: counts.get(&r.institution_id).copied().unwrap_or(0),
-                        standing: standings.get(&r.institution_id).copied(),
-                        flagged: None,
-                        notice_id: r.notice_id,
-                    },
-                })
-            })
+                    })
+                },
+            )
             .collect::<ApiResult<Vec<Stored>>>()?;
         // Byte order of the name, then the entry id: what `ORDER BY name, id` gives on both
         // backends under the C collation.

@@ -264,15 +264,9 @@ async fn after_a_key_rotation_old_tokens_verify_until_they_expire_and_unknown_ke
 
 /// The pool's total as instance `app` answers it.
 async fn pool_total(app: &TestApp) -> i64 {
-    let page: serde_json::Value = app
-        .get("/api/v1/pool")
-        .send()
-        .await
+    app.get_value("/api/v1/pool").await["total"]
+        .as_i64()
         .unwrap()
-        .json()
-        .await
-        .unwrap();
-    page["total"].as_i64().unwrap()
 }
 
 #[tokio::test]
@@ -300,14 +294,7 @@ async fn a_pool_change_committed_elsewhere_shows_in_both_instances_searches_with
     a.set_clock("2026-09-10T10:00:00+08:00").await;
     assert_eq!(pool_total(&a).await, 5);
     assert_eq!(pool_total(&b).await, 5);
-    let first: serde_json::Value = b
-        .get("/api/v1/pool?per_page=1")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let first = b.get_value("/api/v1/pool?per_page=1").await;
     let institution = first["items"][0]["institution_id"].as_i64().unwrap();
 
     // The removal is committed as another process would: the service's own function (which

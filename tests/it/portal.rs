@@ -431,6 +431,6 @@ async fn the_pool_page_links_to_the_csv_json_and_excel_exports_with_its_filters(
     // The filters narrow the exports the links name: another category matches nobody.
     let (_, body) = page(&app, "/pool?category=arts").await;
     let href = link(&body, "/api/v1/pool/export.json").unwrap();
-    let export: Value = app.get(&href).send().await.unwrap().json().await.unwrap();
+    let export = app.get_value(&href).await;
     assert_eq!(export["total"], 0, "{href}");
 }

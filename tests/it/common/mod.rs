@@ -286,6 +286,11 @@ impl TestApp {
         self.request(Method::GET, path)
     }
 
+    /// GETs `path` without credentials and decodes the JSON answer, whatever its status.
+    pub async fn get_value(&self, path: &str) -> Value {
+        self.get(path).send().await.unwrap().json().await.unwrap()
+    }
+
     pub fn post(&self, path: &str) -> RequestBuilder {
         self.request(Method::POST, path)
     }
