@@ -38,7 +38,7 @@ start_pg_cluster() {
     PG_BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
   fi
   local port
-  port="$(free_port)"
+  port="${BENCH_PG_PORT:-$(free_port)}"
   PGDIR="$(mktemp -d "${TMPDIR:-/tmp}/bench-pg.XXXXXX")"
   if [ "$(id -u)" -eq 0 ]; then chown postgres "$PGDIR"; fi
   echo "== PostgreSQL cluster on 127.0.0.1:$port"

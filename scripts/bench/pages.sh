@@ -10,7 +10,7 @@
 #
 # Environment: BENCH_DURATION (default 10s), BENCH_CONNECTIONS (64), BENCH_THREADS (2),
 # DEMO_POOL_SIZE (2000), BENCH_PROFILE (release; `debug` for a quick look without the release
-# build), CARGO_TARGET_DIR (as cargo).
+# build), BENCH_PORT (default: a free port), CARGO_TARGET_DIR (as cargo).
 set -euo pipefail
 BENCH_DIR="$(cd "$(dirname "$0")" && pwd)"
 cd "$BENCH_DIR/../.."
@@ -24,7 +24,7 @@ POOL_SIZE="${DEMO_POOL_SIZE:-2000}"
 
 bench_start bench-pages
 
-PORT="$(free_port)"
+PORT="${BENCH_PORT:-$(free_port)}"
 BASE="http://127.0.0.1:$PORT"
 echo "== starting the service (SQLite) with a pool of $POOL_SIZE at $BASE"
 (

@@ -14,7 +14,8 @@
 #   scripts/bench/pool-search.sh [sqlite|postgres]        (default sqlite)
 #
 # Environment: BENCH_DURATION (default 10s), BENCH_CONNECTIONS (64), BENCH_THREADS (2),
-# DEMO_POOL_SIZE (2000), BENCH_PROFILE (release; `debug` for a quick look), CARGO_TARGET_DIR.
+# DEMO_POOL_SIZE (2000), BENCH_PROFILE (release; `debug` for a quick look), BENCH_PORT and
+# BENCH_PG_PORT (default: free ports), CARGO_TARGET_DIR.
 # PostgreSQL runs as a throwaway cluster of its own (initdb/pg_ctl from
 # /usr/lib/postgresql/*/bin, as the `postgres` user when root), removed afterwards, like the
 # data directory.
@@ -34,10 +35,10 @@ POOL_SIZE="${DEMO_POOL_SIZE:-2000}"
 bench_start bench-pool-search
 if [ "$BACKEND" = postgres ]; then start_pg_cluster; else unset DATABASE_URL; fi
 
-PORT="$(free_port)"
+PORT="${BENCH_PORT:-$(free_port)}"
 BASE="http://127.0.0.1:$PORT"
 echo "== starting the service ($BACKEND) with a pool of $POOL_SIZE at $BASE"
-DEMO_POOL_SIZE="$POOL_SIZE" REGISTRY_JOBS=0 RUST_LOG=warn \
+DEMO_POOL_SIZE="$POOL_SIZE" REGISTRY_JOBS=0 RUST_LOG=warn,provider_registry::pool::read_model=debug \
   "$BIN" --data-dir "$WORK/data" serve --demo --bind "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 wait_for_service "$BASE" "$SERVER_PID" "$WORK/server.log"
@@ -100,6 +101,8 @@ TOKEN="$(curl -fs -H 'Content-Type: application/json' \
 CSV_ROWS="$(curl -fs "$BASE/api/v1/pool/export.csv" | wc -l)"
 echo "   CSV export: $CSV_ROWS lines (header included)"
 
+rss() { awk '/VmRSS/ {print $2}' "/proc/$SERVER_PID/status"; }
+RSS_BEFORE="$(rss)"
 echo "== wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency ($BACKEND)"
 printf '\n%-52s %10s %10s %8s  %s\n' what "req/s" "p99 ms" ratio target
 read -r H_RPS H_P99 < <(measure "$BASE/healthz")
@@ -115,5 +118,6 @@ read -r RPS P99 < <(measure "$BASE/api/v1/pool?category=sports&per_page=20" -H "
 row "the same as a reviewer (staff)" "$RPS" "$P99" "measured"
 read -r RPS P99 < <(measure "$BASE/api/v1/pool/export.csv")
 row "CSV export of every entry" "$RPS" "$P99" "measured"
-printf '%s cores, load average: %s; RSS after the run: %s kB\n' "$(nproc)" \
-  "$(cut -d' ' -f1-3 /proc/loadavg)" "$(awk '/VmRSS/ {print $2}' "/proc/$SERVER_PID/status")"
+printf '%s cores, load average: %s; server RSS %s kB before the load, %s kB after\n' "$(nproc)" \
+  "$(cut -d' ' -f1-3 /proc/loadavg)" "$RSS_BEFORE" "$(rss)"
+echo "last read-model rebuild: $(grep -a 'pool read model rebuilt' "$WORK/server.log" | tail -n 1 | sed 's/\x1b\[[0-9;]*m//g')"

@@ -346,7 +346,13 @@ impl PoolModel {
         let mut conn = inner.db.get()?;
         let signature = Signature::read(&mut conn)?;
         if force || inner.current.load().signature.as_ref() != Some(&signature) {
+            let started = std::time::Instant::now();
             let snapshot = Snapshot::load(&mut conn, signature)?;
+            tracing::debug!(
+                entries = snapshot.entries.len(),
+                ms = started.elapsed().as_secs_f64() * 1000.0,
+                "pool read model rebuilt"
+            );
             inner.current.store(Arc::new(snapshot));
         }
         inner.seen_writes.store(writes, Ordering::Release);
