@@ -19,8 +19,6 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     /// Isolated PDF text extraction (bounded concurrency shared by all requests).
     pub pdf: crate::pdf::PdfExtractor,
-    /// Rendered public pool searches, kept at most one second (`http::cache`).
-    pub pool_cache: Arc<crate::http::cache::SearchCache>,
     /// The key that signs the open-data snapshots (`opendata::signing`).
     pub signer: Arc<crate::signing::Signer>,
 }

@@ -10,42 +10,21 @@
 #
 # Environment: BENCH_DURATION (default 10s), BENCH_CONNECTIONS (64), BENCH_THREADS (2),
 # DEMO_POOL_SIZE (2000), BENCH_PROFILE (release; `debug` for a quick look without the release
-# build), CARGO_TARGET_DIR (as cargo).
+# build), BENCH_PORT (default: a free port), CARGO_TARGET_DIR (as cargo).
 set -euo pipefail
-HERE="$(cd "$(dirname "$0")" && pwd)"
-cd "$HERE/../.."
+BENCH_DIR="$(cd "$(dirname "$0")" && pwd)"
+cd "$BENCH_DIR/../.."
+# shellcheck source=scripts/bench/common.sh
+. "$BENCH_DIR/common.sh"
 
 DURATION="${BENCH_DURATION:-10s}"
 CONNECTIONS="${BENCH_CONNECTIONS:-64}"
 THREADS="${BENCH_THREADS:-2}"
 POOL_SIZE="${DEMO_POOL_SIZE:-2000}"
 
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-if ! command -v wrk >/dev/null 2>&1; then
-  echo "== installing wrk"
-  as_root apt-get update -q
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk
-fi
+bench_start bench-pages
 
-PROFILE="${BENCH_PROFILE:-release}"
-echo "== cargo build ($PROFILE)"
-if [ "$PROFILE" = release ]; then
-  cargo build --release --quiet --bin provider-registry
-else
-  cargo build --quiet --bin provider-registry
-fi
-BIN="${CARGO_TARGET_DIR:-target}/$PROFILE/provider-registry"
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/bench-pages.XXXXXX")"
-SERVER_PID=""
-cleanup() {
-  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-PORT="$(free_port)"
+PORT="${BENCH_PORT:-$(free_port)}"
 BASE="http://127.0.0.1:$PORT"
 echo "== starting the service (SQLite) with a pool of $POOL_SIZE at $BASE"
 (
@@ -54,18 +33,7 @@ echo "== starting the service (SQLite) with a pool of $POOL_SIZE at $BASE"
   exec "$BIN" --data-dir "$WORK/data" serve --demo --bind "127.0.0.1:$PORT"
 ) >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
-for _ in $(seq 1 600); do
-  if curl -fs "$BASE/healthz" >/dev/null 2>&1; then break; fi
-  if ! kill -0 "$SERVER_PID" 2>/dev/null; then cat "$WORK/server.log" >&2; exit 1; fi
-  sleep 0.1
-done
-
-# Runs wrk on $1; prints "req/s p99_ms".
-measure() {
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$1" >/dev/null 2>&1 # warm-up
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$1" >"$WORK/wrk.out"
-  python3 "$HERE/wrk_summary.py" "$WORK/wrk.out"
-}
+wait_for_service "$BASE" "$SERVER_PID" "$WORK/server.log"
 
 echo "== wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency"
 printf '\n%-42s %10s %10s %8s %14s\n' endpoint "req/s" "p99 ms" ratio "bytes (gzip)"

@@ -40,7 +40,7 @@
 //! | `INSPECTION_SWEEP_DATE` | `06-30` | `MM-DD`; from the next day on, pool members without a passed inspection for the previous year get an exit case |
 //! | `STANDING_FLAG_THRESHOLD` | `3.0` | pool entries whose evaluation standing (mean 1–5, ≥ 3 evaluations) is under it are flagged to reviewers |
 //! | `DEMO_POOL_SIZE` | `300` | `serve --demo`: institutions in the demo pool (read by `demo`) |
-//! | `POOL_CACHE_TTL_MS` | `1000` | public pool search pages are shared for this long (at most 1000: a change shows within 1 s); `0` turns it off |
+//! | `REGISTRY_POOL_REFRESH_MS` | `250` | how often the pool's in-memory read model checks the pool's version (20–1000, so a change made through any instance shows within 1 s) |
 //! | `METRICS_TOKEN` | unset | `/metrics` answers only `Authorization: Bearer <token>` (at least 16 characters); unset, `/metrics` is not served (404) |
 //! | `REGISTRY_REGION` | `4501` | the bureau's administrative-division prefix (GB/T 2260; 4501 = Nanning); codes registered elsewhere are flagged |
 
@@ -111,8 +111,8 @@ pub struct Settings {
     pub mail: crate::config::mail::MailSettings,
     /// Standing under which a pool entry is flagged to reviewers.
     pub standing_flag_threshold: f64,
-    /// Lifetime of a cached public pool search page, at most 1000 ms.
-    pub pool_cache_ttl_ms: u64,
+    /// How often the pool's read model checks for changes (milliseconds, 20–1000).
+    pub pool_refresh_ms: u64,
     /// The bearer token operators' scrapers send to `/metrics`; `None`: not served.
     pub metrics_token: Option<SecretString>,
 }
@@ -325,7 +325,7 @@ impl Settings {
                     .filter(|t| (1.0..=5.0).contains(t))
                     .context("STANDING_FLAG_THRESHOLD must be a number from 1 to 5")?,
             },
-            pool_cache_ttl_ms: number("POOL_CACHE_TTL_MS", 1000)?.min(1000),
+            pool_refresh_ms: number("REGISTRY_POOL_REFRESH_MS", 250)?.clamp(20, 1000),
             metrics_token: metrics_token.map(SecretString::from),
         })
     }

@@ -13,6 +13,7 @@ pub mod shared_clock;
 pub use json_text::JsonText;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
@@ -264,7 +265,7 @@ pub fn write_tx<T, E>(
 where
     E: From<diesel::result::Error>,
 {
-    match conn {
+    let committed = match conn {
         DbConn::Postgres(_) => conn.transaction(f),
         DbConn::Sqlite(_) => {
             conn.batch_execute("BEGIN IMMEDIATE")?;
@@ -279,7 +280,35 @@ where
                 Err(e) => Err(e), // the guard rolls back
             }
         }
+    };
+    if committed.is_ok() {
+        WRITES.fetch_add(1, Ordering::Release);
     }
+    committed
+}
+
+/// Write transactions committed by this process ([`write_tx`]), counted after each commit.
+static WRITES: AtomicU64 = AtomicU64::new(0);
+/// Changes made around [`write_tx`] ([`note_raw_write`]).
+static RAW_WRITES: AtomicU64 = AtomicU64::new(0);
+
+/// How many write transactions this process has committed: in-memory read models compare it
+/// with the count they last saw, so a read after a write on this instance sees that write
+/// (read-your-writes) without asking the database on every read.
+pub fn writes_committed() -> u64 {
+    WRITES.load(Ordering::Acquire)
+}
+
+/// Records a change made around [`write_tx`] (raw SQL by an operator tool or a test), which
+/// may bypass the version numbers read models watch: they reload everything at their next
+/// read.
+pub fn note_raw_write() {
+    RAW_WRITES.fetch_add(1, Ordering::Release);
+}
+
+/// How many raw changes [`note_raw_write`] has recorded.
+pub fn raw_writes() -> u64 {
+    RAW_WRITES.load(Ordering::Acquire)
 }
 
 /// Runs `f` in one read-only transaction that sees a single snapshot of the database, so that

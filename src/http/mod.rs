@@ -2,7 +2,6 @@
 //! the refusal of control characters in every input channel, the JSON body extractor, and
 //! pagination.
 
-pub mod cache;
 pub mod input;
 pub mod json;
 pub mod metrics;

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use crate::db::DbConn;
 use crate::db::schema::{applications, notices, pool_entries};
 use crate::error::{ApiError, ApiResult};
+use crate::pool::read_model::Snapshot;
 use crate::pool::search::{self as pool_search, PoolEntry, PoolItem, Viewer};
 
 /// A teacher as shown in the pool: name, credential kinds and specialities only.
@@ -39,16 +40,22 @@ pub struct PoolEntryDetail {
     pub notice: Option<NoticeRef>,
 }
 
-/// Institution `id`'s entry in the pool on `today` with its teachers and notice (404 when it
-/// is not in the pool that day). Only the teachers listed in the admitted application are shown.
+/// Institution `id`'s entry in the pool on `today` (from the read model `pool`), 404 when it is
+/// not in the pool that day.
+pub fn entry(pool: &Snapshot, id: i64, today: NaiveDate, viewer: Viewer) -> ApiResult<PoolEntry> {
+    pool_search::entry_of(pool, id, today, viewer)
+        .ok_or_else(|| ApiError::not_found("备选库条目", "pool entry"))
+}
+
+/// `entry` with its teachers and notice. Only the teachers listed in the admitted application
+/// are shown. The roster and the notice are read from the database (two small indexed reads:
+/// the read model keeps what searches and exports list).
 pub fn entry_detail(
     conn: &mut DbConn,
-    id: i64,
+    entry: PoolEntry,
     today: NaiveDate,
-    viewer: Viewer,
 ) -> ApiResult<PoolEntryDetail> {
-    let entry = pool_search::entry_of(conn, id, today, viewer)?
-        .ok_or_else(|| ApiError::not_found("备选库条目", "pool entry"))?;
+    let id = entry.institution_id;
     let application_teachers: Option<crate::db::JsonText<Vec<i64>>> = pool_entries::table
         .inner_join(applications::table.on(applications::id.eq(pool_entries::application_id)))
         .filter(pool_entries::id.eq(entry.entry_id))

@@ -9,6 +9,7 @@
 pub mod detail;
 pub mod entry;
 pub mod export;
+pub mod read_model;
 pub mod routes;
 pub mod search;
 pub mod status;

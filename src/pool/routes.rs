@@ -2,11 +2,8 @@
 //! look-up of a USCC. `configure` registers them; the fixed paths (`export.csv`) come before
 //! `{institution_id}`, which only matches digits anyway.
 
-use std::time::{Duration, Instant};
-
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::web::Bytes;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, get, web};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -16,10 +13,10 @@ use crate::app::AppState;
 use crate::auth::{Authed, Staff};
 use crate::clock::beijing_date;
 use crate::error::{ApiError, ApiResult, ProblemBody};
-use crate::http::cache::Lookup;
 use crate::http::{Page, PageQuery};
 use crate::pool::detail::{self, PoolEntryDetail};
 use crate::pool::export::{self, PoolExport};
+use crate::pool::read_model::PoolModel;
 use crate::pool::search::{self as pool_search, PoolEntry, PoolQuery, Viewer};
 use crate::pool::status::{self, InstitutionStatus};
 
@@ -56,32 +53,13 @@ fn viewer(state: &AppState, staff: bool) -> Viewer {
     security((), ("bearer" = ["reviewer", "admin"]))
 )]
 #[get("/pool")]
-pub async fn search(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+pub async fn search(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    model: web::Data<PoolModel>,
+) -> ApiResult<HttpResponse> {
     let today = beijing_date(state.clock.now());
-    let cache = state.pool_cache.clone();
-    // Public searches share rendered pages for at most one second (see `http::cache`). The key
-    // is the raw query string, so a hit costs no parsing at all.
-    let public = !req.headers().contains_key(header::AUTHORIZATION);
-    let key = (public && cache.enabled()).then(|| format!("{today}?{}", req.query_string()));
-    let mut _computing = None;
-    if let Some(k) = &key {
-        if let Lookup::Fresh(body)
-        | Lookup::Stale {
-            body,
-            refresh: false,
-        } = cache.lookup(k, Instant::now())
-        {
-            return Ok(json_bytes(body));
-        }
-        // One query per key at a time; whoever waited finds the page computed meanwhile (the
-        // caller refreshing a stale page computes it regardless).
-        _computing = Some(cache.compute_lock(k).lock_owned().await);
-        if let Lookup::Fresh(body) = cache.lookup(k, Instant::now()) {
-            return Ok(json_bytes(body));
-        }
-    }
-    let started = Instant::now();
-    let is_staff = !public
+    let is_staff = req.headers().contains_key(header::AUTHORIZATION)
         && Authed::<Staff>::from_request(&req, &mut Payload::None)
             .await
             .is_ok();
@@ -90,25 +68,19 @@ pub async fn search(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<H
         .map_err(bad_query)?
         .into_inner();
     let filter = query.parse(is_staff)?;
-    let viewer = viewer(&state, is_staff);
-    let body = state
-        .run(move |conn| {
-            let (items, total) = pool_search::search(
-                conn,
-                &filter,
-                today,
-                viewer,
-                Some((page.offset(), page.per_page())),
-            )?;
-            serde_json::to_vec(&Page::new(items, &page, total))
-                .map_err(|e| ApiError::Internal(e.into()))
-        })
-        .await?;
-    let body = Bytes::from(body);
-    if let Some(key) = key {
-        cache.put(key, started, body.clone());
-    }
-    Ok(json_bytes(body))
+    let pool = model.read().await?;
+    let (items, total) = pool_search::search(
+        &pool,
+        &filter,
+        today,
+        viewer(&state, is_staff),
+        Some((page.offset(), page.per_page())),
+    );
+    let body = serde_json::to_vec(&Page::new(items, &page, total))
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "application/json"))
+        .body(body))
 }
 
 /// The same problem as the service's query extractor configuration gives (400 `invalid_query`).
@@ -126,24 +98,18 @@ fn bad_query(err: actix_web::error::QueryPayloadError) -> ApiError {
     )])
 }
 
-fn json_bytes(body: Bytes) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "application/json"))
-        .body(body)
-}
-
 /// The pool entry as exported (CSV and JSON): all matching entries, not one page.
 async fn all_entries(
     state: &web::Data<AppState>,
+    model: &PoolModel,
     query: &PoolQuery,
     is_staff: bool,
 ) -> ApiResult<(NaiveDate, Vec<PoolEntry>, i64)> {
     let filter = query.parse(is_staff)?;
     let today = beijing_date(state.clock.now());
     let viewer = viewer(state, is_staff);
-    let (items, total) = state
-        .run(move |conn| pool_search::search(conn, &filter, today, viewer, None))
-        .await?;
+    let pool = model.read().await?;
+    let (items, total) = pool_search::search(&pool, &filter, today, viewer, None);
     Ok((today, items, total))
 }
 
@@ -163,17 +129,18 @@ async fn all_entries(
 #[get("/pool/export.csv")]
 pub async fn export_csv(
     state: web::Data<AppState>,
+    model: web::Data<PoolModel>,
     query: web::Query<PoolQuery>,
     staff: Option<Authed<Staff>>,
 ) -> ApiResult<HttpResponse> {
-    let (today, items, _) = all_entries(&state, &query, staff.is_some()).await?;
+    let (today, items, _) = all_entries(&state, &model, &query, staff.is_some()).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"pool-{today}.csv\""),
         ))
-        .body(export::csv(&items)?))
+        .body(web::block(move || export::csv(&items)).await??))
 }
 
 /// Export the pool as an Excel workbook (XLSX): the same filters as the search, every matching
@@ -192,11 +159,14 @@ pub async fn export_csv(
 #[get("/pool/export.xlsx")]
 pub async fn export_xlsx(
     state: web::Data<AppState>,
+    model: web::Data<PoolModel>,
     query: web::Query<PoolQuery>,
     staff: Option<Authed<Staff>>,
 ) -> ApiResult<HttpResponse> {
-    let (today, items, _) = all_entries(&state, &query, staff.is_some()).await?;
-    let body = export::xlsx(&items).map_err(|e| ApiError::Internal(e.into()))?;
+    let (today, items, _) = all_entries(&state, &model, &query, staff.is_some()).await?;
+    let body = web::block(move || export::xlsx(&items))
+        .await?
+        .map_err(|e| ApiError::Internal(e.into()))?;
     Ok(HttpResponse::Ok()
         .insert_header((
             header::CONTENT_TYPE,
@@ -224,10 +194,11 @@ pub async fn export_xlsx(
 #[get("/pool/export.json")]
 pub async fn export_json(
     state: web::Data<AppState>,
+    model: web::Data<PoolModel>,
     query: web::Query<PoolQuery>,
     staff: Option<Authed<Staff>>,
 ) -> ApiResult<HttpResponse> {
-    let (as_of, items, total) = all_entries(&state, &query, staff.is_some()).await?;
+    let (as_of, items, total) = all_entries(&state, &model, &query, staff.is_some()).await?;
     Ok(HttpResponse::Ok()
         .insert_header((
             header::CONTENT_DISPOSITION,
@@ -255,14 +226,16 @@ pub async fn export_json(
 #[get("/pool/{institution_id:\\d+}")]
 pub async fn entry(
     state: web::Data<AppState>,
+    model: web::Data<PoolModel>,
     id: web::Path<i64>,
     staff: Option<Authed<Staff>>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let today = beijing_date(state.clock.now());
     let viewer = viewer(&state, staff.is_some());
+    let entry = detail::entry(&*model.read().await?, id, today, viewer)?;
     let detail = state
-        .run(move |conn| detail::entry_detail(conn, id, today, viewer))
+        .run(move |conn| detail::entry_detail(conn, entry, today))
         .await?;
     Ok(HttpResponse::Ok().json(detail))
 }
@@ -289,17 +262,11 @@ pub struct StatusQuery {
 #[get("/institutions/status")]
 pub async fn institution_status(
     state: web::Data<AppState>,
+    model: web::Data<PoolModel>,
     query: web::Query<StatusQuery>,
 ) -> ApiResult<HttpResponse> {
     let uscc = query.into_inner().uscc;
     let today = beijing_date(state.clock.now());
-    let found = state
-        .run(move |conn| status::lookup(conn, &uscc, today))
-        .await?;
+    let found = status::lookup(&*model.read().await?, &uscc, today)?;
     Ok(HttpResponse::Ok().json(found))
-}
-
-/// The cache TTL from the settings, capped at the one-second visibility rule.
-pub fn cache_ttl(ms: u64) -> Duration {
-    Duration::from_millis(ms).min(crate::http::cache::MAX_TTL)
 }

@@ -1,10 +1,8 @@
 //! The whitelist search: active entries valid today, filtered by activity category, district
 //! and a name substring, sorted by institution name then entry id (stable), paginated.
 //!
-//! One page costs four indexed queries whatever its size — the count, the page (entries joined
-//! with their institutions), and the active-contract counts and evaluation standings of the
-//! page's institutions in one grouped query each. Items come from the entry row itself (the
-//! `items` JSON array); `pool_items` serves only the category filter, through its index.
+//! It reads the pool's in-memory read model ([`crate::pool::read_model`]): no database query
+//! per search, the total counted and the page taken in one pass over the shortest index list.
 
 use std::collections::HashMap;
 
@@ -17,9 +15,9 @@ use utoipa::{IntoParams, ToSchema};
 use crate::catalogue::Catalogue;
 use crate::credentials::EntityType;
 use crate::db::DbConn;
-use crate::db::schema::{contracts, evaluations, institutions, pool_entries, pool_items};
+use crate::db::schema::evaluations;
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
-use crate::pool::entry::EntryStatus;
+use crate::pool::read_model::{Snapshot, Stored, fold};
 
 /// Longest accepted name substring.
 const MAX_QUERY_CHARS: usize = 100;
@@ -188,24 +186,6 @@ impl PoolEntry {
     }
 }
 
-#[derive(Queryable)]
-struct Row {
-    entry_id: i64,
-    institution_id: i64,
-    items: String,
-    valid_from: NaiveDate,
-    valid_until: NaiveDate,
-    notice_id: Option<i64>,
-    name: String,
-    uscc: String,
-    entity_type: String,
-    district: Option<String>,
-    address: Option<String>,
-    contact_person: Option<String>,
-    contact_mobile: Option<String>,
-    contact_email: Option<String>,
-}
-
 /// How search results are read: who asks and under which threshold entries are flagged.
 #[derive(Debug, Clone, Copy)]
 pub struct Viewer {
@@ -213,31 +193,12 @@ pub struct Viewer {
     pub flag_threshold: f64,
 }
 
-/// Escapes `%`, `_` and the escape character for a LIKE pattern.
-fn like_contains(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('%');
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
-}
-
-/// The institutions whose standing is under the threshold (at least 3 evaluations).
-fn flagged_institutions(conn: &mut DbConn, threshold: f64) -> QueryResult<Vec<i64>> {
-    Ok(standings(conn, None)?
-        .into_iter()
-        .filter(|(_, s)| s.score < threshold)
-        .map(|(id, _)| id)
-        .collect())
-}
-
-/// Standings of `ids` (or of everyone), only those with enough evaluations.
-fn standings(conn: &mut DbConn, ids: Option<&[i64]>) -> QueryResult<HashMap<i64, Standing>> {
+/// Standings of `ids` (or of everyone), only those with enough evaluations (read when the
+/// read model is built).
+pub(crate) fn standings(
+    conn: &mut DbConn,
+    ids: Option<&[i64]>,
+) -> QueryResult<HashMap<i64, Standing>> {
     let mut q = evaluations::table
         .group_by(evaluations::institution_id)
         .select((
@@ -266,204 +227,131 @@ fn standings(conn: &mut DbConn, ids: Option<&[i64]>) -> QueryResult<HashMap<i64,
         .collect())
 }
 
-/// The standing of one institution (for the entry page and contracts).
-pub fn standing_of(conn: &mut DbConn, institution_id: i64) -> QueryResult<Option<Standing>> {
-    Ok(standings(conn, Some(&[institution_id]))?.remove(&institution_id))
+/// Whether `stored` is in the pool on `today`: active (every stored entry is) and valid.
+fn valid_on(stored: &Stored, today: NaiveDate) -> bool {
+    stored.entry.valid_from <= today && today <= stored.entry.valid_until
+}
+
+/// The entry as `viewer` sees it: staff also get the `flagged` mark.
+fn as_seen(stored: &Stored, viewer: Viewer) -> PoolEntry {
+    let mut entry = stored.entry.clone();
+    entry.flagged = viewer.staff.then(|| {
+        entry
+            .standing
+            .is_some_and(|s| s.score < viewer.flag_threshold)
+    });
+    entry
 }
 
 /// The districts of the institutions in the pool today, sorted (the search form's choices).
-pub fn districts(conn: &mut DbConn, today: NaiveDate) -> ApiResult<Vec<String>> {
-    let districts: Vec<Option<String>> = pool_entries::table
-        .inner_join(institutions::table)
-        .filter(pool_entries::status.eq("active"))
-        .filter(pool_entries::valid_from.le(today))
-        .filter(pool_entries::valid_until.ge(today))
-        .select(institutions::district)
-        .distinct()
-        .order(institutions::district.asc())
-        .load(conn)?;
-    Ok(districts.into_iter().flatten().collect())
+pub fn districts(pool: &Snapshot, today: NaiveDate) -> Vec<String> {
+    let mut districts: Vec<String> = pool
+        .by_district
+        .iter()
+        .filter(|(_, positions)| {
+            positions
+                .iter()
+                .any(|&p| valid_on(&pool.entries[p as usize], today))
+        })
+        .map(|(d, _)| d.clone())
+        .collect();
+    districts.sort();
+    districts
 }
 
-/// Runs the search: one page (`Some((offset, limit))`) or every match (`None`, the exports),
-/// with the total number of matches.
+/// Runs the search on the read model: one page (`Some((offset, limit))`) or every match
+/// (`None`, the exports), with the total number of matches. The shortest index list among
+/// the filters (category or item, district, the name's rarest character) drives the scan;
+/// each candidate is then checked against every filter and today's date.
 pub fn search(
-    conn: &mut DbConn,
+    pool: &Snapshot,
     filter: &Filter,
     today: NaiveDate,
     viewer: Viewer,
     page: Option<(i64, i64)>,
-) -> ApiResult<(Vec<PoolEntry>, i64)> {
-    let flagged_ids = if filter.flagged_only {
-        Some(flagged_institutions(conn, viewer.flag_threshold)?)
-    } else {
-        None
-    };
-    let query = || {
-        let mut q = pool_entries::table
-            .inner_join(institutions::table)
-            .filter(pool_entries::status.eq(EntryStatus::Active.as_str()))
-            .filter(pool_entries::valid_from.le(today))
-            .filter(pool_entries::valid_until.ge(today))
-            .into_boxed();
-        match &filter.category {
-            Some(CategoryFilter::Category(c)) => {
-                q = q.filter(
-                    pool_entries::id.eq_any(
-                        pool_items::table
-                            .filter(pool_items::category.eq(c.clone()))
-                            .select(pool_items::entry_id),
-                    ),
-                );
-            }
-            Some(CategoryFilter::Item(code)) => {
-                q = q.filter(
-                    pool_entries::id.eq_any(
-                        pool_items::table
-                            .filter(pool_items::code.eq(code.clone()))
-                            .select(pool_items::entry_id),
-                    ),
-                );
-            }
-            None => {}
-        }
-        if let Some(d) = &filter.district {
-            q = q.filter(institutions::district.eq(d.clone()));
-        }
-        if let Some(name) = &filter.name {
-            q = q.filter(institutions::name.like(like_contains(name)).escape('\\'));
-        }
-        if let Some(ids) = &flagged_ids {
-            q = q.filter(pool_entries::institution_id.eq_any(ids.clone()));
-        }
-        q
-    };
-    let total: i64 = query().count().get_result(conn)?;
-    let mut rows_q = query()
-        .order((institutions::name.asc(), pool_entries::id.asc()))
-        .select((
-            pool_entries::id,
-            pool_entries::institution_id,
-            pool_entries::items,
-            pool_entries::valid_from,
-            pool_entries::valid_until,
-            pool_entries::notice_id,
-            institutions::name,
-            institutions::uscc,
-            institutions::entity_type,
-            institutions::district,
-            institutions::registered_address,
-            institutions::contact_person,
-            institutions::contact_mobile,
-            institutions::contact_email,
-        ));
-    if let Some((offset, limit)) = page {
-        rows_q = rows_q.offset(offset).limit(limit);
+) -> (Vec<PoolEntry>, i64) {
+    static NONE: Vec<u32> = Vec::new();
+    let folded = filter.name.as_deref().map(fold);
+    let mut lists: Vec<&Vec<u32>> = Vec::new();
+    match &filter.category {
+        Some(CategoryFilter::Category(c)) => lists.push(pool.by_category.get(c).unwrap_or(&NONE)),
+        Some(CategoryFilter::Item(code)) => lists.push(pool.by_item.get(code).unwrap_or(&NONE)),
+        None => {}
     }
-    let rows: Vec<Row> = rows_q.load(conn)?;
-    let entries = assemble(conn, rows, viewer)?;
-    Ok((entries, total))
+    if let Some(d) = &filter.district {
+        lists.push(pool.by_district.get(d).unwrap_or(&NONE));
+    }
+    if let Some(name) = &folded {
+        let rarest = name
+            .chars()
+            .map(|ch| pool.by_char.get(&ch).unwrap_or(&NONE))
+            .min_by_key(|l| l.len());
+        if let Some(list) = rarest {
+            lists.push(list);
+        }
+    }
+    let matches = |stored: &Stored| -> bool {
+        let e = &stored.entry;
+        valid_on(stored, today)
+            && match &filter.category {
+                Some(CategoryFilter::Category(c)) => e.items.iter().any(|i| &i.category == c),
+                Some(CategoryFilter::Item(code)) => e.items.iter().any(|i| &i.code == code),
+                None => true,
+            }
+            && filter
+                .district
+                .as_ref()
+                .is_none_or(|d| e.district.as_ref() == Some(d))
+            && folded
+                .as_ref()
+                .is_none_or(|n| stored.folded_name.contains(n.as_str()))
+            && (!filter.flagged_only || e.standing.is_some_and(|s| s.score < viewer.flag_threshold))
+    };
+    let (skip, take) = match page {
+        Some((offset, limit)) => (
+            usize::try_from(offset).unwrap_or(usize::MAX),
+            usize::try_from(limit).unwrap_or(0),
+        ),
+        None => (0, usize::MAX),
+    };
+    let mut total = 0usize;
+    let mut found = Vec::new();
+    let mut visit = |stored: &Stored| {
+        if matches(stored) {
+            if total >= skip && found.len() < take {
+                found.push(as_seen(stored, viewer));
+            }
+            total += 1;
+        }
+    };
+    match lists.into_iter().min_by_key(|l| l.len()) {
+        Some(driver) => driver
+            .iter()
+            .for_each(|&p| visit(&pool.entries[p as usize])),
+        None => pool.entries.iter().for_each(visit),
+    }
+    (found, i64::try_from(total).unwrap_or(i64::MAX))
 }
 
 /// The entry of one institution (its newest valid active entry), if it is in the pool today.
 pub fn entry_of(
-    conn: &mut DbConn,
+    pool: &Snapshot,
     institution_id: i64,
     today: NaiveDate,
     viewer: Viewer,
-) -> ApiResult<Option<PoolEntry>> {
-    let rows: Vec<Row> = pool_entries::table
-        .inner_join(institutions::table)
-        .filter(pool_entries::institution_id.eq(institution_id))
-        .filter(pool_entries::status.eq(EntryStatus::Active.as_str()))
-        .filter(pool_entries::valid_from.le(today))
-        .filter(pool_entries::valid_until.ge(today))
-        .order(pool_entries::id.desc())
-        .limit(1)
-        .select((
-            pool_entries::id,
-            pool_entries::institution_id,
-            pool_entries::items,
-            pool_entries::valid_from,
-            pool_entries::valid_until,
-            pool_entries::notice_id,
-            institutions::name,
-            institutions::uscc,
-            institutions::entity_type,
-            institutions::district,
-            institutions::registered_address,
-            institutions::contact_person,
-            institutions::contact_mobile,
-            institutions::contact_email,
-        ))
-        .load(conn)?;
-    Ok(assemble(conn, rows, viewer)?.into_iter().next())
-}
-
-/// Adds the page's contract counts and standings (one grouped query each) to its rows.
-fn assemble(conn: &mut DbConn, rows: Vec<Row>, viewer: Viewer) -> ApiResult<Vec<PoolEntry>> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut ids: Vec<i64> = rows.iter().map(|r| r.institution_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let counts: HashMap<i64, i64> = contracts::table
-        .filter(contracts::institution_id.eq_any(ids.clone()))
-        // `contracts::status::ContractStatus::Active`: the contracts capability sits above
-        // the pool (it checks pool membership), so the pool names the stored value itself.
-        .filter(contracts::status.eq("active"))
-        .group_by(contracts::institution_id)
-        .select((contracts::institution_id, count_star()))
-        .load::<(i64, i64)>(conn)?
-        .into_iter()
-        .collect();
-    let standings = standings(conn, Some(&ids))?;
-    rows.into_iter()
-        .map(|r| {
-            let mut codes: Vec<String> = serde_json::from_str(&r.items).map_err(|e| {
-                ApiError::Internal(
-                    anyhow::Error::new(e).context(format!("pool_entries.{}.items", r.entry_id)),
-                )
-            })?;
-            codes.sort();
-            let standing = standings.get(&r.institution_id).copied();
-            Ok(PoolEntry {
-                institution_id: r.institution_id,
-                entry_id: r.entry_id,
-                name: r.name,
-                uscc: r.uscc,
-                entity_type: r.entity_type,
-                district: r.district,
-                address: r.address,
-                contact: BusinessContact {
-                    person: r.contact_person,
-                    mobile: r.contact_mobile,
-                    email: r.contact_email,
-                },
-                items: codes.iter().map(|c| PoolItem::of(c)).collect(),
-                valid_from: r.valid_from,
-                valid_until: r.valid_until,
-                contract_count: counts.get(&r.institution_id).copied().unwrap_or(0),
-                standing,
-                flagged: viewer
-                    .staff
-                    .then(|| standing.is_some_and(|s| s.score < viewer.flag_threshold)),
-                notice_id: r.notice_id,
-            })
-        })
-        .collect()
+) -> Option<PoolEntry> {
+    pool.by_institution
+        .get(&institution_id)?
+        .iter()
+        .map(|&p| &pool.entries[p as usize])
+        .filter(|s| valid_on(s, today))
+        .max_by_key(|s| s.entry.entry_id)
+        .map(|s| as_seen(s, viewer))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn like_patterns_escape_wildcards() {
-        assert_eq!(like_contains("a%b_c\\"), "%a\\%b\\_c\\\\%");
-        assert_eq!(like_contains("体育"), "%体育%");
-    }
 
     #[test]
     fn a_category_or_an_item_is_a_filter_and_anything_else_is_refused() {

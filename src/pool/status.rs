@@ -2,14 +2,12 @@
 //! not listed. Public: anyone may check a provider before signing with it (DESIGN §1.7).
 
 use chrono::NaiveDate;
-use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::credentials::Uscc;
-use crate::db::DbConn;
-use crate::db::schema::institutions;
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
+use crate::pool::read_model::Snapshot;
 use crate::pool::search::{self, PoolItem, Viewer};
 
 /// The status of a USCC today (Beijing). A ban takes precedence over a pool entry.
@@ -42,8 +40,9 @@ pub enum InstitutionStatus {
     NotListed,
 }
 
-/// Parses the code (422 `invalid_uscc` with every reason) and looks it up.
-pub fn lookup(conn: &mut DbConn, input: &str, today: NaiveDate) -> ApiResult<InstitutionStatus> {
+/// Parses the code (422 `invalid_uscc` with every reason) and looks it up in the read model
+/// (bans first, as `sanctions::bans::active_ban` orders them, then the pool).
+pub fn lookup(pool: &Snapshot, input: &str, today: NaiveDate) -> ApiResult<InstitutionStatus> {
     let uscc = Uscc::parse(input).map_err(|e| {
         ApiError::new(
             actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
@@ -61,26 +60,33 @@ pub fn lookup(conn: &mut DbConn, input: &str, today: NaiveDate) -> ApiResult<Ins
         )
     })?;
     let code = uscc.as_str();
-    if let Some(ban) = crate::sanctions::bans::active_ban(conn, code, today)? {
+    let ban = pool
+        .bans
+        .get(code)
+        .into_iter()
+        .flatten()
+        .filter(|b| b.period.covers(today))
+        .max_by_key(|b| (b.period.last_day, b.id));
+    if let Some(ban) = ban {
         return Ok(InstitutionStatus::Banned {
-            name: ban.institution_name,
+            name: ban.institution_name.clone(),
             decided_on: ban.period.decided_on,
             last_day: ban.period.last_day,
             may_apply_from: ban.period.may_apply_from,
             grounds: ban.grounds.iter().map(|g| g.as_str().to_owned()).collect(),
         });
     }
-    let institution: Option<i64> = institutions::table
-        .filter(institutions::uscc.eq(code))
-        .select(institutions::id)
-        .first(conn)
-        .optional()?;
     let viewer = Viewer {
         staff: false,
         flag_threshold: 0.0,
     };
+    let institution = pool
+        .by_uscc
+        .get(code)
+        .and_then(|p| p.first())
+        .map(|&p| pool.entries[p as usize].entry.institution_id);
     if let Some(id) = institution
-        && let Some(entry) = search::entry_of(conn, id, today, viewer)?
+        && let Some(entry) = search::entry_of(pool, id, today, viewer)
     {
         return Ok(InstitutionStatus::InPool {
             institution_id: entry.institution_id,

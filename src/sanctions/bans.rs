@@ -114,6 +114,34 @@ pub fn active_ban(conn: &mut DbConn, uscc: &str, today: NaiveDate) -> ApiResult<
     }))
 }
 
+/// Every ban ever recorded with its credit code, whatever its dates (the pool's in-memory read
+/// model keeps them and applies [`BanPeriod::covers`] on the day asked, as [`active_ban`] does).
+pub fn all_bans(conn: &mut DbConn) -> ApiResult<Vec<(String, ActiveBan)>> {
+    let rows: Vec<(i64, String, String, String, PeriodRow)> = bans::table
+        .select((
+            bans::id,
+            bans::uscc,
+            bans::institution_name,
+            bans::grounds,
+            PERIOD,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, uscc, institution_name, grounds, dates)| {
+            (
+                uscc,
+                ActiveBan {
+                    id,
+                    institution_name,
+                    grounds: stored_grounds(&grounds),
+                    period: period(dates),
+                },
+            )
+        })
+        .collect())
+}
+
 /// The ban recorded by an exit case's removal, if any.
 pub fn of_exit_case(conn: &mut DbConn, exit_case_id: i64) -> ApiResult<Option<BanPeriod>> {
     Ok(bans::table

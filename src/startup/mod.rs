@@ -54,6 +54,11 @@ impl Application {
         let auth = web::Data::new(state.auth_state());
         let json_limit = web::Data::new(JsonLimit(state.settings.json_body_limit));
         let test_clock = state.clock.settable().is_some();
+        // The pool's in-memory read model (searches, entry pages, exports, status look-up).
+        let pool_model = web::Data::new(crate::pool::read_model::PoolModel::start(
+            state.pool.clone(),
+            Duration::from_millis(state.settings.pool_refresh_ms),
+        ));
         let route_table = web::Data::new(
             RouteTable::from_openapi(&crate::openapi::document()).with(crate::web::ROUTES),
         );
@@ -67,6 +72,7 @@ impl Application {
                 .wrap(Compress::default())
                 .app_data(data.clone())
                 .app_data(auth.clone())
+                .app_data(pool_model.clone())
                 .app_data(route_table.clone())
                 .app_data(metrics.clone())
                 .app_data(json_limit.clone())
@@ -172,13 +178,9 @@ pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
         extractors = crate::pdf::available_extractors().join(", "),
         "PDF text extractors, the first tried first"
     );
-    let pool_cache = Arc::new(crate::http::cache::SearchCache::new(
-        crate::pool::routes::cache_ttl(settings.pool_cache_ttl_ms),
-    ));
     Ok(AppState {
         pool,
         clock,
-        pool_cache,
         signer: Arc::new(signer),
         settings: Arc::new(settings),
         jwt,

@@ -18,6 +18,7 @@ use crate::http::PageQuery;
 use crate::notices::service::{self as notices, Notice};
 use crate::objections::{NewObjection, intake};
 use crate::pool::detail::{self, PoolEntryDetail};
+use crate::pool::read_model::PoolModel;
 use crate::pool::search::{self as pool_search, PoolEntry, PoolQuery, Viewer};
 use crate::pool::status::{self as pool_status, InstitutionStatus};
 use crate::sanctions::bans::{self, Ban, BanFilter, BanStatus};
@@ -497,7 +498,7 @@ fn category_tree(lang: Lang) -> serde_json::Value {
 pub async fn pool_page(
     page: Page,
     ctx: Ctx,
-    state: web::Data<AppState>,
+    model: web::Data<PoolModel>,
     query: web::Query<PoolPageQuery>,
 ) -> HttpResponse {
     let query = query.into_inner();
@@ -542,26 +543,20 @@ pub async fn pool_page(
         }
         Err(e) => return page.error(&e),
     };
-    let result = state
-        .run(move |conn| {
-            let districts = pool_search::districts(conn, today)?;
-            let found = match filter {
-                Some(f) => Some(pool_search::search(
-                    conn,
-                    &f,
-                    today,
-                    public_viewer(),
-                    Some((q.offset(), q.per_page())),
-                )?),
-                None => None,
-            };
-            Ok((districts, found))
-        })
-        .await;
-    let (districts, found) = match result {
-        Ok(r) => r,
+    let pool = match model.read().await {
+        Ok(pool) => pool,
         Err(e) => return page.error(&e),
     };
+    let districts = pool_search::districts(&pool, today);
+    let found = filter.map(|f| {
+        pool_search::search(
+            &pool,
+            &f,
+            today,
+            public_viewer(),
+            Some((q.offset(), q.per_page())),
+        )
+    });
     let (entries, total) = found.unwrap_or_default();
     let status = if errors.values().all(Option::is_none) {
         StatusCode::OK
@@ -593,12 +588,22 @@ pub async fn pool_entry_page(
     page: Page,
     ctx: Ctx,
     state: web::Data<AppState>,
+    model: web::Data<PoolModel>,
     id: web::Path<i64>,
 ) -> HttpResponse {
     let (id, today) = (id.into_inner(), beijing_date(ctx.now));
-    let found = state
-        .run(move |conn| detail::entry_detail(conn, id, today, public_viewer()))
-        .await;
+    let entry = match model.read().await {
+        Ok(pool) => detail::entry(&pool, id, today, public_viewer()),
+        Err(e) => Err(e),
+    };
+    let found = match entry {
+        Ok(entry) => {
+            state
+                .run(move |conn| detail::entry_detail(conn, entry, today))
+                .await
+        }
+        Err(e) => Err(e),
+    };
     match found {
         Ok(d) => page.render(
             StatusCode::OK,
@@ -701,7 +706,7 @@ pub struct StatusPageQuery {
 pub async fn status_page(
     page: Page,
     ctx: Ctx,
-    state: web::Data<AppState>,
+    model: web::Data<PoolModel>,
     query: web::Query<StatusPageQuery>,
 ) -> HttpResponse {
     let uscc = query
@@ -717,10 +722,10 @@ pub async fn status_page(
         );
     };
     let today = beijing_date(ctx.now);
-    let input = code.clone();
-    let found = state
-        .run(move |conn| pool_status::lookup(conn, &input, today))
-        .await;
+    let found = match model.read().await {
+        Ok(pool) => pool_status::lookup(&pool, &code, today),
+        Err(e) => Err(e),
+    };
     match found {
         Ok(result) => {
             let grounds: Vec<String> = match &result {

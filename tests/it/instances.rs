@@ -261,3 +261,76 @@ async fn after_a_key_rotation_old_tokens_verify_until_they_expire_and_unknown_ke
     )
     .await;
 }
+
+/// The pool's total as instance `app` answers it.
+async fn pool_total(app: &TestApp) -> i64 {
+    app.get_value("/api/v1/pool").await["total"]
+        .as_i64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_pool_change_committed_elsewhere_shows_in_both_instances_searches_within_one_second() {
+    use provider_registry::demo::pool_seed::{self as seed, SeedPlan};
+    let a = TestApp::spawn_with(SHARED).await;
+    let b = a.spawn_peer(SHARED).await;
+    a.set_clock("2026-06-01T10:00:00+08:00").await;
+    let round = a.open_round().await;
+    let state = a.state.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = state.pool.get().unwrap();
+        let ctx = provider_registry::auth::Ctx::system(state.clock.now());
+        let plan = SeedPlan {
+            round_id: round,
+            count: 5,
+            first: 1,
+            valid_from: "2026-09-01".parse().unwrap(),
+            valid_until: "2028-08-31".parse().unwrap(),
+        };
+        seed::seed(&mut conn, &ctx, &plan).unwrap();
+    })
+    .await
+    .unwrap();
+    a.set_clock("2026-09-10T10:00:00+08:00").await;
+    assert_eq!(pool_total(&a).await, 5);
+    assert_eq!(pool_total(&b).await, 5);
+    let first = b.get_value("/api/v1/pool?per_page=1").await;
+    let institution = first["items"][0]["institution_id"].as_i64().unwrap();
+
+    // The removal is committed as another process would: the service's own function (which
+    // bumps the pool version) in a plain transaction, so neither instance hears of the write
+    // and only their refresh threads can notice it.
+    let writes_before = provider_registry::db::writes_committed();
+    let state = a.state.clone();
+    tokio::task::spawn_blocking(move || {
+        use diesel::Connection;
+        let mut conn = state.pool.get().unwrap();
+        let ctx = provider_registry::auth::Ctx::system(state.clock.now());
+        conn.transaction(|c| {
+            provider_registry::pool::entry::remove_institution(c, &ctx, institution, 0)
+        })
+        .unwrap();
+    })
+    .await
+    .unwrap();
+    let committed = std::time::Instant::now();
+    let deadline = std::time::Duration::from_secs(1);
+    for (name, app) in [("A", &a), ("B", &b)] {
+        loop {
+            if pool_total(app).await == 4 {
+                break;
+            }
+            assert!(
+                committed.elapsed() < deadline,
+                "{name} still lists the removed entry after one second"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+    assert!(committed.elapsed() < deadline);
+    assert_eq!(
+        provider_registry::db::writes_committed(),
+        writes_before,
+        "no write went through this process's transaction helper meanwhile"
+    );
+}

@@ -386,3 +386,51 @@ async fn browsers_get_the_html_404_and_the_api_keeps_problems() {
     assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(res.headers()["allow"], "GET, HEAD");
 }
+
+/// The link on `body` whose address starts with `prefix`, HTML entities of `&` undone.
+fn link(body: &str, prefix: &str) -> Option<String> {
+    let start = body.find(&format!("href=\"{prefix}"))? + "href=\"".len();
+    let end = start + body[start..].find('"')?;
+    Some(body[start..end].replace("&amp;", "&"))
+}
+
+#[tokio::test]
+async fn the_pool_page_links_to_the_csv_json_and_excel_exports_with_its_filters() {
+    let app = TestApp::spawn().await;
+    app.set_clock("2026-03-02T09:00:00+08:00").await;
+    let round = app.open_round().await;
+    let (applicant, _) = flow::admitted(&app, 3, round, ITEMS).await;
+    app.set_clock("2026-09-02T09:00:00+08:00").await;
+    let (status, body) = page(&app, "/pool?category=sports&q=%E7%AC%AC3").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains(&applicant.name));
+    for (prefix, content_type) in [
+        ("/api/v1/pool/export.csv", "text/csv; charset=utf-8"),
+        ("/api/v1/pool/export.json", "application/json"),
+        (
+            "/api/v1/pool/export.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+    ] {
+        let href = link(&body, prefix).unwrap_or_else(|| panic!("no link to {prefix}"));
+        assert!(
+            href.contains("category=sports") && href.contains("q=%E7%AC%AC3"),
+            "{href} keeps the page's filters"
+        );
+        let res = app.get(&href).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{href}");
+        assert_eq!(res.headers()[CONTENT_TYPE], content_type, "{href}");
+        let bytes = res.bytes().await.unwrap();
+        if prefix.ends_with("xlsx") {
+            assert!(bytes.starts_with(b"PK"), "an XLSX is a zip file");
+        } else {
+            let text = String::from_utf8(bytes.to_vec()).unwrap();
+            assert!(text.contains(&applicant.name), "{href} lists the match");
+        }
+    }
+    // The filters narrow the exports the links name: another category matches nobody.
+    let (_, body) = page(&app, "/pool?category=arts").await;
+    let href = link(&body, "/api/v1/pool/export.json").unwrap();
+    let export = app.get_value(&href).await;
+    assert_eq!(export["total"], 0, "{href}");
+}
