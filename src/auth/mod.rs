@@ -215,6 +215,10 @@ role_set!(/// School accounts.
     SchoolRole => [School]);
 role_set!(/// Any signed-in account.
     AnyRole => [Institution, Reviewer, School, Admin]);
+role_set!(/// Reviewers only (the name the workspace pages use, beside [`Reviewer`]).
+    ReviewerRole => [Reviewer]);
+role_set!(/// Administrators only (the name the workspace pages use, beside [`Admin`]).
+    AdminRole => [Admin]);
 
 /// An extractor that admits only accounts whose role is in `R` (401 without a valid token,
 /// 403 with the wrong role).
