@@ -771,3 +771,46 @@ async fn an_institution_builds_its_file_and_applies_through_pages_with_findings_
             .contains(&format!("/institution/applications/{app_id}"))
     );
 }
+
+#[tokio::test]
+async fn the_institutions_e_mails_link_to_the_page_they_speak_about() {
+    let app = TestApp::spawn_with(&[("PUBLIC_BASE_URL", "https://registry.example.cn/")]).await;
+    app.set_clock("2026-02-13T10:00:00+08:00").await;
+    let round = app.open_round().await;
+    let (applicant, id) = flow::submitted(&app, 9, round, &["sports.basketball"]).await;
+    app.run_pending_jobs().await;
+    let link = format!("https://registry.example.cn/institution/applications/{id}");
+    let mut found = false;
+    for file in std::fs::read_dir(app.dir.path().join("mail")).unwrap() {
+        let raw = std::fs::read(file.unwrap().path()).unwrap();
+        let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        let to = msg
+            .to()
+            .unwrap()
+            .first()
+            .unwrap()
+            .address()
+            .unwrap()
+            .to_owned();
+        let (text, html) = (msg.body_text(0).unwrap(), msg.body_html(0).unwrap());
+        assert!(
+            !text.contains("public-base-url.invalid") && !html.contains("public-base-url.invalid")
+        );
+        if to == applicant.email {
+            assert!(text.contains(&link), "{text}");
+            assert!(html.contains(&format!("href=\"{link}\"")), "{html}");
+            found = true;
+        }
+    }
+    assert!(found, "the institution's message");
+    // The link opens the application once signed in.
+    let mut browser = Browser::new(&app);
+    let path = format!("/institution/applications/{id}");
+    let signed = browser
+        .sign_in(&applicant.email, PASSWORD, Some(&path))
+        .await;
+    assert_eq!(signed.location(), path);
+    let page = browser.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("data-status=\"submitted\""));
+}
