@@ -514,10 +514,6 @@ pub async fn save_profile(
     };
     let mut form = profile_form(&s.page);
     posted.refill(&mut form);
-    if !posted.csrf_ok(&s.page, &req) {
-        let status = form.csrf_failed(&s.page);
-        return s.render(status, "inst_form.html", profile_view(&s, form, &profile));
-    }
     let request = json!({
         "registration_kind": posted.get("registration_kind"),
         "registration_number": posted.get("registration_number"),
@@ -531,25 +527,23 @@ pub async fn save_profile(
         "contact_mobile": posted.get("contact_mobile"),
         "contact_email": opt(posted.get("contact_email")),
     });
-    let ctx = s.ctx.clone();
-    let result = match parse::<ProfileUpdate>(&request) {
-        Ok(update) => {
-            state
-                .write(move |conn| profiles::update_profile(conn, &ctx, id, &update))
-                .await
-        }
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(_) => s
+    // `legal_rep_id.number` → the number's input.
+    let renames: &[(&str, &str)] = &[("legal_rep_id", "legal_rep_id_number")];
+    let saved = save_with::<ProfileUpdate, _>(
+        &s,
+        &state,
+        &req,
+        &posted,
+        &mut form,
+        (request, renames),
+        profiles::update_profile,
+    )
+    .await;
+    match saved {
+        Ok(()) => s
             .page
             .redirect_with_flash("/institution/profile", &json!({"kind": "saved"})),
-        Err(e) => {
-            // `legal_rep_id.number` → the number's input.
-            let status = form.refused(
-                &s.page,
-                &rename_issues(e, &[("legal_rep_id", "legal_rep_id_number")]),
-            );
+        Err(status) => {
             form.set("legal_rep_id_number", "");
             s.render(status, "inst_form.html", profile_view(&s, form, &profile))
         }
@@ -573,6 +567,51 @@ fn rename_issues(err: ApiError, renames: &[(&str, &str)]) -> ApiError {
             ApiError::Problem(p)
         }
         other => other,
+    }
+}
+
+/// Saves a form through a service of the institution (`service(conn, ctx, institution_id,
+/// body)`, the JSON handler's call): the CSRF token, then `request` read by the API's parser,
+/// then the service in a write transaction. A refusal is placed in `form` (issue paths renamed
+/// to the form's inputs by `renames`) and its status returned.
+async fn save_with<T, R>(
+    s: &Inst,
+    state: &AppState,
+    req: &HttpRequest,
+    posted: &Posted,
+    form: &mut Form,
+    (request, renames): (Value, &[(&str, &str)]),
+    service: fn(&mut crate::db::DbConn, &crate::auth::Ctx, i64, &T) -> ApiResult<R>,
+) -> Result<(), StatusCode>
+where
+    T: DeserializeOwned + validator::Validate + Send + 'static,
+    R: Send + 'static,
+{
+    if !posted.csrf_ok(&s.page, req) {
+        return Err(form.csrf_failed(&s.page));
+    }
+    let ctx = s.ctx.clone();
+    let result = match (parse::<T>(&request), own(&s.user)) {
+        (Ok(input), Ok(id)) => {
+            state
+                .write(move |conn| service(conn, &ctx, id, &input).map(drop))
+                .await
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
+    result.map_err(|e| form.refused(&s.page, &rename_issues(e, renames)))
+}
+
+/// A page built by `view`, or the error page.
+async fn show(
+    s: &Inst,
+    status: StatusCode,
+    template: &str,
+    view: impl std::future::Future<Output = ApiResult<Value>>,
+) -> HttpResponse {
+    match view.await {
+        Ok(view) => s.render(status, template, view),
+        Err(e) => s.error(&e),
     }
 }
 
@@ -678,10 +717,13 @@ async fn teachers_view(s: &Inst, state: &AppState, form: Form) -> ApiResult<Valu
 #[get("/institution/teachers")]
 pub async fn teachers_page(s: Inst, state: web::Data<AppState>) -> HttpResponse {
     let form = teacher_form(&s.page);
-    match teachers_view(&s, &state, form).await {
-        Ok(view) => s.render(StatusCode::OK, "inst_teachers.html", view),
-        Err(e) => s.error(&e),
-    }
+    show(
+        &s,
+        StatusCode::OK,
+        "inst_teachers.html",
+        teachers_view(&s, &state, form),
+    )
+    .await
 }
 
 /// `POST /institution/teachers`: the API's roster entry, checked by the same rules.
@@ -695,81 +737,77 @@ pub async fn add_teacher(
     let posted = Posted::parse(&body);
     let mut form = teacher_form(&s.page);
     posted.refill(&mut form);
-    let status = if !posted.csrf_ok(&s.page, &req) {
-        form.csrf_failed(&s.page)
-    } else {
-        let credential = (!posted.get("credential_number").trim().is_empty()).then(|| {
-            json!({
-                "kind": posted.get("credential_kind"),
-                "number": posted.get("credential_number").trim(),
-                "issuer": posted.get("credential_issuer").trim(),
-                "issued_on": opt(posted.get("credential_issued_on")),
-                "expires_on": opt(posted.get("credential_expires_on")),
-                "level": opt(posted.get("credential_level")),
-            })
-        });
-        let check = (!posted.get("check_date").trim().is_empty()).then(|| {
-            json!({
-                "date": posted.get("check_date").trim(),
-                "result": posted.get("check_result"),
-                "issuer": posted.get("check_issuer").trim(),
-            })
-        });
-        let specialities: Vec<&str> = Some(posted.get("speciality"))
-            .filter(|c| !c.is_empty())
-            .into_iter()
-            .collect();
-        let request = json!({
-            "name": posted.get("name").trim(),
-            "identity": {"kind": posted.get("id_kind"), "number": opt(posted.get("id_number"))},
-            "credentials": credential.into_iter().collect::<Vec<_>>(),
-            "specialities": specialities,
-            "criminal_check": check,
-        });
-        let (ctx, id) = (s.ctx.clone(), own(&s.user));
-        let result = match (parse::<TeacherInput>(&request), id) {
-            (Ok(input), Ok(id)) => {
-                state
-                    .write(move |conn| roster::create_teacher(conn, &ctx, id, &input))
-                    .await
-            }
-            (Err(e), _) | (_, Err(e)) => Err(e),
-        };
-        match result {
-            Ok(_) => {
-                return s.page.redirect_with_flash(
-                    "/institution/teachers",
-                    &json!({"kind": "teacher_added"}),
-                );
-            }
-            Err(e) => {
-                let e = rename_issues(
-                    e,
-                    &[
-                        ("identity", "id_number"),
-                        ("specialities", "speciality"),
-                        ("credentials[0].kind", "credential_kind"),
-                        ("credentials[0].number", "credential_number"),
-                        ("credentials[0].issuer", "credential_issuer"),
-                        ("credentials[0].issued_on", "credential_issued_on"),
-                        ("credentials[0].expires_on", "credential_expires_on"),
-                        ("credentials[0].level", "credential_level"),
-                        ("credentials", "credential_number"),
-                        ("criminal_check.date", "check_date"),
-                        ("criminal_check.issuer", "check_issuer"),
-                        ("criminal_check", "check_result"),
-                    ],
-                );
-                form.refused(&s.page, &e)
-            }
+    let credential = (!posted.get("credential_number").trim().is_empty()).then(|| {
+        json!({
+            "kind": posted.get("credential_kind"),
+            "number": posted.get("credential_number").trim(),
+            "issuer": posted.get("credential_issuer").trim(),
+            "issued_on": opt(posted.get("credential_issued_on")),
+            "expires_on": opt(posted.get("credential_expires_on")),
+            "level": opt(posted.get("credential_level")),
+        })
+    });
+    let check = (!posted.get("check_date").trim().is_empty()).then(|| {
+        json!({
+            "date": posted.get("check_date").trim(),
+            "result": posted.get("check_result"),
+            "issuer": posted.get("check_issuer").trim(),
+        })
+    });
+    let specialities: Vec<&str> = Some(posted.get("speciality"))
+        .filter(|c| !c.is_empty())
+        .into_iter()
+        .collect();
+    let request = json!({
+        "name": posted.get("name").trim(),
+        "identity": {"kind": posted.get("id_kind"), "number": opt(posted.get("id_number"))},
+        "credentials": credential.into_iter().collect::<Vec<_>>(),
+        "specialities": specialities,
+        "criminal_check": check,
+    });
+    let saved = save_with::<TeacherInput, _>(
+        &s,
+        &state,
+        &req,
+        &posted,
+        &mut form,
+        (request, TEACHER_INPUTS),
+        roster::create_teacher,
+    )
+    .await;
+    let status = match saved {
+        Ok(()) => {
+            return s
+                .page
+                .redirect_with_flash("/institution/teachers", &json!({"kind": "teacher_added"}));
         }
+        Err(status) => status,
     };
     form.set("id_number", "");
-    match teachers_view(&s, &state, form).await {
-        Ok(view) => s.render(status, "inst_teachers.html", view),
-        Err(e) => s.error(&e),
-    }
+    show(
+        &s,
+        status,
+        "inst_teachers.html",
+        teachers_view(&s, &state, form),
+    )
+    .await
 }
+
+/// Where the roster's issue paths land in the teacher form.
+const TEACHER_INPUTS: &[(&str, &str)] = &[
+    ("identity", "id_number"),
+    ("specialities", "speciality"),
+    ("credentials[0].kind", "credential_kind"),
+    ("credentials[0].number", "credential_number"),
+    ("credentials[0].issuer", "credential_issuer"),
+    ("credentials[0].issued_on", "credential_issued_on"),
+    ("credentials[0].expires_on", "credential_expires_on"),
+    ("credentials[0].level", "credential_level"),
+    ("credentials", "credential_number"),
+    ("criminal_check.date", "check_date"),
+    ("criminal_check.issuer", "check_issuer"),
+    ("criminal_check", "check_result"),
+];
 
 /// `POST /institution/teachers/{id}/remove`: takes a teacher off the roster.
 #[post("/institution/teachers/{id:\\d+}/remove")]
@@ -836,10 +874,13 @@ async fn inspections_view(s: &Inst, state: &AppState, form: Form) -> ApiResult<V
 #[get("/institution/inspections")]
 pub async fn inspections_page(s: Inst, state: web::Data<AppState>) -> HttpResponse {
     let form = inspection_form(&s.page);
-    match inspections_view(&s, &state, form).await {
-        Ok(view) => s.render(StatusCode::OK, "inst_inspections.html", view),
-        Err(e) => s.error(&e),
-    }
+    show(
+        &s,
+        StatusCode::OK,
+        "inst_inspections.html",
+        inspections_view(&s, &state, form),
+    )
+    .await
 }
 
 /// `POST /institution/inspections`: the API's inspection record.
@@ -853,40 +894,39 @@ pub async fn add_inspection(
     let posted = Posted::parse(&body);
     let mut form = inspection_form(&s.page);
     posted.refill(&mut form);
-    let status = if posted.csrf_ok(&s.page, &req) {
-        let year: Value = posted.get("year").trim().parse::<i64>().map_or_else(
-            |_| Value::String(posted.get("year").to_owned()),
-            Value::from,
-        );
-        let request = json!({
-            "year": year,
-            "result": posted.get("result"),
-            "authority": posted.get("authority").trim(),
-        });
-        let (ctx, id) = (s.ctx.clone(), own(&s.user));
-        let result = match (parse::<InspectionInput>(&request), id) {
-            (Ok(input), Ok(id)) => {
-                state
-                    .write(move |conn| inspections::create_inspection(conn, &ctx, id, &input))
-                    .await
-            }
-            (Err(e), _) | (_, Err(e)) => Err(e),
-        };
-        match result {
-            Ok(_) => {
-                return s.page.redirect_with_flash(
-                    "/institution/inspections",
-                    &json!({"kind": "inspection_added"}),
-                );
-            }
-            Err(e) => form.refused(&s.page, &e),
+    let year: Value = posted.get("year").trim().parse::<i64>().map_or_else(
+        |_| Value::String(posted.get("year").to_owned()),
+        Value::from,
+    );
+    let request = json!({
+        "year": year,
+        "result": posted.get("result"),
+        "authority": posted.get("authority").trim(),
+    });
+    let saved = save_with::<InspectionInput, _>(
+        &s,
+        &state,
+        &req,
+        &posted,
+        &mut form,
+        (request, &[]),
+        inspections::create_inspection,
+    )
+    .await;
+    match saved {
+        Ok(()) => s.page.redirect_with_flash(
+            "/institution/inspections",
+            &json!({"kind": "inspection_added"}),
+        ),
+        Err(status) => {
+            show(
+                &s,
+                status,
+                "inst_inspections.html",
+                inspections_view(&s, &state, form),
+            )
+            .await
         }
-    } else {
-        form.csrf_failed(&s.page)
-    };
-    match inspections_view(&s, &state, form).await {
-        Ok(view) => s.render(status, "inst_inspections.html", view),
-        Err(e) => s.error(&e),
     }
 }
 
@@ -939,10 +979,13 @@ async fn documents_view(s: &Inst, state: &AppState, form: Form) -> ApiResult<Val
 #[get("/institution/documents")]
 pub async fn documents_page(s: Inst, state: web::Data<AppState>) -> HttpResponse {
     let form = upload_form(&s.page, state.settings.upload_max_bytes / (1024 * 1024));
-    match documents_view(&s, &state, form).await {
-        Ok(view) => s.render(StatusCode::OK, "inst_documents.html", view),
-        Err(e) => s.error(&e),
-    }
+    show(
+        &s,
+        StatusCode::OK,
+        "inst_documents.html",
+        documents_view(&s, &state, form),
+    )
+    .await
 }
 
 /// `POST /institution/documents`: the API's upload (size cap, type sniffed, PDF text
@@ -992,10 +1035,13 @@ pub async fn upload(
             }
         }
     };
-    match documents_view(&s, &state, form).await {
-        Ok(view) => s.render(status, "inst_documents.html", view),
-        Err(e) => s.error(&e),
-    }
+    show(
+        &s,
+        status,
+        "inst_documents.html",
+        documents_view(&s, &state, form),
+    )
+    .await
 }
 
 // ---- applications --------------------------------------------------------------------------
