@@ -16,12 +16,10 @@ import sys
 import urllib.request
 from datetime import date, timedelta
 
-from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
+
+import chromium
 
 BASE, OUT, AXE_JS, PDF = sys.argv[1:5]
 AXE = open(AXE_JS, encoding="utf-8").read()
@@ -70,34 +68,13 @@ def resident_id(n):
     return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights)) % 11]
 
 
-options = webdriver.ChromeOptions()
-options.binary_location = "/usr/bin/chromium"
-for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-            "--lang=zh-CN", "--window-size=1280,900"):
-    options.add_argument(arg)
-options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
-driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-driver.set_page_load_timeout(30)
+driver = chromium.start()
 
 
 def axe_and_photos(name):
-    driver.execute_script(AXE)
-    found = driver.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document, {resultTypes: ['violations']})"
-        ".then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
-        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))))"
-        ".catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));")
-    serious = [v for v in found if v["impact"] in ("serious", "critical")]
-    for v in serious:
-        print(f"      {v['impact']} {v['id']}: {v['help']} {v['nodes']}")
+    serious, found = chromium.axe_violations(driver, AXE)
     verdict(not serious, f"{name}: no serious or critical axe-core violation ({len(found)} minor)")
-    for width in (375, 1280):
-        driver.set_window_size(width, 900)
-        height = driver.execute_script("return document.documentElement.scrollHeight")
-        driver.set_window_size(width, min(max(height, 600), 8000))
-        driver.save_screenshot(f"{OUT}/ws-{name}-{width}.png")
-    driver.set_window_size(1280, 900)
+    chromium.photograph(driver, f"{OUT}/ws-{name}", 8000)
 
 
 def open_page(path):
@@ -116,12 +93,7 @@ def choose(field_id, value):
 
 def press(selector):
     """Clicks a submit button and waits for the next page."""
-    old = driver.find_element(By.TAG_NAME, "html")
-    try:
-        driver.find_element(By.CSS_SELECTOR, selector).click()
-    except WebDriverException as e:
-        print(f"      (click reported: {e.msg})")
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
+    chromium.follow(driver, driver.find_element(By.CSS_SELECTOR, selector), 30)
 
 
 def page_text():

@@ -425,21 +425,20 @@ async fn register_through_pages(browser: &mut Browser<'_>, n: u32) -> (String, S
     assert_eq!(form.status, StatusCode::OK);
     let token = form.csrf();
     let (email, uscc) = (format!("pages{n}@example.cn"), flow::uscc(n));
+    let post = |entity_type: &'static str| {
+        let fields = vec![
+            ("csrf", token.clone()),
+            ("institution_name", INSTITUTION_NAME.to_owned()),
+            ("uscc", uscc.clone()),
+            ("entity_type", entity_type.to_owned()),
+            ("display_name", "王经理".to_owned()),
+            ("email", email.clone()),
+            ("password", PASSWORD.to_owned()),
+        ];
+        fields
+    };
     // A wrong entity type first: the refusal is shown next to its field, values kept.
-    let refused = browser
-        .post(
-            "/register",
-            &[
-                ("csrf", token.as_str()),
-                ("institution_name", INSTITUTION_NAME),
-                ("uscc", uscc.as_str()),
-                ("entity_type", "enterprise"),
-                ("display_name", "王经理"),
-                ("email", email.as_str()),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let refused = post_owned(browser, "/register", post("enterprise")).await;
     assert_eq!(
         refused.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -458,23 +457,28 @@ async fn register_through_pages(browser: &mut Browser<'_>, n: u32) -> (String, S
         input_value(&refused.body, "uscc").as_deref(),
         Some(uscc.as_str())
     );
-    let done = browser
-        .post(
-            "/register",
-            &[
-                ("csrf", token.as_str()),
-                ("institution_name", INSTITUTION_NAME),
-                ("uscc", uscc.as_str()),
-                ("entity_type", "private_non_enterprise_unit"),
-                ("display_name", "王经理"),
-                ("email", email.as_str()),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let done = post_owned(browser, "/register", post("private_non_enterprise_unit")).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     assert_eq!(done.location(), "/institution/profile");
     (email, uscc)
+}
+
+/// Posts owned fields.
+async fn post_owned(browser: &mut Browser<'_>, path: &str, fields: Vec<(&str, String)>) -> Answer {
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    browser.post(path, &fields).await
+}
+
+/// The JSON of an API `GET` with a bearer token.
+async fn api_get(app: &TestApp, path: &str, token: &str) -> Value {
+    app.get(path)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 /// Posts a form of the page at `path` (its CSRF token) to `action`.
@@ -570,15 +574,7 @@ async fn an_institution_builds_its_file_and_applies_through_pages_with_findings_
     let shown = browser.get("/institution/profile").await;
     assert!(shown.body.contains("已保存"));
     assert!(!shown.body.contains(&id_number), "masked on the page");
-    let api: Value = app
-        .get("/api/v1/institutions/me")
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let api: Value = api_get(&app, "/api/v1/institutions/me", &token).await;
     assert_eq!(api["contact_mobile"], "13800771234");
 
     // Roster: one teacher with a credential and a criminal-record check.
@@ -608,28 +604,11 @@ async fn an_institution_builds_its_file_and_applies_through_pages_with_findings_
     assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
     let roster = browser.get("/institution/teachers").await;
     assert!(roster.body.contains("李老师") && !roster.body.contains(&teacher_id));
-    let api: Value = app
-        .get("/api/v1/institutions/me/teachers")
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let api: Value = api_get(&app, "/api/v1/institutions/me/teachers", &token).await;
     assert_eq!(api.as_array().unwrap().len(), 1);
 
     // Uploads: every kind, the merged PDF among them, each with its extraction status.
-    for kind in [
-        "registration_certificate",
-        "uscc_certificate",
-        "legal_rep_id",
-        "teacher_certificate",
-        "inspection_record",
-        "service_plan",
-        "integrity_pledge",
-        "merged_pdf",
-    ] {
+    for kind in flow::REQUIRED_DOCUMENTS {
         let up = upload_through_page(&mut browser, kind, "pdf/chromium.pdf").await;
         assert_eq!(up.status, StatusCode::SEE_OTHER, "{kind}: {}", up.body);
     }
@@ -704,15 +683,7 @@ async fn an_institution_builds_its_file_and_applies_through_pages_with_findings_
         "the rule is named"
     );
     // Nothing was submitted; the API agrees.
-    let api: Value = app
-        .get(&format!("/api/v1/applications/{app_id}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let api: Value = api_get(&app, &format!("/api/v1/applications/{app_id}"), &token).await;
     assert_eq!(api["status"], "draft");
 
     // Inspections for the two years before this one, then the corrected form submits.
@@ -755,15 +726,7 @@ async fn an_institution_builds_its_file_and_applies_through_pages_with_findings_
         shown.body.contains("data-action=\"application.submitted\""),
         "the history"
     );
-    let api: Value = app
-        .get(&format!("/api/v1/applications/{app_id}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let api: Value = api_get(&app, &format!("/api/v1/applications/{app_id}"), &token).await;
     assert_eq!(api["status"], "submitted");
     let list = browser.get("/institution/applications").await;
     assert!(
