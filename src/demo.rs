@@ -157,13 +157,13 @@ fn exit_case(conn: &mut crate::db::DbConn, ctx: &Ctx, entry: i64) -> crate::erro
         .select(crate::db::schema::pool_entries::institution_id)
         .first(conn)?;
     let reviewer = story::user_by_email(conn, "reviewer@demo.local")?;
-    let case: crate::exits::service::NewCase = serde_json::from_value(serde_json::json!({
+    let case: crate::exits::NewCase = serde_json::from_value(serde_json::json!({
         "institution_id": institution_id,
         "grounds": ["service_mismatch"],
         "statement": "学校反映本学期课程内容与协议约定的课程明显不符，多次调整课表未提前告知。",
     }))
     .map_err(|e| crate::error::ApiError::Internal(e.into()))?;
-    crate::exits::service::create(conn, &reviewer, ctx, &case)?;
+    crate::exits::create(conn, &reviewer, ctx, &case)?;
     Ok(())
 }
 

@@ -5,9 +5,7 @@ use actix_web::{HttpResponse, get, post, web};
 
 use crate::app::AppState;
 use crate::auth::{AnyRole, Authed, SchoolRole};
-use crate::contracts::service::{
-    self, Contract, ContractFilter, Evaluation, NewContract, NewEvaluation,
-};
+use crate::contracts::{self, Contract, ContractFilter, Evaluation, NewContract, NewEvaluation};
 use crate::error::{ApiResult, ProblemBody};
 use crate::http::{Json, Page, PageQuery};
 
@@ -39,7 +37,7 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     let (req, u, ctx) = (body.into_inner(), user.user.clone(), user.ctx.clone());
     let contract = state
-        .write(move |conn| service::create(conn, &u, &ctx, &req))
+        .write(move |conn| contracts::create(conn, &u, &ctx, &req))
         .await?;
     Ok(HttpResponse::Created().json(contract))
 }
@@ -61,7 +59,7 @@ pub async fn list(
 ) -> ApiResult<HttpResponse> {
     let (u, filter, page) = (user.user.clone(), filter.into_inner(), page.into_inner());
     let (items, total) = state
-        .run(move |conn| service::list(conn, &u, &filter, page.offset(), page.per_page()))
+        .run(move |conn| contracts::list(conn, &u, &filter, page.offset(), page.per_page()))
         .await?;
     Ok(HttpResponse::Ok().json(Page::new(items, &page, total)))
 }
@@ -85,7 +83,7 @@ pub async fn get(
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
     let (u, id) = (user.user.clone(), id.into_inner());
-    Ok(HttpResponse::Ok().json(state.run(move |conn| service::get(conn, &u, id)).await?))
+    Ok(HttpResponse::Ok().json(state.run(move |conn| contracts::get(conn, &u, id)).await?))
 }
 
 /// Evaluate a contract for a school term (the school that signed it): quality, safety and
@@ -117,7 +115,7 @@ pub async fn evaluate(
         id.into_inner(),
     );
     let evaluation = state
-        .write(move |conn| service::evaluate(conn, &u, &ctx, id, &req))
+        .write(move |conn| contracts::evaluate(conn, &u, &ctx, id, &req))
         .await?;
     Ok(HttpResponse::Created().json(evaluation))
 }

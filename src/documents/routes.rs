@@ -92,7 +92,8 @@ pub async fn upload(
 
 /// Receives an upload form (`kind`, `file`) and stores the document: what `POST /documents`
 /// does, shared with the institution's upload page. `admit` sees the form's other small text
-/// fields (a page's CSRF token) and may refuse before anything is stored.
+/// fields (a page's CSRF token) and may refuse before anything is stored (the spooled file is
+/// removed when `incoming` drops).
 pub async fn store_upload(
     state: &AppState,
     req: &HttpRequest,
@@ -102,23 +103,11 @@ pub async fn store_upload(
     admit: impl FnOnce(&BTreeMap<String, String>) -> ApiResult<()>,
 ) -> ApiResult<Document> {
     let limit = state.settings.upload_max_bytes;
-    let received = receive(state, req, payload, limit).await;
-    let (kind, filename, incoming, extra) = match received {
-        Ok(parts) => parts,
-        Err((temp, err)) => {
-            if let Some(temp) = temp {
-                let _ = std::fs::remove_file(temp);
-            }
-            return Err(err);
-        }
-    };
-    if let Err(e) = admit(&extra) {
-        let _ = std::fs::remove_file(&incoming.temp);
-        return Err(e);
-    }
-    // Schools and reviewers upload only evidence for exit cases.
+    let (kind, filename, incoming, extra) = receive(state, req, payload, limit).await?;
+    admit(&extra)?;
+    // Schools and reviewers upload only evidence for exit cases (the spooled file is removed
+    // when `incoming` drops).
     if user.role() != Role::Institution && kind != DocumentKind::ExitEvidence {
-        let _ = std::fs::remove_file(&incoming.temp);
         return Err(ApiError::validation(vec![FieldIssue::new(
             "kind",
             "document_kind_not_allowed",
@@ -209,36 +198,26 @@ async fn receive(
     req: &HttpRequest,
     payload: web::Payload,
     limit: u64,
-) -> Result<Received, (Option<std::path::PathBuf>, ApiError)> {
+) -> ApiResult<Received> {
     let mut form = Multipart::new(req.headers(), payload.into_inner());
     let mut kind: Option<DocumentKind> = None;
     let mut file: Option<(String, Incoming)> = None;
     let mut extra = BTreeMap::new();
-    let temp_of = |file: &Option<(String, Incoming)>| file.as_ref().map(|(_, i)| i.temp.clone());
-    loop {
-        let field = match form.try_next().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(e) => return Err((temp_of(&file), multipart_error(&e))),
-        };
+    while let Some(field) = form.try_next().await.map_err(|e| multipart_error(&e))? {
         let name = field.name().unwrap_or_default().to_owned();
         match name.as_str() {
             "kind" => {
-                let bytes = read_small(field).await.map_err(|e| (temp_of(&file), e))?;
-                let text = crate::http::input::form_text("kind", bytes)
-                    .map_err(|e| (temp_of(&file), e))?;
+                let bytes = read_small(field).await?;
+                let text = crate::http::input::form_text("kind", bytes)?;
                 kind = Some(DocumentKind::parse(&text).ok_or_else(|| {
-                    (
-                        temp_of(&file),
-                        ApiError::validation(vec![FieldIssue::new(
-                            "kind",
-                            "unknown_document_kind",
-                            Msg::new(
-                                format!("未知的材料类型“{}”。", text.trim()),
-                                format!("Unknown document kind “{}”.", text.trim()),
-                            ),
-                        )]),
-                    )
+                    ApiError::validation(vec![FieldIssue::new(
+                        "kind",
+                        "unknown_document_kind",
+                        Msg::new(
+                            format!("未知的材料类型“{}”。", text.trim()),
+                            format!("Unknown document kind “{}”.", text.trim()),
+                        ),
+                    )])
                 })?);
             }
             "file" if file.is_none() => {
@@ -246,34 +225,13 @@ async fn receive(
                     .content_disposition()
                     .and_then(|cd| cd.get_filename().map(sanitize_filename))
                     .unwrap_or_else(|| "upload".to_owned());
-                let mut incoming = Incoming::create(&state.settings.data_dir, limit)
-                    .map_err(|e| (None, ApiError::Internal(e.into())))?;
-                let mut field = field;
-                loop {
-                    let chunk = match field.try_next().await {
-                        Ok(Some(chunk)) => chunk,
-                        Ok(None) => break,
-                        Err(e) => return Err((Some(incoming.temp.clone()), multipart_error(&e))),
-                    };
-                    match incoming.push(&chunk) {
-                        Ok(true) => {}
-                        Ok(false) => {
-                            return Err((Some(incoming.temp.clone()), store::too_large(limit)));
-                        }
-                        Err(e) => {
-                            return Err((
-                                Some(incoming.temp.clone()),
-                                ApiError::Internal(e.into()),
-                            ));
-                        }
-                    }
-                }
+                let incoming = receive_file(state, field, limit).await?;
                 file = Some((filename, incoming));
             }
             _ => {
                 // Other or repeated fields are read within a small bound; the first value of
                 // each other field is kept for the caller (a page's CSRF token).
-                let bytes = read_small(field).await.map_err(|e| (temp_of(&file), e))?;
+                let bytes = read_small(field).await?;
                 if name != "file" && name != "kind" {
                     extra
                         .entry(name)
@@ -299,8 +257,28 @@ async fn receive(
     }
     match (kind, file) {
         (Some(kind), Some((filename, incoming))) => Ok((kind, filename, incoming, extra)),
-        (_, file) => Err((temp_of(&file), ApiError::validation(missing))),
+        _ => Err(ApiError::validation(missing)),
     }
+}
+
+/// Streams a file part to a spooled temporary file within `limit` bytes (413 `too_large`
+/// past it); the file is removed if the request fails later.
+pub async fn receive_file(
+    state: &AppState,
+    mut field: actix_multipart::Field,
+    limit: u64,
+) -> ApiResult<Incoming> {
+    let mut incoming = Incoming::create(&state.settings.data_dir, limit)
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    while let Some(chunk) = field.try_next().await.map_err(|e| multipart_error(&e))? {
+        if !incoming
+            .push(&chunk)
+            .map_err(|e| ApiError::Internal(e.into()))?
+        {
+            return Err(store::too_large(limit));
+        }
+    }
+    Ok(incoming)
 }
 
 pub async fn read_small(mut field: actix_multipart::Field) -> Result<Vec<u8>, ApiError> {

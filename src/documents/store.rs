@@ -5,7 +5,7 @@
 //! the transaction that records the document ([`blobs`]): every instance serves every document.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -116,9 +116,10 @@ pub fn sniff(head: &[u8]) -> Option<&'static str> {
 }
 
 /// A file being received: written to a temporary file while its hash and size are computed.
+/// The file is removed when this (or the [`Spooled`] it becomes) is dropped, on every path:
+/// accepted, refused, or a request that ended midway.
 pub struct Incoming {
-    pub temp: PathBuf,
-    file: std::fs::File,
+    file: tempfile::NamedTempFile,
     hasher: Sha256,
     pub size: u64,
     pub head: Vec<u8>,
@@ -129,10 +130,10 @@ impl Incoming {
     pub fn create(data_dir: &Path, limit: u64) -> std::io::Result<Self> {
         let dir = data_dir.join("tmp");
         std::fs::create_dir_all(&dir)?;
-        let temp = dir.join(format!("upload-{}", uuid::Uuid::new_v4().simple()));
-        let file = std::fs::File::create(&temp)?;
+        let file = tempfile::Builder::new()
+            .prefix("upload-")
+            .tempfile_in(&dir)?;
         Ok(Self {
-            temp,
             file,
             hasher: Sha256::new(),
             size: 0,
@@ -160,7 +161,7 @@ impl Incoming {
     pub fn finish(mut self) -> std::io::Result<(Spooled, String, u64, Vec<u8>)> {
         self.file.flush()?;
         Ok((
-            Spooled(self.temp),
+            Spooled(self.file.into_temp_path()),
             hex::encode(self.hasher.finalize()),
             self.size,
             self.head,
@@ -171,17 +172,11 @@ impl Incoming {
 /// A received file waiting in the data directory's `tmp/` until its content is in the
 /// database; removed when dropped, whether the upload was recorded or refused.
 #[derive(Debug)]
-pub struct Spooled(PathBuf);
+pub struct Spooled(tempfile::TempPath);
 
 impl Spooled {
     pub fn path(&self) -> &Path {
         &self.0
-    }
-}
-
-impl Drop for Spooled {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
     }
 }
 

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use crate::auth::Ctx;
 use crate::db::DbConn;
 use crate::error::ApiResult;
-use crate::exits::service as exits;
+use crate::exits;
 use crate::sanctions::Ground;
 use crate::sanctions::blacklist;
 

@@ -11,7 +11,7 @@ use utoipa::IntoParams;
 use crate::app::AppState;
 use crate::auth::{AnyRole, Authed, InstitutionRole, Reviewer, Role, SchoolRole};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg, ProblemBody};
-use crate::exits::service::{
+use crate::exits::{
     self, CaseFilter, DecisionRequest, ExitCase, NewCase, Statement, Termination,
     TerminationOutcome, Verification, VerificationOutcome, Verified,
 };
@@ -50,7 +50,7 @@ pub async fn list(
     }
     let (u, filter, page) = (user.user.clone(), filter.into_inner(), page.into_inner());
     let (items, total) = state
-        .run(move |conn| service::list(conn, &u, &filter, page.offset(), page.per_page()))
+        .run(move |conn| exits::list(conn, &u, &filter, page.offset(), page.per_page()))
         .await?;
     Ok(HttpResponse::Ok().json(Page::new(items, &page, total)))
 }
@@ -76,7 +76,7 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     let (u, ctx, req) = (user.user.clone(), user.ctx.clone(), body.into_inner());
     let case = state
-        .write(move |conn| service::create(conn, &u, &ctx, &req))
+        .write(move |conn| exits::create(conn, &u, &ctx, &req))
         .await?;
     Ok(HttpResponse::Created().json(case))
 }
@@ -99,7 +99,7 @@ pub async fn get_case(
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
     let (u, id) = (user.user.clone(), id.into_inner());
-    Ok(HttpResponse::Ok().json(state.run(move |conn| service::get(conn, &u, id)).await?))
+    Ok(HttpResponse::Ok().json(state.run(move |conn| exits::get(conn, &u, id)).await?))
 }
 
 /// File the statement of defence (the institution, once, by 23:59:59 Beijing time on
@@ -132,7 +132,7 @@ pub async fn statement(
     );
     Ok(HttpResponse::Ok().json(
         state
-            .write(move |conn| service::file_statement(conn, &u, &ctx, id, &req))
+            .write(move |conn| exits::file_statement(conn, &u, &ctx, id, &req))
             .await?,
     ))
 }
@@ -166,7 +166,7 @@ pub async fn decision(
         body.into_inner(),
     );
     let (case, _removal) = state
-        .write(move |conn| service::decide(conn, &u, &ctx, id, &req))
+        .write(move |conn| exits::decide(conn, &u, &ctx, id, &req))
         .await?;
     Ok(HttpResponse::Ok().json(case))
 }
@@ -201,7 +201,7 @@ pub async fn terminate(
     );
     Ok(HttpResponse::Ok().json(
         state
-            .write(move |conn| service::terminate(conn, &u, &ctx, id, &req))
+            .write(move |conn| exits::terminate(conn, &u, &ctx, id, &req))
             .await?,
     ))
 }
@@ -236,9 +236,7 @@ pub async fn verify_inspection(
     );
     Ok(HttpResponse::Ok().json(
         state
-            .write(move |conn| {
-                service::verify(conn, &u, &ctx, inst, Verified::Inspection(id), &req)
-            })
+            .write(move |conn| exits::verify(conn, &u, &ctx, inst, Verified::Inspection(id), &req))
             .await?,
     ))
 }
@@ -273,7 +271,7 @@ pub async fn verify_teacher(
     );
     Ok(HttpResponse::Ok().json(
         state
-            .write(move |conn| service::verify(conn, &u, &ctx, inst, Verified::Teacher(id), &req))
+            .write(move |conn| exits::verify(conn, &u, &ctx, inst, Verified::Teacher(id), &req))
             .await?,
     ))
 }

@@ -12,7 +12,7 @@ use crate::clock::beijing_date;
 use crate::db::DbConn;
 use crate::db::schema::inspections;
 use crate::error::ApiResult;
-use crate::exits::service as exits;
+use crate::exits;
 use crate::jobs::registry::{Handler, JobError, Registry};
 use crate::sanctions::Ground;
 

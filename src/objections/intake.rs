@@ -12,8 +12,8 @@ use validator::Validate;
 
 use crate::app::AppState;
 use crate::auth::Ctx;
-use crate::documents::routes::{multipart_error, prepare, sanitize_filename};
-use crate::documents::store::{self, DocumentKind, Incoming};
+use crate::documents::routes::{multipart_error, prepare, receive_file, sanitize_filename};
+use crate::documents::store::{DocumentKind, Incoming};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
 use crate::http::json::validation_issues;
 use crate::objections::{self, NewObjection, ObjectionReceipt};
@@ -34,7 +34,7 @@ pub struct Received {
 
 /// Validates and files an objection to notice `notice_id` from `client_ip`: every check
 /// (window, fields, application in the notice, rate limit) runs before the evidence is stored,
-/// and again in the filing transaction. The evidence's temporary file is removed on refusal.
+/// and again in the filing transaction. The evidence's temporary file is removed when it drops, on refusal too.
 pub async fn receive(
     state: &AppState,
     ctx: Ctx,
@@ -45,7 +45,6 @@ pub async fn receive(
 ) -> ApiResult<ObjectionReceipt> {
     let limit = state.settings.objection_rate_limit;
     if let Err(e) = body.validate() {
-        discard(evidence);
         return Err(ApiError::validation(validation_issues(&e)));
     }
     let evidence = match evidence {
@@ -56,10 +55,7 @@ pub async fn receive(
             let checked = state
                 .run(move |conn| objections::precheck(conn, &c, notice_id, &b, &i, limit))
                 .await;
-            if let Err(e) = checked {
-                let _ = std::fs::remove_file(&incoming.temp);
-                return Err(e);
-            }
+            checked?;
             Some(
                 prepare(
                     state,
@@ -88,13 +84,6 @@ pub async fn receive(
         .await
 }
 
-/// Removes a received evidence file that will not be used.
-pub fn discard(evidence: Option<Evidence>) {
-    if let Some((_, incoming)) = evidence {
-        let _ = std::fs::remove_file(&incoming.temp);
-    }
-}
-
 /// Reads a multipart objection.
 pub async fn read_multipart(
     state: &AppState,
@@ -103,17 +92,12 @@ pub async fn read_multipart(
 ) -> ApiResult<Received> {
     let mut file: Option<Evidence> = None;
     let mut extra = HashMap::new();
-    match read(state, req, payload, &mut file, &mut extra).await {
-        Ok(objection) => Ok(Received {
-            objection,
-            evidence: file,
-            extra,
-        }),
-        Err(e) => {
-            discard(file);
-            Err(e)
-        }
-    }
+    let objection = read(state, req, payload, &mut file, &mut extra).await?;
+    Ok(Received {
+        objection,
+        evidence: file,
+        extra,
+    })
 }
 
 async fn read(
@@ -133,18 +117,7 @@ async fn read(
                 .content_disposition()
                 .and_then(|cd| cd.get_filename().map(sanitize_filename))
                 .unwrap_or_else(|| "evidence".to_owned());
-            let incoming = Incoming::create(&state.settings.data_dir, limit)
-                .map_err(|e| ApiError::Internal(e.into()))?;
-            let (_, incoming) = file.insert((filename, incoming));
-            let mut field = field;
-            while let Some(chunk) = field.try_next().await.map_err(|e| multipart_error(&e))? {
-                if !incoming
-                    .push(&chunk)
-                    .map_err(|e| ApiError::Internal(e.into()))?
-                {
-                    return Err(store::too_large(limit));
-                }
-            }
+            *file = Some((filename, receive_file(state, field, limit).await?));
             continue;
         }
         let text = read_text(&name, field).await?;

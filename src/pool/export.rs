@@ -1,5 +1,5 @@
 //! The pool exports: CSV that Excel opens correctly (UTF-8 with a byte-order mark, a header
-//! row, RFC 4180 quoting, CRLF line ends) and the same rows as JSON.
+//! row, RFC 4180 with every cell quoted, CRLF line ends; written by the `csv` crate) and the same rows as JSON.
 //!
 //! The CSV is public and opened in spreadsheets, so two rules protect its cells:
 //! - **No formulas** (OWASP CSV injection, ASVS 5.0 V1.2.10): a cell starting with `=`, `+`, `-`,
@@ -21,6 +21,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::error::{ApiError, ApiResult};
 use crate::pool::search::PoolEntry;
 
 /// UTF-8 byte-order mark: without it Excel reads the file as the local code page.
@@ -53,16 +54,6 @@ pub struct PoolExport {
     pub items: Vec<PoolEntry>,
 }
 
-/// One CSV field, quoted when it holds a comma, a quote, a line break or leading/trailing
-/// space (quotes doubled, RFC 4180 §2.6–2.7).
-pub fn field(value: &str) -> String {
-    if value.contains([',', '"', '\n', '\r']) || value.trim() != value {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value.to_owned()
-    }
-}
-
 /// The characters that make a spreadsheet read a cell as a formula (OWASP: CSV injection).
 const FORMULA_TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
@@ -88,28 +79,37 @@ pub fn as_text(value: &str) -> Cow<'_, str> {
 /// The columns of [`HEADER`] kept as text: 统一社会信用代码 and 联系电话.
 const TEXT_COLUMNS: [usize; 2] = [2, 7];
 
-fn row(out: &mut String, values: &[&str], text_columns: &[usize]) {
-    let line: Vec<String> = values
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let safe = neutralise(v);
-            if text_columns.contains(&i) {
-                field(&as_text(&safe))
-            } else {
-                field(&safe)
-            }
-        })
-        .collect();
-    out.push_str(&line.join(","));
-    out.push_str("\r\n");
+/// The CSV writer: every cell in double quotes (so the trailing tab of a code is inside them),
+/// quotes doubled, CRLF line ends.
+fn writer<W: std::io::Write>(w: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new()
+        .quote_style(csv::QuoteStyle::Always)
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(w)
 }
 
-/// The CSV document of `entries`.
-pub fn csv(entries: &[PoolEntry]) -> String {
-    let mut out = String::with_capacity(256 * (entries.len() + 1));
-    out.push_str(BOM);
-    row(&mut out, &HEADER, &[]);
+/// One row: every cell neutralised, the [`TEXT_COLUMNS`] kept as text.
+fn row<W: std::io::Write>(
+    out: &mut csv::Writer<W>,
+    values: &[&str],
+    text_columns: &[usize],
+) -> csv::Result<()> {
+    out.write_record(values.iter().enumerate().map(|(i, v)| {
+        let safe = neutralise(v);
+        if text_columns.contains(&i) {
+            as_text(&safe).into_owned()
+        } else {
+            safe.into_owned()
+        }
+    }))
+}
+
+/// The CSV document of `entries` (see [`writer`]).
+pub fn csv(entries: &[PoolEntry]) -> ApiResult<String> {
+    let mut buf = Vec::with_capacity(256 * (entries.len() + 1));
+    buf.extend_from_slice(BOM.as_bytes());
+    let mut out = writer(buf);
+    row(&mut out, &HEADER, &[]).map_err(internal)?;
     for e in entries {
         let codes: Vec<&str> = e.items.iter().map(|i| i.code.as_str()).collect();
         let names: Vec<&str> = e
@@ -143,9 +143,15 @@ pub fn csv(entries: &[PoolEntry]) -> String {
                 &standing,
             ],
             &TEXT_COLUMNS,
-        );
+        )
+        .map_err(internal)?;
     }
-    out
+    let bytes = out.into_inner().map_err(|e| internal(e.into_error()))?;
+    String::from_utf8(bytes).map_err(|e| ApiError::Internal(e.into()))
+}
+
+fn internal(e: impl Into<anyhow::Error>) -> ApiError {
+    ApiError::Internal(e.into())
 }
 
 /// The XLSX header row: the CSV's columns with the validity's start (有效期起) before its end.
@@ -218,16 +224,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fields_are_quoted_only_when_needed() {
-        assert_eq!(field("南宁市体育中心"), "南宁市体育中心");
-        assert_eq!(field("a,b"), "\"a,b\"");
-        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(field("two\nlines"), "\"two\nlines\"");
-        assert_eq!(field(" padded"), "\" padded\"");
-        assert_eq!(field(""), "");
-    }
-
-    #[test]
     fn formula_triggers_get_an_apostrophe_and_nothing_else_changes() {
         for hostile in [
             "=HYPERLINK(\"http://x\")",
@@ -248,9 +244,21 @@ mod tests {
     fn codes_end_with_a_tab_and_the_cell_is_quoted() {
         assert_eq!(as_text("914501007083294563"), "914501007083294563\t");
         assert_eq!(as_text(""), "");
+    }
+
+    #[test]
+    fn every_cell_is_quoted_with_quotes_doubled_and_crlf() -> csv::Result<()> {
+        let mut out = writer(Vec::new());
+        row(
+            &mut out,
+            &["say \"hi\"", "=1", "914501007083294563", "a,b\nc", ""],
+            &[2],
+        )?;
+        let bytes = out.into_inner().map_err(|e| e.into_error())?;
         assert_eq!(
-            field(&as_text("914501007083294563")),
-            "\"914501007083294563\t\""
+            String::from_utf8_lossy(&bytes),
+            "\"say \"\"hi\"\"\",\"'=1\",\"914501007083294563\t\",\"a,b\nc\",\"\"\r\n"
         );
+        Ok(())
     }
 }

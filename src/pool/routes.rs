@@ -173,7 +173,7 @@ pub async fn export_csv(
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"pool-{today}.csv\""),
         ))
-        .body(export::csv(&items)))
+        .body(export::csv(&items)?))
 }
 
 /// Export the pool as an Excel workbook (XLSX): the same filters as the search, every matching

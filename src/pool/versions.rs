@@ -1,7 +1,7 @@
 //! Pool versions (issue 18): every change to the pool — an admission, a removal, an expiry, a
 //! change of an entry's items — is the pool's next version, recorded by [`record`] in the
 //! transaction of the change (one line at each site: `notices::admission`, the removal
-//! cascade in `exits::service`, the expiry job in this module's parent, the seeding).
+//! cascade in `exits`, the expiry job in this module's parent, the seeding).
 //! [`current_version`] is one primary-key read, for readers that poll for changes.
 //!
 //! Each change carries the entry's public record ([`PublicEntry`]: no personal data) as it

@@ -56,74 +56,85 @@ fn issue(line: usize, field: &str, code: &str, zh: String, en: String) -> LineIs
 }
 
 /// Splits the text into records `(first line number, fields)`, or a quoting problem per record.
+/// The `csv` crate reads the records (RFC 4180, CRLF or LF, blank lines skipped); it accepts
+/// stray quotes, so each record's raw text is checked to be its fields written back strictly
+/// (see [`strictly_quoted`]).
 fn records(text: &str) -> Vec<(usize, Result<Vec<String>, LineIssue>)> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let mut out = Vec::new();
-    let mut chars = text.chars().peekable();
-    let mut line = 1;
-    while chars.peek().is_some() {
-        let start = line;
-        let mut fields = Vec::new();
-        let mut field = String::new();
-        let mut quoted = false; // inside quotes
-        let mut was_quoted = false; // this field was quoted (and closed)
-        let mut bad: Option<LineIssue> = None;
-        loop {
-            let Some(c) = chars.next() else {
-                if quoted {
-                    bad.get_or_insert(issue(
-                        start,
-                        "line",
-                        "bad_quoting",
-                        "引号未闭合。".into(),
-                        "A quoted field is not closed.".into(),
-                    ));
-                }
+    let mut record = csv::StringRecord::new();
+    // Line numbers are counted here: the reader's own count lags behind a CRLF.
+    let (mut line, mut counted) = (1, 0);
+    loop {
+        let from = usize::try_from(reader.position().byte()).unwrap_or(usize::MAX);
+        let read = reader.read_record(&mut record);
+        let to = usize::try_from(reader.position().byte()).unwrap_or(usize::MAX);
+        let span = text.get(from..to).unwrap_or("");
+        let raw = span.trim_start_matches(['\r', '\n']);
+        let start = from + (span.len() - raw.len());
+        line += text.get(counted..start).unwrap_or("").matches('\n').count();
+        counted = start;
+        match read {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                out.push((line, Err(bad_quoting(line, &e.to_string()))));
                 break;
-            };
-            if quoted {
-                match c {
-                    '"' if chars.peek() == Some(&'"') => {
-                        chars.next();
-                        field.push('"');
-                    }
-                    '"' => {
-                        quoted = false;
-                        was_quoted = true;
-                    }
-                    '\n' => {
-                        line += 1;
-                        field.push(c);
-                    }
-                    _ => field.push(c),
-                }
-                continue;
-            }
-            match c {
-                ',' => {
-                    fields.push(std::mem::take(&mut field));
-                    was_quoted = false;
-                }
-                '\r' if chars.peek() == Some(&'\n') => {}
-                '\n' => {
-                    line += 1;
-                    break;
-                }
-                '"' if field.is_empty() && !was_quoted => quoted = true,
-                _ => {
-                    if was_quoted || c == '"' {
-                        bad.get_or_insert(issue(start, "line", "bad_quoting", "引号使用不当（引号须包住整个字段，字段内的引号写作两个引号）。".into(), "Bad quoting (quotes must enclose a whole field; a quote inside is written twice).".into()));
-                    }
-                    field.push(c);
-                }
             }
         }
-        fields.push(field);
-        let blank = fields.len() == 1 && fields[0].trim().is_empty() && bad.is_none();
-        if !blank {
-            out.push((start, bad.map_or(Ok(fields), Err)));
+        let fields: Vec<String> = record.iter().map(str::to_owned).collect();
+        if fields.len() == 1 && fields[0].trim().is_empty() {
+            continue;
+        }
+        if strictly_quoted(raw, &fields) {
+            out.push((line, Ok(fields)));
+        } else {
+            out.push((line, Err(bad_quoting(line, ""))));
         }
     }
     out
+}
+
+fn bad_quoting(line: usize, detail: &str) -> LineIssue {
+    issue(
+        line,
+        "line",
+        "bad_quoting",
+        format!("引号使用不当（引号须包住整个字段，字段内的引号写作两个引号）。{detail}"),
+        format!(
+            "Bad quoting (quotes must enclose a whole field; a quote inside is written twice). {detail}"
+        )
+        .trim_end()
+        .to_owned(),
+    )
+}
+
+/// Whether `raw` (one record's text with its line end) is exactly `fields` separated by commas,
+/// each either bare (no quote in it) or wholly in double quotes with inner quotes doubled: the
+/// `csv` crate reads `"a"b` as `ab` and an unclosed quote as the rest of the file, both refused
+/// here.
+fn strictly_quoted(raw: &str, fields: &[String]) -> bool {
+    let mut rest = raw;
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            let Some(r) = rest.strip_prefix(',') else {
+                return false;
+            };
+            rest = r;
+        }
+        let quoted = format!("\"{}\"", f.replace('"', "\"\""));
+        if let Some(r) = rest.strip_prefix(quoted.as_str()) {
+            rest = r;
+        } else if let Some(r) = rest.strip_prefix(f.as_str()).filter(|_| !f.contains('"')) {
+            rest = r;
+        } else {
+            return false;
+        }
+    }
+    rest.chars().all(|c| c == '\r' || c == '\n')
 }
 
 /// Parses a whole file for `source`: every valid row, or every problem.

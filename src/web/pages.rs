@@ -337,7 +337,6 @@ pub async fn file_objection(
     };
     let token = received.extra.get(CSRF_FIELD).map(String::as_str);
     if !security::csrf_ok(page.key(), &req, token) {
-        intake::discard(received.evidence);
         let mut view = match objection_view(
             &state,
             ctx.now,
@@ -355,10 +354,7 @@ pub async fn file_objection(
     }
     // A file input left empty arrives as an empty part: no evidence.
     let evidence = match received.evidence {
-        Some((_, incoming)) if incoming.size == 0 => {
-            intake::discard(Some((String::new(), incoming)));
-            None
-        }
+        Some((_, incoming)) if incoming.size == 0 => None,
         other => other,
     };
     let ip = crate::http::client_ip(&req, &state.settings.trusted_proxies);

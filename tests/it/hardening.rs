@@ -424,16 +424,16 @@ async fn the_csv_export_has_no_live_formula_and_keeps_codes_as_text() {
     assert!(text.ends_with("\r\n") && !text.replace("\r\n", "").contains('\n'));
     let line = text
         .split("\r\n")
-        .find(|l| l.starts_with(&format!("{},", member.institution_id)))
+        .find(|l| l.starts_with(&format!("\"{}\",", member.institution_id)))
         .unwrap();
-    // RFC 4180 quoting of the neutralised address and of the tab-ended codes.
+    // RFC 4180 quoting (every cell) of the neutralised address and of the tab-ended codes.
     assert!(
         line.contains(r#","'=HYPERLINK(""http://evil.example/"",""点击查看"")","#),
         "{line}"
     );
     assert!(line.contains(&format!(",\"{uscc}\t\",")), "{line}");
     assert!(line.contains(",\"13800771234\t\","), "{line}");
-    assert!(line.contains(",'-王经理,"), "{line}");
+    assert!(line.contains(",\"'-王经理\","), "{line}");
 
     let rows = records(text);
     assert_eq!(rows[0][2], "统一社会信用代码");

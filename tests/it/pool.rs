@@ -301,17 +301,17 @@ async fn the_csv_export_opens_in_excel_with_chinese_text_and_escaped_names() {
     let lines: Vec<&str> = text.split("\r\n").collect();
     assert_eq!(
         lines[0],
-        "机构编号,机构名称,统一社会信用代码,主体类型,所在城区,地址,联系人,联系电话,电子邮箱,服务项目代码,服务项目,有效期至,在履行合同数,评价得分"
+        "\"机构编号\",\"机构名称\",\"统一社会信用代码\",\"主体类型\",\"所在城区\",\"地址\",\"联系人\",\"联系电话\",\"电子邮箱\",\"服务项目代码\",\"服务项目\",\"有效期至\",\"在履行合同数\",\"评价得分\""
     );
     assert_eq!(
         lines.len(),
         5,
         "header, three rows, and the final CRLF: {text}"
     );
-    // Quotes doubled and the field quoted because of the comma.
+    // Every cell quoted, quotes doubled.
     let robotics = lines
         .iter()
-        .find(|l| l.starts_with(&format!("{},", c.institution_id)))
+        .find(|l| l.starts_with(&format!("\"{}\",", c.institution_id)))
         .unwrap();
     assert!(
         robotics.contains(",\"南宁市\"\"启明\"\",机器人科技中心\","),
@@ -319,12 +319,12 @@ async fn the_csv_export_opens_in_excel_with_chinese_text_and_escaped_names() {
     );
     let centre = lines
         .iter()
-        .find(|l| l.starts_with(&format!("{},", a.institution_id)))
+        .find(|l| l.starts_with(&format!("\"{}\",", a.institution_id)))
         .unwrap();
     assert_eq!(
         *centre,
         format!(
-            "{},{},\"{}\t\",民办非企业单位,青秀区,南宁市青秀区民族大道1号,王经理,\"13800771234\t\",institution1@example.cn,arts.dance;sports.basketball,舞蹈、篮球,2028-08-31,0,",
+            "\"{}\",\"{}\",\"{}\t\",\"民办非企业单位\",\"青秀区\",\"南宁市青秀区民族大道1号\",\"王经理\",\"13800771234\t\",\"institution1@example.cn\",\"arts.dance;sports.basketball\",\"舞蹈、篮球\",\"2028-08-31\",\"0\",\"\"",
             a.institution_id, a.name, a.uscc
         )
     );
