@@ -2,7 +2,8 @@
 # The public portal in a real browser: Debian's Chromium, headless, driven through
 # chromedriver (WebDriver) by Selenium, against a fresh `serve --demo` on SQLite with the
 # settable clock (the late objection moves time). Every page visited is checked with axe-core
-# (no serious or critical violation) and photographed at 375 and 1280 px into target/portal/.
+# (no serious or critical violation) and photographed at 375 and 1280 px into target/portal/;
+# then an institution builds its file and applies through its workspace (workspace_institution.py).
 #
 #   scripts/portal/run.sh
 #
@@ -76,4 +77,6 @@ done
 
 log "the visitor's and the reviewer's steps in Chromium"
 "$VENV/bin/python" "$HERE/browser.py" "$BASE" "$OUT" "$AXE_JS" "$(pwd)/fixtures/pdf/chromium.pdf"
+log "the institution's workspace in Chromium"
+"$VENV/bin/python" "$HERE/workspace_institution.py" "$BASE" "$OUT" "$AXE_JS" "$(pwd)/fixtures/pdf/chromium.pdf"
 log "done: $(ls "$OUT"/*.png | wc -l) screenshots in $OUT"

@@ -1,5 +1,7 @@
 //! `POST /documents` (multipart upload), `GET /documents/{id}`, `/content`, `/text`.
 
+use std::collections::BTreeMap;
+
 use actix_multipart::Multipart;
 use actix_web::body::SizedStream;
 use actix_web::http::header;
@@ -9,7 +11,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::app::AppState;
-use crate::auth::{AnyRole, Authed, Role, Roles};
+use crate::auth::{AnyRole, AuthUser, Authed, Ctx, Role, Roles};
 use crate::documents::blobs;
 use crate::documents::store::{self, Document, DocumentKind, Incoming, NewDocument};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg, ProblemBody};
@@ -84,7 +86,25 @@ pub async fn upload(
     {
         return Err(store::too_large(limit));
     }
-    let (kind, filename, incoming) = receive(&state, &req, payload, limit).await?;
+    let doc = store_upload(&state, &req, payload, &user, user.ctx.clone(), |_| Ok(())).await?;
+    Ok(HttpResponse::Created().json(doc))
+}
+
+/// Receives an upload form (`kind`, `file`) and stores the document: what `POST /documents`
+/// does, shared with the institution's upload page. `admit` sees the form's other small text
+/// fields (a page's CSRF token) and may refuse before anything is stored (the spooled file is
+/// removed when `incoming` drops).
+pub async fn store_upload(
+    state: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+    user: &AuthUser,
+    ctx: Ctx,
+    admit: impl FnOnce(&BTreeMap<String, String>) -> ApiResult<()>,
+) -> ApiResult<Document> {
+    let limit = state.settings.upload_max_bytes;
+    let (kind, filename, incoming, extra) = receive(state, req, payload, limit).await?;
+    admit(&extra)?;
     // Schools and reviewers upload only evidence for exit cases (the spooled file is removed
     // when `incoming` drops).
     if user.role() != Role::Institution && kind != DocumentKind::ExitEvidence {
@@ -98,7 +118,7 @@ pub async fn upload(
         )]));
     }
     let new = prepare(
-        &state,
+        state,
         kind,
         filename,
         incoming,
@@ -106,11 +126,9 @@ pub async fn upload(
         Some(user.id),
     )
     .await?;
-    let ctx = user.ctx.clone();
-    let doc = state
+    state
         .write(move |conn| store::insert(conn, &ctx, &new))
-        .await?;
-    Ok(HttpResponse::Created().json(doc))
+        .await
 }
 
 /// Accepts a received file: recognised by content (PDF, JPEG, PNG), a PDF's text extracted in
@@ -172,7 +190,7 @@ pub async fn prepare(
     })
 }
 
-type Received = (DocumentKind, String, Incoming);
+type Received = (DocumentKind, String, Incoming, BTreeMap<String, String>);
 
 /// Reads the form: a `kind` field and a `file` field, the file streamed to disk.
 async fn receive(
@@ -184,6 +202,7 @@ async fn receive(
     let mut form = Multipart::new(req.headers(), payload.into_inner());
     let mut kind: Option<DocumentKind> = None;
     let mut file: Option<(String, Incoming)> = None;
+    let mut extra = BTreeMap::new();
     while let Some(field) = form.try_next().await.map_err(|e| multipart_error(&e))? {
         let name = field.name().unwrap_or_default().to_owned();
         match name.as_str() {
@@ -210,8 +229,14 @@ async fn receive(
                 file = Some((filename, incoming));
             }
             _ => {
-                // Unknown or repeated fields are drained and ignored, within a small bound.
-                read_small(field).await?;
+                // Other or repeated fields are read within a small bound; the first value of
+                // each other field is kept for the caller (a page's CSRF token).
+                let bytes = read_small(field).await?;
+                if name != "file" && name != "kind" {
+                    extra
+                        .entry(name)
+                        .or_insert_with(|| String::from_utf8_lossy(&bytes).into_owned());
+                }
             }
         }
     }
@@ -231,7 +256,7 @@ async fn receive(
         ));
     }
     match (kind, file) {
-        (Some(kind), Some((filename, incoming))) => Ok((kind, filename, incoming)),
+        (Some(kind), Some((filename, incoming))) => Ok((kind, filename, incoming, extra)),
         _ => Err(ApiError::validation(missing)),
     }
 }

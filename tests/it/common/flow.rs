@@ -27,6 +27,18 @@ pub fn resident_id(n: u32) -> String {
     .unwrap()
 }
 
+/// The document kinds an application needs (DESIGN §1.2), the merged PDF last.
+pub const REQUIRED_DOCUMENTS: [&str; 8] = [
+    "registration_certificate",
+    "uscc_certificate",
+    "legal_rep_id",
+    "teacher_certificate",
+    "inspection_record",
+    "service_plan",
+    "integrity_pledge",
+    "merged_pdf",
+];
+
 /// What a test needs to know about an institution it set up.
 #[derive(Debug, Clone)]
 pub struct Applicant {
@@ -120,16 +132,7 @@ pub async fn institution(app: &TestApp, n: u32, items: &[&str]) -> Applicant {
         .await;
     }
     let mut document_ids = Vec::new();
-    for kind in [
-        "registration_certificate",
-        "uscc_certificate",
-        "legal_rep_id",
-        "teacher_certificate",
-        "inspection_record",
-        "service_plan",
-        "integrity_pledge",
-        "merged_pdf",
-    ] {
+    for kind in REQUIRED_DOCUMENTS {
         let res = app
             .upload(
                 &token,
