@@ -15,6 +15,7 @@
 //! 23:59:59 Beijing time on that day. A job due one second later rejects the application if it
 //! is still `returned` with that same deadline (a resubmission clears the deadline).
 
+pub mod queue;
 pub mod routes;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
