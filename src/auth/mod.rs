@@ -3,6 +3,7 @@
 
 pub mod jwt;
 pub mod password;
+pub mod session;
 pub mod throttle;
 
 use std::future::Future;
@@ -111,6 +112,18 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// The context of a request by a signed-in account (bearer token or browser session).
+    pub fn of_user(user: &AuthUser, request_id: Option<String>, now: DateTime<Utc>) -> Self {
+        Self {
+            actor: Actor::User {
+                id: user.id,
+                role: user.role(),
+            },
+            request_id,
+            now,
+        }
+    }
+
     /// The context of work the service does by itself (jobs, start-up).
     pub fn system(now: DateTime<Utc>) -> Self {
         Self {
@@ -202,6 +215,10 @@ role_set!(/// School accounts.
     SchoolRole => [School]);
 role_set!(/// Any signed-in account.
     AnyRole => [Institution, Reviewer, School, Admin]);
+role_set!(/// Reviewers only (the name the workspace pages use, beside [`Reviewer`]).
+    ReviewerRole => [Reviewer]);
+role_set!(/// Administrators only (the name the workspace pages use, beside [`Admin`]).
+    AdminRole => [Admin]);
 
 /// An extractor that admits only accounts whose role is in `R` (401 without a valid token,
 /// 403 with the wrong role).
@@ -301,14 +318,7 @@ impl<R: Roles + 'static> FromRequest for Authed<R> {
             if !R::ALLOWED.contains(&user.role()) {
                 return Err(ApiError::forbidden());
             }
-            let ctx = Ctx {
-                actor: Actor::User {
-                    id: user.id,
-                    role: user.role(),
-                },
-                request_id,
-                now,
-            };
+            let ctx = Ctx::of_user(&user, request_id, now);
             Ok(Authed {
                 user,
                 ctx,

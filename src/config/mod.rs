@@ -42,6 +42,7 @@
 //! | `DEMO_POOL_SIZE` | `300` | `serve --demo`: institutions in the demo pool (read by `demo`) |
 //! | `POOL_CACHE_TTL_MS` | `1000` | public pool search pages are shared for this long (at most 1000: a change shows within 1 s); `0` turns it off |
 //! | `METRICS_TOKEN` | unset | `/metrics` answers only `Authorization: Bearer <token>` (at least 16 characters); unset, `/metrics` is not served (404) |
+//! | `PUBLIC_BASE_URL` | `http://<REGISTRY_BIND>` | the address people reach the service at (`https://registry.example.cn`, a path prefix allowed): e-mails link to pages under it, and when it is `https` session cookies are `Secure` |
 //! | `REGISTRY_REGION` | `4501` | the bureau's administrative-division prefix (GB/T 2260; 4501 = Nanning); codes registered elsewhere are flagged |
 
 pub mod mail;
@@ -115,6 +116,8 @@ pub struct Settings {
     pub pool_cache_ttl_ms: u64,
     /// The bearer token operators' scrapers send to `/metrics`; `None`: not served.
     pub metrics_token: Option<SecretString>,
+    /// Where people reach the service (no trailing `/`): e-mails link to pages under it.
+    pub public_base_url: String,
 }
 
 /// Flags from the command line that take precedence over the environment.
@@ -327,12 +330,34 @@ impl Settings {
             },
             pool_cache_ttl_ms: number("POOL_CACHE_TTL_MS", 1000)?.min(1000),
             metrics_token: metrics_token.map(SecretString::from),
+            public_base_url: public_base_url(var("PUBLIC_BASE_URL"), bind)?,
         })
     }
 
     pub fn data_path(&self, relative: impl AsRef<Path>) -> PathBuf {
         self.data_dir.join(relative)
     }
+}
+
+/// `PUBLIC_BASE_URL`: an `http`/`https` URL without query or fragment, kept without its
+/// trailing `/`; unset, the listen address over `http`.
+fn public_base_url(value: Option<String>, bind: SocketAddr) -> anyhow::Result<String> {
+    let Some(value) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
+        return Ok(format!("http://{bind}"));
+    };
+    let parsed = url::Url::parse(&value).with_context(|| {
+        format!("PUBLIC_BASE_URL must be a URL like https://registry.example.cn, not `{value}`")
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https")
+        || parsed.host_str().is_none()
+        || parsed.query().is_some()
+        || parsed.fragment().is_some()
+    {
+        bail!(
+            "PUBLIC_BASE_URL must be an http or https URL without query or fragment, not `{value}`"
+        );
+    }
+    Ok(parsed.as_str().trim_end_matches('/').to_owned())
 }
 
 fn trusted_proxies(value: Option<String>) -> anyhow::Result<proxies::TrustedProxies> {

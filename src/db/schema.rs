@@ -425,12 +425,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    web_sessions (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+        last_used_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(teachers -> institutions (institution_id));
 diesel::joinable!(inspections -> institutions (institution_id));
 diesel::joinable!(applications -> institutions (institution_id));
 diesel::joinable!(applications -> rounds (round_id));
 diesel::joinable!(users -> institutions (institution_id));
 diesel::joinable!(users -> schools (school_id));
+diesel::joinable!(web_sessions -> users (user_id));
 diesel::joinable!(job_runs -> jobs (job_id));
 diesel::joinable!(decisions -> applications (application_id));
 diesel::joinable!(notices -> rounds (round_id));
@@ -474,4 +486,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     open_data_heads,
     open_data_changes,
     signing_keys,
+    web_sessions,
 );

@@ -16,6 +16,8 @@ pub fn registry() -> Registry {
         PURGE_LOGIN_FAILURES,
         Handler::Transactional(|conn, job, _| {
             crate::auth::throttle::purge_expired(conn, job.now)?;
+            // Ended browser sessions go with the old failures (one hourly sweep of sign-in state).
+            crate::auth::session::purge_expired(conn, job.now)?;
             Ok(())
         }),
     );

@@ -9,16 +9,23 @@
 //! - [`i18n`]: the interface strings, one JSON file per language;
 //! - [`security`]: cookies, the signed double-submit CSRF token, signed flash messages;
 //! - [`assets`]: `/assets/site.css`, content-hashed and cached for a year;
-//! - `pages`: the handlers.
+//! - `pages`: the handlers of the public pages;
+//! - [`session`]: browser sign-in (a session cookie over `auth::session`), the
+//!   [`session::SignedIn`] guard, `/sign-in`, `/sign-out`;
+//! - [`forms`]: forms with every refusal next to its field;
+//! - [`workspace`]: the signed-in pages, one file per role.
 //!
 //! Pages answer HTML errors (the 404 page in Chinese); the API keeps problem+json. Pages are
 //! not in the OpenAPI document; [`ROUTES`] adds them to the 405/`Allow` table.
 
 pub mod assets;
+pub mod forms;
 pub mod i18n;
 mod pages;
 pub mod render;
 pub mod security;
+pub mod session;
+pub mod workspace;
 
 use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -47,6 +54,9 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/bans", &[Method::GET, Method::HEAD]),
     ("/status", &[Method::GET, Method::HEAD]),
     ("/assets/{file}", &[Method::GET, Method::HEAD]),
+    ("/sign-in", &[Method::GET, Method::HEAD, Method::POST]),
+    ("/sign-out", &[Method::POST]),
+    ("/institution", &[Method::GET, Method::HEAD]),
 ];
 
 /// Registers the pages and the assets (one line in `startup::routes`).
@@ -61,7 +71,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(pages::pool_page)
         .service(pages::pool_entry_page)
         .service(pages::bans_page)
-        .service(pages::status_page);
+        .service(pages::status_page)
+        .service(session::sign_in_page)
+        .service(session::sign_in)
+        .service(session::sign_out)
+        .configure(workspace::institution::configure);
 }
 
 /// Whether an unknown address should get the HTML 404 page: a browser's request (it accepts

@@ -31,6 +31,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("bans.html", include_str!("templates/bans.html")),
     ("status.html", include_str!("templates/status.html")),
     ("error.html", include_str!("templates/error.html")),
+    ("_forms.html", include_str!("templates/_forms.html")),
+    ("sign_in.html", include_str!("templates/sign_in.html")),
+    (
+        "inst_overview.html",
+        include_str!("templates/inst_overview.html"),
+    ),
 ];
 
 fn environment() -> &'static Environment<'static> {
@@ -82,10 +88,24 @@ impl Page {
             key,
             csrf_cookie: security::csrf_cookie(req),
             flash: security::read_flash(&key, req),
-            secure: req.connection_info().scheme() == "https",
+            secure: security::over_tls(req),
             path: req.path().to_owned(),
             query: req.query_string().to_owned(),
             request_id: crate::http::request_id(req),
+        }
+    }
+
+    /// Whether this request came over TLS (cookies are then `Secure`).
+    pub fn secure(&self) -> bool {
+        self.secure
+    }
+
+    /// The path and query of this request (where to come back to after signing in).
+    pub fn path_and_query(&self) -> String {
+        if self.query.is_empty() {
+            self.path.clone()
+        } else {
+            format!("{}?{}", self.path, self.query)
         }
     }
 
@@ -202,7 +222,7 @@ impl Page {
         response
     }
 
-    fn add_cookie(&self, response: &mut HttpResponse, value: &str) {
+    pub fn add_cookie(&self, response: &mut HttpResponse, value: &str) {
         if let Ok(v) = HeaderValue::from_str(value) {
             response.headers_mut().append(header::SET_COOKIE, v);
         }
@@ -278,7 +298,7 @@ impl Page {
         }
     }
 
-    fn error_page(&self, status: StatusCode, title: &str, text: &str) -> HttpResponse {
+    pub fn error_page(&self, status: StatusCode, title: &str, text: &str) -> HttpResponse {
         self.render(
             status,
             "error.html",

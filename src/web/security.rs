@@ -35,6 +35,31 @@ pub fn cookie(req: &HttpRequest, name: &str) -> Option<String> {
         .map(|(_, v)| v.trim_matches('"').to_owned())
 }
 
+/// Whether the browser reached the service over TLS: a TLS listener, a trusted proxy
+/// (`REGISTRY_TRUSTED_PROXIES`) saying `X-Forwarded-Proto: https`, or an `https`
+/// `PUBLIC_BASE_URL`. Cookies are then `Secure`. A header from an untrusted peer is ignored.
+pub fn over_tls(req: &HttpRequest) -> bool {
+    if req.app_config().secure() {
+        return true;
+    }
+    let Some(state) = req.app_data::<actix_web::web::Data<crate::app::AppState>>() else {
+        return false;
+    };
+    if state.settings.public_base_url.starts_with("https://") {
+        return true;
+    }
+    let from_trusted_proxy = req
+        .peer_addr()
+        .is_some_and(|peer| state.settings.trusted_proxies.contains(peer.ip()));
+    from_trusted_proxy
+        && req
+            .headers()
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"))
+}
+
 /// A `Set-Cookie` value: path `/`, `SameSite` as given, `Secure` behind TLS, and a
 /// `Max-Age` (0 deletes).
 pub fn set_cookie(

@@ -140,17 +140,7 @@ async fn a_submission_mails_the_institution_and_every_enabled_reviewer_exactly_o
         assert_eq!(res.status(), StatusCode::CREATED);
         let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
         if disable {
-            let res = app
-                .as_role(
-                    Role::Admin,
-                    Method::POST,
-                    &format!("/api/v1/admin/users/{id}/disable"),
-                )
-                .await
-                .send()
-                .await
-                .unwrap();
-            assert!(res.status().is_success());
+            app.disable_user(id).await;
         }
     }
     let round = app.open_round().await;

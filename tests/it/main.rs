@@ -29,3 +29,4 @@ mod readiness;
 mod reference;
 mod review;
 mod sanctions;
+mod workspace;

@@ -397,6 +397,21 @@ impl TestApp {
         self.request(method, path).bearer_auth(token)
     }
 
+    /// Disables an account through the admin API.
+    pub async fn disable_user(&self, id: i64) {
+        let res = self
+            .as_role(
+                Role::Admin,
+                Method::POST,
+                &format!("/api/v1/admin/users/{id}/disable"),
+            )
+            .await
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    }
+
     /// Sets the service clock (through the admin API).
     pub async fn set_clock(&self, now: &str) {
         let now: DateTime<Utc> = DateTime::parse_from_rfc3339(now)

@@ -1,0 +1,26 @@
+//! The signed-in workspaces (issue 16): pages behind [`crate::web::session::SignedIn`], one
+//! file per role, each page calling the capabilities' own services like the JSON handlers do.
+//!
+//! - [`institution`]: registration, profile, roster, inspections, uploads, applications,
+//!   exit cases, contracts, messages (`/register`, `/institution/…`).
+
+pub mod institution;
+
+use crate::auth::Role;
+use crate::web::Page;
+
+/// The links of a role's workspace in the shared header, `(href, label)`.
+pub fn links(page: &Page, role: Role) -> Vec<(String, String)> {
+    match role {
+        Role::Institution => institution::links(page),
+        Role::Reviewer | Role::School | Role::Admin => Vec::new(),
+    }
+}
+
+/// Where a role lands after signing in.
+pub fn home(role: Role) -> &'static str {
+    match role {
+        Role::Institution => institution::HOME,
+        Role::Reviewer | Role::School | Role::Admin => "/",
+    }
+}

@@ -1,0 +1,406 @@
+//! The signed-in workspaces through HTTP, as a browser uses them (cookies kept, forms posted
+//! with their CSRF token): signing in and out with a database session, the same throttling and
+//! disabled-account rules as the JSON API, CSRF refusals, `next` kept local, the session
+//! cookie's attributes; then the institution's pages.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+
+use crate::common::{PASSWORD, TestApp};
+use provider_registry::auth::Role;
+use reqwest::header::{
+    CONTENT_SECURITY_POLICY, COOKIE, HeaderMap, LOCATION, RETRY_AFTER, SET_COOKIE,
+};
+use reqwest::StatusCode;
+use serde_json::json;
+
+const INSTITUTION_EMAIL: &str = "inst@test.local";
+const INSTITUTION_NAME: &str = "青秀区星辰篮球培训中心";
+
+/// A browser: keeps the cookies the service sets and sends them back.
+pub struct Browser<'a> {
+    pub app: &'a TestApp,
+    pub cookies: BTreeMap<String, String>,
+    /// Extra headers sent with every request (e.g. `X-Forwarded-Proto`).
+    pub headers: Vec<(&'static str, String)>,
+}
+
+/// One answer as the browser got it.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn location(&self) -> &str {
+        self.headers
+            .get(LOCATION)
+            .map(|v| v.to_str().unwrap())
+            .unwrap_or("")
+    }
+
+    /// The `Set-Cookie` header for `name`.
+    pub fn set_cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .find(|v| v.starts_with(&format!("{name}=")))
+    }
+
+    /// The CSRF token of the page's first form.
+    pub fn csrf(&self) -> String {
+        self.body
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("a csrf field")
+            .to_owned()
+    }
+}
+
+impl<'a> Browser<'a> {
+    pub fn new(app: &'a TestApp) -> Self {
+        Self {
+            app,
+            cookies: BTreeMap::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    fn keep(&mut self, headers: &HeaderMap) {
+        for v in headers.get_all(SET_COOKIE) {
+            let v = v.to_str().unwrap();
+            let pair = v.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() || v.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn send(&mut self, req: reqwest::RequestBuilder) -> Answer {
+        let mut req = req.header(COOKIE, self.cookie_header());
+        for (k, v) in &self.headers {
+            req = req.header(*k, v);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        self.keep(&headers);
+        let body = res.text().await.unwrap();
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Answer {
+        let req = self.app.get(path).header("accept", "text/html");
+        self.send(req).await
+    }
+
+    /// Posts a urlencoded form.
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {
+        let req = self.app.post(path).form(fields);
+        self.send(req).await
+    }
+
+    /// Opens the sign-in page and signs in; returns the answer to the post.
+    pub async fn sign_in(&mut self, email: &str, password: &str, next: Option<&str>) -> Answer {
+        let form = self.get("/sign-in").await;
+        assert_eq!(form.status, StatusCode::OK);
+        assert!(
+            form.body
+                .contains(r#"<input type="email" id="email" name="email" required"#),
+            "{}",
+            form.body
+        );
+        let token = form.csrf();
+        let mut fields = vec![
+            ("csrf", token.as_str()),
+            ("email", email),
+            ("password", password),
+        ];
+        if let Some(next) = next {
+            fields.push(("next", next));
+        }
+        self.post("/sign-in", &fields).await
+    }
+
+    /// Signs out through the header's button of `page`.
+    pub async fn sign_out(&mut self, page: &Answer) -> Answer {
+        let token = page.csrf();
+        self.post("/sign-out", &[("csrf", token.as_str())]).await
+    }
+}
+
+/// The status of `path` requested from `app` with nothing but a session cookie.
+async fn with_session(app: &TestApp, path: &str, value: &str) -> StatusCode {
+    app.get(path)
+        .header(COOKIE, format!("session={value}"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// An institution account (registered through the API).
+async fn institution(app: &TestApp) {
+    app.register_institution(INSTITUTION_EMAIL, INSTITUTION_NAME, "91450103MA5L123454")
+        .await;
+}
+
+#[tokio::test]
+async fn an_institution_signs_in_reaches_its_workspace_and_signs_out_everywhere() {
+    let app = TestApp::spawn().await;
+    institution(&app).await;
+    let mut browser = Browser::new(&app);
+
+    // Not signed in: to the sign-in page, remembering where it was going.
+    let before = browser.get("/institution?tab=1").await;
+    assert_eq!(before.status, StatusCode::SEE_OTHER);
+    assert_eq!(before.location(), "/sign-in?next=%2Finstitution%3Ftab%3D1");
+
+    let signed = browser
+        .sign_in(INSTITUTION_EMAIL, PASSWORD, Some("/institution?tab=1"))
+        .await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.body);
+    assert_eq!(signed.location(), "/institution?tab=1");
+    let cookie = signed.set_cookie("session").expect("a session cookie");
+    let value = browser.cookies["session"].clone();
+    assert_eq!(value.len(), 64);
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain HTTP: {cookie}");
+    assert!(
+        !cookie.contains("Max-Age"),
+        "ends with the browser: {cookie}"
+    );
+
+    let home = browser.get("/institution").await;
+    assert_eq!(home.status, StatusCode::OK, "{}", home.body);
+    assert_eq!(
+        home.headers[CONTENT_SECURITY_POLICY],
+        provider_registry::web::PAGE_CSP
+    );
+    assert!(home.body.contains(INSTITUTION_NAME));
+    assert!(home.body.contains("退出登录"));
+    assert!(
+        home.body.contains("联系人（机构）"),
+        "the header names the user"
+    );
+
+    // The JWT API is unchanged, and the cookie is no bearer token.
+    assert_eq!(
+        with_session(&app, "/api/v1/me", &value).await,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Another instance on the same database accepts the session.
+    let peer = app.spawn_peer(&[]).await;
+    assert_eq!(
+        with_session(&peer, "/institution", &value).await,
+        StatusCode::OK
+    );
+
+    let out = browser.sign_out(&home).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(out.location(), "/sign-in");
+    assert!(out.set_cookie("session").unwrap().contains("Max-Age=0"));
+    let notice = browser.get("/sign-in").await;
+    assert!(notice.body.contains("您已退出登录"));
+
+    // The old value is revoked on every instance.
+    for base in [&app, &peer] {
+        assert_eq!(
+            with_session(base, "/institution", &value).await,
+            StatusCode::SEE_OTHER
+        );
+    }
+}
+
+#[tokio::test]
+async fn wrong_passwords_are_throttled_like_the_api_and_shown_in_the_form() {
+    let app = TestApp::spawn().await;
+    institution(&app).await;
+    let mut browser = Browser::new(&app);
+    for _ in 0..5 {
+        let refused = browser
+            .sign_in(INSTITUTION_EMAIL, "wrong-password-1", None)
+            .await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+        assert!(refused.body.contains("邮箱或密码错误"), "{}", refused.body);
+        assert!(
+            refused
+                .body
+                .contains(&format!("value=\"{INSTITUTION_EMAIL}\""))
+        );
+        assert!(
+            !refused.body.contains("wrong-password-1"),
+            "the password is not echoed"
+        );
+        assert!(refused.set_cookie("session").is_none());
+    }
+    let locked = browser.sign_in(INSTITUTION_EMAIL, PASSWORD, None).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(locked.headers.contains_key(RETRY_AFTER));
+    assert!(locked.body.contains("请求过于频繁"), "{}", locked.body);
+    // The same count locks the API.
+    let api = app
+        .post("/api/v1/auth/login")
+        .json(&json!({"email": INSTITUTION_EMAIL, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), StatusCode::TOO_MANY_REQUESTS);
+    // After the window the right password opens a session.
+    app.set_clock(&(app.state.clock.now() + chrono::Duration::minutes(16)).to_rfc3339())
+        .await;
+    let signed = browser.sign_in(INSTITUTION_EMAIL, PASSWORD, None).await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.body);
+    assert_eq!(signed.location(), "/institution");
+}
+
+#[tokio::test]
+async fn a_disabled_account_is_signed_out_at_once_and_cannot_sign_in() {
+    let app = TestApp::spawn().await;
+    institution(&app).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(INSTITUTION_EMAIL, PASSWORD, None).await;
+    assert_eq!(browser.get("/institution").await.status, StatusCode::OK);
+
+    let id = app
+        .sql_i64(&format!(
+            "SELECT id AS value FROM users WHERE email = '{INSTITUTION_EMAIL}'"
+        ))
+        .await;
+    app.disable_user(id).await;
+
+    let next = browser.get("/institution").await;
+    assert_eq!(next.status, StatusCode::SEE_OTHER);
+    assert_eq!(next.location(), "/sign-in");
+    assert!(!browser.cookies.contains_key("session"));
+    let notice = browser.get("/sign-in").await;
+    assert!(notice.body.contains("该账号已被停用"), "{}", notice.body);
+
+    let again = browser.sign_in(INSTITUTION_EMAIL, PASSWORD, None).await;
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED);
+    assert!(again.body.contains("该账号已被停用"));
+    assert!(again.set_cookie("session").is_none());
+}
+
+#[tokio::test]
+async fn forms_without_their_csrf_token_are_refused() {
+    let app = TestApp::spawn().await;
+    institution(&app).await;
+    let mut browser = Browser::new(&app);
+    browser.get("/sign-in").await;
+    let forged = browser
+        .post(
+            "/sign-in",
+            &[
+                ("csrf", "0".repeat(64).as_str()),
+                ("email", INSTITUTION_EMAIL),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(forged.body.contains("表单已过期或来源无法验证"));
+    assert!(forged.set_cookie("session").is_none());
+
+    browser.sign_in(INSTITUTION_EMAIL, PASSWORD, None).await;
+    let out = browser.post("/sign-out", &[("csrf", "forged")]).await;
+    assert_eq!(out.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        browser.get("/institution").await.status,
+        StatusCode::OK,
+        "still signed in"
+    );
+}
+
+#[tokio::test]
+async fn next_is_followed_only_to_local_paths_and_roles_are_kept_apart() {
+    let app = TestApp::spawn().await;
+    institution(&app).await;
+    for next in [
+        "https://evil.example/",
+        "//evil.example/x",
+        "/\\evil.example",
+    ] {
+        let mut browser = Browser::new(&app);
+        let signed = browser
+            .sign_in(INSTITUTION_EMAIL, PASSWORD, Some(next))
+            .await;
+        assert_eq!(signed.status, StatusCode::SEE_OTHER);
+        assert_eq!(signed.location(), "/institution", "{next}");
+    }
+    // A reviewer's session does not open the institution's workspace.
+    app.token(Role::Reviewer).await;
+    let mut reviewer = Browser::new(&app);
+    let signed = reviewer
+        .sign_in("reviewer@test.local", PASSWORD, None)
+        .await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER);
+    let refused = reviewer.get("/institution").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.body.contains("无权"), "{}", refused.body);
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_secure_behind_tls_only() {
+    // An https public address: Secure.
+    let app = TestApp::spawn_with(&[("PUBLIC_BASE_URL", "https://registry.example.cn")]).await;
+    institution(&app).await;
+    let mut browser = Browser::new(&app);
+    let signed = browser.sign_in(INSTITUTION_EMAIL, PASSWORD, None).await;
+    assert!(signed.set_cookie("session").unwrap().contains("Secure"));
+    drop(browser);
+
+    // X-Forwarded-Proto from a peer that is not a trusted proxy: ignored.
+    let plain = TestApp::spawn().await;
+    institution(&plain).await;
+    let mut browser = Browser::new(&plain);
+    browser.headers.push(("x-forwarded-proto", "https".into()));
+    let signed = browser.sign_in(INSTITUTION_EMAIL, PASSWORD, None).await;
+    assert!(!signed.set_cookie("session").unwrap().contains("Secure"));
+
+    // From a trusted proxy: Secure.
+    let proxied = TestApp::spawn_with(&[("REGISTRY_TRUSTED_PROXIES", "127.0.0.1")]).await;
+    institution(&proxied).await;
+    let mut browser = Browser::new(&proxied);
+    browser.headers.push(("x-forwarded-proto", "https".into()));
+    let signed = browser.sign_in(INSTITUTION_EMAIL, PASSWORD, None).await;
+    assert!(signed.set_cookie("session").unwrap().contains("Secure"));
+}
+
+#[tokio::test]
+async fn a_session_ends_after_its_idle_time() {
+    let app = TestApp::spawn().await;
+    institution(&app).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(INSTITUTION_EMAIL, PASSWORD, None).await;
+    let now = app.state.clock.now();
+    app.set_clock(&(now + chrono::Duration::minutes(100)).to_rfc3339())
+        .await;
+    assert_eq!(browser.get("/institution").await.status, StatusCode::OK);
+    app.set_clock(&(now + chrono::Duration::minutes(100 + 121)).to_rfc3339())
+        .await;
+    assert_eq!(
+        browser.get("/institution").await.status,
+        StatusCode::SEE_OTHER
+    );
+}
