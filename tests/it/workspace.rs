@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 
 use crate::common::{PASSWORD, TestApp};
 use provider_registry::auth::Role;
+use reqwest::StatusCode;
 use reqwest::header::{
     CONTENT_SECURITY_POLICY, COOKIE, HeaderMap, LOCATION, RETRY_AFTER, SET_COOKIE,
 };
-use reqwest::StatusCode;
 use serde_json::json;
 
 const INSTITUTION_EMAIL: &str = "inst@test.local";
