@@ -10,107 +10,22 @@ phone (375 px) and desktop (1280 px) width into the output directory.
     python browser.py BASE_URL OUT_DIR AXE_JS EVIDENCE_FILE
 """
 
-import json
 import sys
-import urllib.request
 from datetime import datetime, timedelta
 
-from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
+
+import kit
+from kit import api, check, follow, go, login, submit, text
 
 BASE, OUT, AXE_JS, EVIDENCE = sys.argv[1:5]
-AXE = open(AXE_JS, encoding="utf-8").read()
 MAX_BYTES = 60 * 1024
-FAILURES = []
-PAGES = []
-
-
-def api(method, path, body=None, token=None):
-    req = urllib.request.Request(BASE + path, method=method)
-    req.add_header("Accept", "application/json")
-    if token:
-        req.add_header("Authorization", "Bearer " + token)
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        req.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(req, data) as res:
-        return json.loads(res.read() or b"null")
-
-
-def login(email):
-    return api("POST", "/api/v1/auth/login",
-               {"email": email, "password": "demo-password-2026"})["access_token"]
-
-
-def check(condition, what):
-    print(("   ok   " if condition else "   FAIL ") + what, flush=True)
-    if not condition:
-        FAILURES.append(what)
-
-
-options = webdriver.ChromeOptions()
-options.binary_location = "/usr/bin/chromium"
-for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-            "--lang=zh-CN", "--window-size=1280,900"):
-    options.add_argument(arg)
-options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
-driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-driver.set_page_load_timeout(30)
+driver = kit.start(BASE, OUT, AXE_JS)
 
 
 def audit(name):
-    """axe-core, transfer size and the two screenshots of the page on screen."""
-    PAGES.append(name)
-    driver.execute_script(AXE)
-    result = driver.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document, {resultTypes: ['violations']})"
-        ".then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
-        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))))"
-        ".catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));")
-    bad = [v for v in result if v["impact"] in ("serious", "critical")]
-    for v in bad:
-        print(f"      {v['impact']} {v['id']}: {v['help']} {v['nodes']}")
-    check(not bad, f"{name}: axe-core finds no serious or critical violation ({len(result)} minor)")
-    size = driver.execute_script(
-        "const n = performance.getEntriesByType('navigation')[0];"
-        "return n ? Math.max(n.transferSize, n.encodedBodySize) : -1;")
-    check(0 <= size < MAX_BYTES, f"{name}: {size} bytes transferred (< 60 KB)")
-    for width in (375, 1280):
-        driver.set_window_size(width, 900)
-        height = driver.execute_script("return document.documentElement.scrollHeight")
-        driver.set_window_size(width, min(max(height, 600), 6000))
-        driver.save_screenshot(f"{OUT}/{name}-{width}.png")
-    driver.set_window_size(1280, 900)
-
-
-def go(path):
-    driver.get(BASE + path)
-
-
-def text():
-    return driver.find_element(By.TAG_NAME, "body").text
-
-
-def follow(element):
-    """Clicks and waits for the next page to replace this one."""
-    old = driver.find_element(By.TAG_NAME, "html")
-    try:
-        element.click()
-    except WebDriverException as e:
-        # chromedriver sometimes reports the navigation its own click started as an error
-        # ("Node ... does not belong to the document"); the wait below decides.
-        print(f"      (click reported: {e.msg})")
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old))
-
-
-def submit(form_selector="form"):
-    follow(driver.find_element(By.CSS_SELECTOR, form_selector + " button[type=submit]"))
+    kit.audit(name, MAX_BYTES)
 
 
 try:
@@ -233,11 +148,4 @@ try:
     check("页面不存在" in text(), "an unknown address shows the 404 page in Chinese")
     audit("not-found")
 finally:
-    driver.quit()
-
-print(f"\n{len(PAGES)} pages checked, screenshots in {OUT}")
-if FAILURES:
-    print(f"{len(FAILURES)} FAILED:")
-    for f in FAILURES:
-        print("  - " + f)
-    sys.exit(1)
+    kit.finish("pages")

@@ -11,96 +11,17 @@ passes axe-core with no serious or critical violation and is photographed at 375
     python workspace_reviewer.py BASE_URL OUT_DIR AXE_JS
 """
 
-import json
 import sys
-import urllib.request
 
-from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
+
+import kit
+from kit import PASSWORD, api, audit, check, follow, go, login, text
 
 BASE, OUT, AXE_JS = sys.argv[1:4]
-AXE = open(AXE_JS, encoding="utf-8").read()
-PASSWORD = "demo-password-2026"
 INSTITUTION = "lvyin@demo.local"
-FAILURES = []
-PAGES = []
-
-
-def api(method, path, body=None, token=None):
-    req = urllib.request.Request(BASE + path, method=method)
-    req.add_header("Accept", "application/json")
-    if token:
-        req.add_header("Authorization", "Bearer " + token)
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        req.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(req, data) as res:
-        return json.loads(res.read() or b"null")
-
-
-def login(email):
-    return api("POST", "/api/v1/auth/login", {"email": email, "password": PASSWORD})["access_token"]
-
-
-def check(condition, what):
-    print(("   ok   " if condition else "   FAIL ") + what, flush=True)
-    if not condition:
-        FAILURES.append(what)
-
-
-options = webdriver.ChromeOptions()
-options.binary_location = "/usr/bin/chromium"
-for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-            "--lang=zh-CN", "--window-size=1280,900"):
-    options.add_argument(arg)
-options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
-driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-driver.set_page_load_timeout(30)
-
-
-def audit(name):
-    """axe-core and the two screenshots of the page on screen."""
-    PAGES.append(name)
-    driver.execute_script(AXE)
-    result = driver.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document, {resultTypes: ['violations']})"
-        ".then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
-        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))))"
-        ".catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));")
-    bad = [v for v in result if v["impact"] in ("serious", "critical")]
-    for v in bad:
-        print(f"      {v['impact']} {v['id']}: {v['help']} {v['nodes']}")
-    check(not bad, f"{name}: axe-core finds no serious or critical violation ({len(result)} minor)")
-    for width in (375, 1280):
-        driver.set_window_size(width, 900)
-        height = driver.execute_script("return document.documentElement.scrollHeight")
-        driver.set_window_size(width, min(max(height, 600), 6000))
-        driver.save_screenshot(f"{OUT}/{name}-{width}.png")
-    driver.set_window_size(1280, 900)
-
-
-def go(path):
-    driver.get(BASE + path)
-
-
-def text():
-    return driver.find_element(By.TAG_NAME, "body").text
-
-
-def follow(element):
-    """Clicks and waits for the next page to replace this one."""
-    old = driver.find_element(By.TAG_NAME, "html")
-    try:
-        element.click()
-    except WebDriverException as e:
-        print(f"      (click reported: {e.msg})")
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old))
+driver = kit.start(BASE, OUT, AXE_JS)
 
 
 def submit_form_of(element_id):
@@ -214,11 +135,4 @@ try:
     audit("review-queue-en")
     go("/review?lang=zh")
 finally:
-    driver.quit()
-
-print(f"\n{len(PAGES)} reviewer pages checked, screenshots in {OUT}")
-if FAILURES:
-    print(f"{len(FAILURES)} FAILED:")
-    for f in FAILURES:
-        print("  - " + f)
-    sys.exit(1)
+    kit.finish("reviewer pages")
