@@ -5,7 +5,7 @@ opens the work queue and filters it, opens the dossier of a demo institution's s
 application, returns it for correction with a deadline (an empty reason first: the error shows
 next to its field); the institution resubmits through the JSON API; the reviewer approves it
 and publishes a notice for it; a visitor objects through the API and the reviewer dismisses the
-objection in the dossier. Every step's effect is asserted through the JSON API; every page
+objection in the dossier; an exit case's page opens. Every step's effect is asserted through the JSON API; every page
 passes axe-core with no serious or critical violation and is photographed at 375 and 1280 px.
 
     python workspace_reviewer.py BASE_URL OUT_DIR AXE_JS
@@ -128,6 +128,14 @@ try:
     check([o["status"] for o in listed if o["id"] == objection] == ["dismissed"],
           "the API shows the objection dismissed")
     audit("review-objection-dismissed")
+
+    print("== an exit case (the demo's, decided by the visitor's script) has its page")
+    cases = api("GET", "/api/v1/exit-cases", token=reviewer)["items"]
+    check(len(cases) > 0, "the demo has an exit case")
+    go(f"/review/exit-cases/{cases[0]['id']}")
+    check(cases[0]["institution_name"] in driver.find_element(By.TAG_NAME, "h1").text,
+          "the exit case page opens")
+    audit("review-exit-case")
 
     print("== English on request")
     go("/review?lang=en")

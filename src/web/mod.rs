@@ -62,6 +62,8 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/review/objections/{id}/resolution", &[Method::POST]),
     ("/review/notices/new", &[Method::GET, Method::HEAD]),
     ("/review/notices", &[Method::POST]),
+    ("/review/exit-cases/{id}", &[Method::GET, Method::HEAD]),
+    ("/review/exit-cases/{id}/decision", &[Method::POST]),
     ("/sign-in", &[Method::GET, Method::HEAD, Method::POST]),
     ("/sign-out", &[Method::POST]),
     ("/institution", &[Method::GET, Method::HEAD]),

@@ -328,3 +328,66 @@ async fn the_reveal_of_an_identity_number_shows_it_once_and_is_audited() {
         1
     );
 }
+
+#[tokio::test]
+async fn an_exit_case_is_read_and_decided_through_its_page() {
+    let app = TestApp::spawn().await;
+    app.set_clock("2026-03-02T10:00:00+08:00").await;
+    let round = app.open_round().await;
+    let (member, _, _) = flow::seed_pool_member(&app, 1, round, &["sports.basketball"]).await;
+    let res = app
+        .as_role(Role::Reviewer, Method::POST, "/api/v1/exit-cases")
+        .await
+        .json(&json!({"institution_id": member.institution_id, "grounds": ["service_mismatch"], "statement": "督查发现服务内容与约定不符"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let case: Value = res.json().await.unwrap();
+    let id = case["id"].as_i64().unwrap();
+    let path = format!("/review/exit-cases/{id}");
+
+    let mut browser = reviewer(&app).await;
+    let queue = browser.get("/review?kind=statement_due").await;
+    assert!(queue.body.replace("&#x2f;", "/").contains(&path));
+    let page = browser.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains(&member.name));
+    assert!(page.body.contains("服务质量、内容与约定明显不符"));
+    assert!(page.body.contains("督查发现服务内容与约定不符"));
+    assert!(page.body.contains("2026-03-09"), "the statement deadline");
+    let csrf = page.csrf();
+    let decision = format!("{path}/decision");
+    let undecided = browser
+        .post(&decision, &[("csrf", &csrf), ("reasons", "x")])
+        .await;
+    assert_eq!(undecided.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(undecided.body.contains("请选择决定。"));
+    let dismissed = browser
+        .post(
+            &decision,
+            &[
+                ("csrf", &csrf),
+                ("decision", "dismiss"),
+                ("reasons", "经复核，服务内容符合约定"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        dismissed.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        dismissed.body
+    );
+    assert_eq!(dismissed.location(), path);
+    let shown = browser.get(&path).await;
+    assert!(shown.body.contains("已撤销案件。"));
+    let case = api(&app, &format!("/api/v1/exit-cases/{id}")).await;
+    assert_eq!(case["status"], "dismissed");
+    assert_eq!(audit_count(&app, "exit_case.dismissed", id).await, 1);
+
+    // An institution is refused the page.
+    let mut institution = Browser::new(&app);
+    institution.sign_in(&member.email, PASSWORD, None).await;
+    assert_eq!(institution.get(&path).await.status, StatusCode::FORBIDDEN);
+}

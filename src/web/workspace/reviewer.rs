@@ -1,7 +1,7 @@
 //! The reviewer's workspace (issue 16): the work queue, the dossier with the merged PDF inline
 //! beside the cross-check findings, decisions (approve with items / reject / return with a
-//! deadline), objections, notices from approved applications, and the audited reveal of an
-//! identity number. Every page calls the service the JSON handler calls (`review`,
+//! deadline), objections, notices from approved applications, exit cases (read and decide),
+//! and the audited reveal of an identity number. Every page calls the service the JSON handler calls (`review`,
 //! `review::queue`, `objections`, `notices`, `applications`, `institutions`, `documents`)
 //! through [`SignedIn`]; no SQL here. Reading is for bureau staff (reviewers and admins),
 //! deciding for reviewers, as in the API.
@@ -21,6 +21,9 @@ use crate::auth::{AuthUser, ReviewerRole, Roles, Staff};
 use crate::clock::beijing_date;
 use crate::documents::{blobs, store as docs};
 use crate::error::{ApiError, ApiResult};
+use crate::exits::service::{
+    self as exits, DecisionKind as CaseDecision, DecisionRequest as CaseRequest,
+};
 use crate::http::json::validation_issues;
 use crate::institutions::{RevealRequest, reveal};
 use crate::notices::service::{self as notices, NewNotice};
@@ -62,7 +65,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resolve_objection)
         .service(reveal_number)
         .service(new_notice)
-        .service(publish_notice);
+        .service(publish_notice)
+        .service(exit_case_page)
+        .service(decide_exit_case);
 }
 
 // ---- forms ---------------------------------------------------------------------------------
@@ -602,4 +607,92 @@ pub async fn publish_notice(
             notice_form(&s, &state, status, Some(refusal)).await
         }
     }
+}
+
+// ---- exit cases ----------------------------------------------------------------------------
+
+async fn exit_case_response<R: Roles>(
+    s: &SignedIn<R>,
+    state: &web::Data<AppState>,
+    id: i64,
+    status: StatusCode,
+    refusal: Option<Refusal>,
+) -> HttpResponse {
+    let u = s.user.clone();
+    match state.run(move |conn| exits::get(conn, &u, id)).await {
+        Ok(case) => s.render(
+            status,
+            "reviewer_exit_case.html",
+            serde_json::json!({
+                "case": case,
+                "today": beijing_date(s.ctx.now),
+                "is_reviewer": s.user.role() == crate::auth::Role::Reviewer,
+                "refusal": refusal,
+            }),
+        ),
+        Err(e) => s.error(&e),
+    }
+}
+
+/// `/review/exit-cases/{id}`: an exit case — grounds with their evidence, the statement of
+/// defence and its deadline, the decision (and the ban it recorded) — and the decision form.
+#[get("/review/exit-cases/{id:\\d+}")]
+pub async fn exit_case_page(
+    s: Read,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> HttpResponse {
+    exit_case_response(&s, &state, id.into_inner(), StatusCode::OK, None).await
+}
+
+/// Decides an exit case: remove (the pool entry, contracts and a 36-month ban) or dismiss.
+#[post("/review/exit-cases/{id:\\d+}/decision")]
+pub async fn decide_exit_case(
+    s: Decide,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let id = id.into_inner();
+    let posted = Posted::read(&s.page, &req, &body);
+    let decision = match posted.get("decision") {
+        Some("remove") => Some(CaseDecision::Remove),
+        Some("dismiss") => Some(CaseDecision::Dismiss),
+        _ => None,
+    };
+    let (refusal, status) = match decision {
+        _ if !posted.csrf_ok => Refusal::new("exit", &posted).csrf_failed(&s.page),
+        None => {
+            let mut r = Refusal::new("exit", &posted);
+            r.fields
+                .insert("decision".into(), s.page.t("rev.exit.choose_decision"));
+            (r, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Some(decision) => {
+            let request = CaseRequest {
+                decision,
+                reasons: posted.text("reasons").trim().to_owned(),
+            };
+            let (u, ctx) = (s.user.clone(), s.ctx.clone());
+            match state
+                .write(move |conn| {
+                    let request = validated(request)?;
+                    exits::decide(conn, &u, &ctx, id, &request)
+                })
+                .await
+            {
+                Ok((case, _)) => {
+                    let message = serde_json::json!({
+                        "kind": "exit_decided", "status": case.status.as_str(),
+                    });
+                    return s
+                        .page
+                        .redirect_with_flash(&queue::exit_case_page(id), &message);
+                }
+                Err(e) => Refusal::new("exit", &posted).of(&s.page, &e),
+            }
+        }
+    };
+    exit_case_response(&s, &state, id, status, Some(refusal)).await
 }
