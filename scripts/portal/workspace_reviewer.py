@@ -5,7 +5,7 @@ opens the work queue and filters it, opens the dossier of a demo institution's s
 application, returns it for correction with a deadline (an empty reason first: the error shows
 next to its field); the institution resubmits through the JSON API; the reviewer approves it
 and publishes a notice for it; a visitor objects through the API and the reviewer dismisses the
-objection in the dossier; an exit case's page opens. Every step's effect is asserted through the JSON API; every page
+objection in the dossier; an exit case's page opens; a malformed blacklist is reported line by line. Every step's effect is asserted through the JSON API; every page
 passes axe-core with no serious or critical violation and is photographed at 375 and 1280 px.
 
     python workspace_reviewer.py BASE_URL OUT_DIR AXE_JS
@@ -136,6 +136,18 @@ try:
     check(cases[0]["institution_name"] in driver.find_element(By.TAG_NAME, "h1").text,
           "the exit case page opens")
     audit("review-exit-case")
+
+    print("== a malformed blacklist is reported line by line")
+    follow(driver.find_element(By.LINK_TEXT, "导入黑名单"))
+    audit("review-blacklist")
+    driver.find_element(By.ID, "blacklist-source").send_keys("market")
+    csv = driver.find_element(By.ID, "blacklist-csv")
+    csv.send_keys("\n91450100MA5L0000OI,某机构,market,2026-13-01,严重违法失信")
+    submit_form_of("blacklist-csv")
+    lines = [li.text for li in driver.find_elements(By.CSS_SELECTOR, "ol.lines li")]
+    check(len(lines) >= 1 and all(line.startswith("第 2 行") for line in lines),
+          f"each problem names its line ({len(lines)})")
+    audit("review-blacklist-errors")
 
     print("== English on request")
     go("/review?lang=en")

@@ -64,6 +64,10 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/review/notices", &[Method::POST]),
     ("/review/exit-cases/{id}", &[Method::GET, Method::HEAD]),
     ("/review/exit-cases/{id}/decision", &[Method::POST]),
+    (
+        "/review/blacklist",
+        &[Method::GET, Method::HEAD, Method::POST],
+    ),
     ("/sign-in", &[Method::GET, Method::HEAD, Method::POST]),
     ("/sign-out", &[Method::POST]),
     ("/institution", &[Method::GET, Method::HEAD]),

@@ -41,6 +41,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/reviewer_dossier.html"),
     ),
     (
+        "reviewer_blacklist.html",
+        include_str!("templates/reviewer_blacklist.html"),
+    ),
+    (
         "reviewer_exit_case.html",
         include_str!("templates/reviewer_exit_case.html"),
     ),

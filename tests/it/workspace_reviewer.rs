@@ -391,3 +391,59 @@ async fn an_exit_case_is_read_and_decided_through_its_page() {
     institution.sign_in(&member.email, PASSWORD, None).await;
     assert_eq!(institution.get(&path).await.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_blacklist_imported_through_its_page_is_reported_line_by_line_or_imported_whole() {
+    let app = TestApp::spawn().await;
+    app.set_clock("2026-03-02T10:00:00+08:00").await;
+    let mut browser = reviewer(&app).await;
+    let form = browser.get("/review/blacklist").await;
+    assert_eq!(form.status, StatusCode::OK);
+    let csrf = form.csrf();
+    let bad = format!(
+        "uscc,name,source,listed_on,reason\n{},甲,market,2026-02-01,严重违法失信\n91450100MA5L0000OI,乙,market,2026-13-01,r\n",
+        flow::uscc(2)
+    );
+    let refused = browser
+        .post(
+            "/review/blacklist",
+            &[
+                ("csrf", &csrf),
+                ("source", "market"),
+                ("csv", &bad),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("第 3 行"), "{}", refused.body);
+    assert!(refused.body.contains("未导入任何记录"));
+    let listed = api(&app, "/api/v1/blacklist").await;
+    assert_eq!(listed["total"], 0, "nothing was imported");
+
+    let no_source = browser
+        .post(
+            "/review/blacklist",
+            &[("csrf", &csrf), ("source", " "), ("csv", &bad)],
+        )
+        .await;
+    assert!(no_source.body.contains(r#"id="blacklist-source-error""#));
+
+    let good = format!(
+        "uscc,name,source,listed_on,reason\n{},甲,market,2026-02-01,严重违法失信\n",
+        flow::uscc(2)
+    );
+    let imported = browser
+        .post(
+            "/review/blacklist",
+            &[
+                ("csrf", &csrf),
+                ("source", "market"),
+                ("csv", &good),
+            ],
+        )
+        .await;
+    assert_eq!(imported.status, StatusCode::OK, "{}", imported.body);
+    assert!(imported.body.contains("已导入"));
+    let listed = api(&app, "/api/v1/blacklist").await;
+    assert_eq!(listed["total"], 1);
+}

@@ -1,7 +1,7 @@
 //! The reviewer's workspace (issue 16): the work queue, the dossier with the merged PDF inline
 //! beside the cross-check findings, decisions (approve with items / reject / return with a
 //! deadline), objections, notices from approved applications, exit cases (read and decide),
-//! and the audited reveal of an identity number. Every page calls the service the JSON handler calls (`review`,
+//! the blacklist import with its line-by-line report, and the audited reveal of an identity number. Every page calls the service the JSON handler calls (`review`,
 //! `review::queue`, `objections`, `notices`, `applications`, `institutions`, `documents`)
 //! through [`SignedIn`]; no SQL here. Reading is for bureau staff (reviewers and admins),
 //! deciding for reviewers, as in the API.
@@ -50,10 +50,14 @@ type Decide = SignedIn<ReviewerRole>;
 
 /// The reviewer's pages in the header.
 pub fn links(page: &Page) -> Vec<(String, String)> {
-    [("/review", "queue"), ("/review/notices/new", "publish")]
-        .iter()
-        .map(|(href, key)| ((*href).to_owned(), page.t(&format!("rev.nav.{key}"))))
-        .collect()
+    [
+        ("/review", "queue"),
+        ("/review/notices/new", "publish"),
+        ("/review/blacklist", "blacklist"),
+    ]
+    .iter()
+    .map(|(href, key)| ((*href).to_owned(), page.t(&format!("rev.nav.{key}"))))
+    .collect()
 }
 
 /// Registers the reviewer's pages.
@@ -67,7 +71,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(new_notice)
         .service(publish_notice)
         .service(exit_case_page)
-        .service(decide_exit_case);
+        .service(decide_exit_case)
+        .service(blacklist_form)
+        .service(import_blacklist);
 }
 
 // ---- forms ---------------------------------------------------------------------------------
@@ -695,4 +701,63 @@ pub async fn decide_exit_case(
         }
     };
     exit_case_response(&s, &state, id, status, Some(refusal)).await
+}
+
+// ---- blacklist -----------------------------------------------------------------------------
+
+fn blacklist_page(
+    s: &Decide,
+    status: StatusCode,
+    refusal: Option<Refusal>,
+    lines: Vec<String>,
+    imported: Option<crate::exits::blacklist::ImportOutcome>,
+) -> HttpResponse {
+    s.render(
+        status,
+        "reviewer_blacklist.html",
+        serde_json::json!({ "refusal": refusal, "lines": lines, "imported": imported }),
+    )
+}
+
+/// `/review/blacklist`: import a source's blacklist (CSV pasted: `uscc,name,source,listed_on,
+/// reason`), all or nothing.
+#[get("/review/blacklist")]
+pub async fn blacklist_form(s: Decide) -> HttpResponse {
+    blacklist_page(&s, StatusCode::OK, None, Vec::new(), None)
+}
+
+/// Imports the list; a malformed file is reported line by line and nothing is imported.
+#[post("/review/blacklist")]
+pub async fn import_blacklist(
+    s: Decide,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let posted = Posted::read(&s.page, &req, &body);
+    if !posted.csrf_ok {
+        let (refusal, status) = Refusal::new("blacklist", &posted).csrf_failed(&s.page);
+        return blacklist_page(&s, status, Some(refusal), Vec::new(), None);
+    }
+    let (raw_source, csv) = (posted.text("source"), posted.text("csv"));
+    let ctx = s.ctx.clone();
+    let result = state
+        .write(move |conn| {
+            let source = crate::exits::blacklist::source(&raw_source)?;
+            crate::exits::blacklist::import(conn, &ctx, &source, csv.as_bytes())
+        })
+        .await;
+    match result {
+        Ok(outcome) => blacklist_page(&s, StatusCode::OK, None, Vec::new(), Some(outcome)),
+        Err(ApiError::Problem(p)) if p.code == "blacklist_malformed" => {
+            let lines = p.errors.iter().map(|i| s.page.msg(&i.message)).collect();
+            let mut refusal = Refusal::new("blacklist", &posted);
+            refusal.top.push(s.page.msg(&p.detail));
+            blacklist_page(&s, p.status, Some(refusal), lines, None)
+        }
+        Err(e) => {
+            let (refusal, status) = Refusal::new("blacklist", &posted).of(&s.page, &e);
+            blacklist_page(&s, status, Some(refusal), Vec::new(), None)
+        }
+    }
 }
