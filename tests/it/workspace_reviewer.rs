@@ -407,11 +407,7 @@ async fn a_blacklist_imported_through_its_page_is_reported_line_by_line_or_impor
     let refused = browser
         .post(
             "/review/blacklist",
-            &[
-                ("csrf", &csrf),
-                ("source", "market"),
-                ("csv", &bad),
-            ],
+            &[("csrf", &csrf), ("source", "market"), ("csv", &bad)],
         )
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -435,11 +431,7 @@ async fn a_blacklist_imported_through_its_page_is_reported_line_by_line_or_impor
     let imported = browser
         .post(
             "/review/blacklist",
-            &[
-                ("csrf", &csrf),
-                ("source", "market"),
-                ("csv", &good),
-            ],
+            &[("csrf", &csrf), ("source", "market"), ("csv", &good)],
         )
         .await;
     assert_eq!(imported.status, StatusCode::OK, "{}", imported.body);
