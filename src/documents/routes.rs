@@ -1,5 +1,7 @@
 //! `POST /documents` (multipart upload), `GET /documents/{id}`, `/content`, `/text`.
 
+use std::collections::BTreeMap;
+
 use actix_multipart::Multipart;
 use actix_web::body::SizedStream;
 use actix_web::http::header;
@@ -9,7 +11,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::app::AppState;
-use crate::auth::{AnyRole, Authed, Role, Roles};
+use crate::auth::{AnyRole, AuthUser, Authed, Ctx, Role, Roles};
 use crate::documents::blobs;
 use crate::documents::store::{self, Document, DocumentKind, Incoming, NewDocument};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg, ProblemBody};
@@ -84,8 +86,24 @@ pub async fn upload(
     {
         return Err(store::too_large(limit));
     }
-    let received = receive(&state, &req, payload, limit).await;
-    let (kind, filename, incoming) = match received {
+    let doc = store_upload(&state, &req, payload, &user, user.ctx.clone(), |_| Ok(())).await?;
+    Ok(HttpResponse::Created().json(doc))
+}
+
+/// Receives an upload form (`kind`, `file`) and stores the document: what `POST /documents`
+/// does, shared with the institution's upload page. `admit` sees the form's other small text
+/// fields (a page's CSRF token) and may refuse before anything is stored.
+pub async fn store_upload(
+    state: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+    user: &AuthUser,
+    ctx: Ctx,
+    admit: impl FnOnce(&BTreeMap<String, String>) -> ApiResult<()>,
+) -> ApiResult<Document> {
+    let limit = state.settings.upload_max_bytes;
+    let received = receive(state, req, payload, limit).await;
+    let (kind, filename, incoming, extra) = match received {
         Ok(parts) => parts,
         Err((temp, err)) => {
             if let Some(temp) = temp {
@@ -94,6 +112,10 @@ pub async fn upload(
             return Err(err);
         }
     };
+    if let Err(e) = admit(&extra) {
+        let _ = std::fs::remove_file(&incoming.temp);
+        return Err(e);
+    }
     // Schools and reviewers upload only evidence for exit cases.
     if user.role() != Role::Institution && kind != DocumentKind::ExitEvidence {
         let _ = std::fs::remove_file(&incoming.temp);
@@ -107,7 +129,7 @@ pub async fn upload(
         )]));
     }
     let new = prepare(
-        &state,
+        state,
         kind,
         filename,
         incoming,
@@ -115,11 +137,9 @@ pub async fn upload(
         Some(user.id),
     )
     .await?;
-    let ctx = user.ctx.clone();
-    let doc = state
+    state
         .write(move |conn| store::insert(conn, &ctx, &new))
-        .await?;
-    Ok(HttpResponse::Created().json(doc))
+        .await
 }
 
 /// Accepts a received file: recognised by content (PDF, JPEG, PNG), a PDF's text extracted in
@@ -181,7 +201,7 @@ pub async fn prepare(
     })
 }
 
-type Received = (DocumentKind, String, Incoming);
+type Received = (DocumentKind, String, Incoming, BTreeMap<String, String>);
 
 /// Reads the form: a `kind` field and a `file` field, the file streamed to disk.
 async fn receive(
@@ -193,6 +213,7 @@ async fn receive(
     let mut form = Multipart::new(req.headers(), payload.into_inner());
     let mut kind: Option<DocumentKind> = None;
     let mut file: Option<(String, Incoming)> = None;
+    let mut extra = BTreeMap::new();
     let temp_of = |file: &Option<(String, Incoming)>| file.as_ref().map(|(_, i)| i.temp.clone());
     loop {
         let field = match form.try_next().await {
@@ -250,8 +271,14 @@ async fn receive(
                 file = Some((filename, incoming));
             }
             _ => {
-                // Unknown or repeated fields are drained and ignored, within a small bound.
-                read_small(field).await.map_err(|e| (temp_of(&file), e))?;
+                // Other or repeated fields are read within a small bound; the first value of
+                // each other field is kept for the caller (a page's CSRF token).
+                let bytes = read_small(field).await.map_err(|e| (temp_of(&file), e))?;
+                if name != "file" && name != "kind" {
+                    extra
+                        .entry(name)
+                        .or_insert_with(|| String::from_utf8_lossy(&bytes).into_owned());
+                }
             }
         }
     }
@@ -271,7 +298,7 @@ async fn receive(
         ));
     }
     match (kind, file) {
-        (Some(kind), Some((filename, incoming))) => Ok((kind, filename, incoming)),
+        (Some(kind), Some((filename, incoming))) => Ok((kind, filename, incoming, extra)),
         (_, file) => Err((temp_of(&file), ApiError::validation(missing))),
     }
 }

@@ -382,6 +382,18 @@ pub fn known_extraction(conn: &mut DbConn, sha256: &str) -> ApiResult<Option<Ext
     }))
 }
 
+/// Every document an institution has uploaded, newest first (its upload page).
+pub fn all_of_institution(conn: &mut DbConn, institution_id: i64) -> ApiResult<Vec<Document>> {
+    Ok(documents::table
+        .filter(documents::institution_id.eq(institution_id))
+        .order(documents::id.desc())
+        .select(Row::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Row::into_document)
+        .collect())
+}
+
 /// Documents of an institution by id, for the checks of an application.
 pub fn of_institution(
     conn: &mut DbConn,

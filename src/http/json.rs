@@ -83,13 +83,19 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
-            let value = parse_json::<T>(&body)?;
-            value
-                .validate()
-                .map_err(|e| ApiError::validation(validation_issues(&e)))?;
-            Ok(Json(value))
+            Ok(Json(parse_valid::<T>(&body)?))
         })
     }
+}
+
+/// A JSON body deserialised and checked by its `validator` rules: what the [`Json`] extractor
+/// accepts (the workspace pages build the same body from a form and go through here too).
+pub fn parse_valid<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, ApiError> {
+    let value = parse_json::<T>(body)?;
+    value
+        .validate()
+        .map_err(|e| ApiError::validation(validation_issues(&e)))?;
+    Ok(value)
 }
 
 fn is_json_content_type(req: &HttpRequest) -> bool {

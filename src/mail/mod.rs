@@ -178,11 +178,14 @@ fn send(env: &JobEnv, job: &JobInfo, payload: &serde_json::Value) -> Result<(), 
         )
         .as_bytes(),
     ));
-    let rendered = templates::Rendered {
-        subject: out.subject,
-        text: out.text,
-        html: out.html,
-    };
+    let rendered = templates::with_base_url(
+        templates::Rendered {
+            subject: out.subject,
+            text: out.text,
+            html: out.html,
+        },
+        &env.settings.public_base_url,
+    );
     let message = transport::build_message(
         &env.settings.mail.from,
         &out.to,

@@ -131,12 +131,30 @@ fn environment() -> &'static Result<Environment<'static>, minijinja::Error> {
     })
 }
 
+/// The origin links are rendered with until the message is sent (a reserved `.invalid` name,
+/// so a link that somehow kept it leads nowhere).
+pub const BASE_URL_STAND_IN: &str = "https://public-base-url.invalid";
+
+/// A rendered message with its links pointed at `base_url` (`PUBLIC_BASE_URL`).
+pub fn with_base_url(mut rendered: Rendered, base_url: &str) -> Rendered {
+    rendered.text = rendered.text.replace(BASE_URL_STAND_IN, base_url);
+    rendered.html = rendered.html.replace(BASE_URL_STAND_IN, base_url);
+    rendered
+}
+
 /// Renders a template with its variables (a JSON object).
 pub fn render(template: Template, vars: &serde_json::Value) -> anyhow::Result<Rendered> {
     let env = environment()
         .as_ref()
         .map_err(|e| anyhow::anyhow!("mail templates do not compile: {e:#}"))?;
-    let ctx = minijinja::Value::from_serialize(vars);
+    // Links are written against a stand-in origin, replaced by `PUBLIC_BASE_URL` when the
+    // message is sent ([`with_base_url`]): rendering happens in the transaction of the
+    // change, which knows no settings.
+    let mut vars = vars.clone();
+    if let serde_json::Value::Object(map) = &mut vars {
+        map.insert("base_url".into(), BASE_URL_STAND_IN.into());
+    }
+    let ctx = minijinja::Value::from_serialize(&vars);
     let render = |ext: &str| -> anyhow::Result<String> {
         let name = format!("{}.{ext}", template.name());
         env.get_template(&name)

@@ -34,6 +34,7 @@ use crate::db::{DbConn, JsonText};
 use crate::error::ApiResult;
 use crate::mail::{Email, Template, queue};
 use crate::notices::objection_status::ObjectionStatus;
+use crate::notify::links;
 use crate::notify::recipients;
 
 /// Chinese names of catalogue item codes (the code itself if it left the catalogue).
@@ -88,7 +89,7 @@ pub fn application_submitted(
             to: institution,
             vars: json!({
                 "institution_name": institution_name,
-                "application_id": application_id,
+                "application_id": application_id, "link": links::application(application_id),
                 "round_name": round_name,
                 "submitted_on": beijing_date(now).to_string(),
                 "items": item_names(&codes),
@@ -216,18 +217,18 @@ pub fn application_decided(
     let (template, vars) = match kind.as_str() {
         "approve" => (
             Template::ApplicationApproved,
-            json!({"institution_name": name, "application_id": application_id,
+            json!({"institution_name": name, "application_id": application_id, "link": links::application(application_id),
                    "items": item_names(&list_or_text(approved.as_deref().unwrap_or("[]")))}),
         ),
         "return" => (
             Template::ApplicationReturned,
-            json!({"institution_name": name, "application_id": application_id,
+            json!({"institution_name": name, "application_id": application_id, "link": links::application(application_id),
                    "reasons": reasons,
                    "deadline": deadline.map(|d| d.to_string()).unwrap_or_default()}),
         ),
         _ => (
             Template::ApplicationRejected,
-            json!({"institution_name": name, "application_id": application_id,
+            json!({"institution_name": name, "application_id": application_id, "link": links::application(application_id),
                    "reasons": reasons}),
         ),
     };
@@ -261,7 +262,7 @@ pub fn application_rejected(
         now,
         institution_id,
         Template::ApplicationRejected,
-        json!({"institution_name": name, "application_id": application_id,
+        json!({"institution_name": name, "application_id": application_id, "link": links::application(application_id),
                "reasons": [reasons]}),
         format!("rejected:{application_id}:{cause}"),
     )?;
@@ -287,7 +288,8 @@ pub fn notice_published(conn: &mut DbConn, now: DateTime<Utc>, notice_id: i64) -
             institution_id,
             Template::NoticePublished,
             json!({"institution_name": name, "notice_title": title,
-                   "starts_on": starts_on.to_string(), "ends_on": ends_on.to_string()}),
+                   "starts_on": starts_on.to_string(), "ends_on": ends_on.to_string(),
+                   "link": links::notice(notice_id)}),
             format!("notice_published:{notice_id}:{application_id}"),
         )?;
     }

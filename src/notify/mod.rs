@@ -6,6 +6,7 @@
 //! daily annual-inspection and expiring-credential reminders.
 
 pub mod events;
+pub mod links;
 pub mod recipients;
 pub mod reminders;
 

@@ -58,6 +58,28 @@ const TEMPLATES: &[(&str, &str)] = &[
         "inst_overview.html",
         include_str!("templates/inst_overview.html"),
     ),
+    ("_flash.html", include_str!("templates/_flash.html")),
+    ("inst_form.html", include_str!("templates/inst_form.html")),
+    (
+        "inst_teachers.html",
+        include_str!("templates/inst_teachers.html"),
+    ),
+    (
+        "inst_inspections.html",
+        include_str!("templates/inst_inspections.html"),
+    ),
+    (
+        "inst_documents.html",
+        include_str!("templates/inst_documents.html"),
+    ),
+    (
+        "inst_applications.html",
+        include_str!("templates/inst_applications.html"),
+    ),
+    (
+        "inst_application.html",
+        include_str!("templates/inst_application.html"),
+    ),
 ];
 
 fn environment() -> &'static Environment<'static> {

@@ -6,13 +6,13 @@
 
 use std::collections::BTreeMap;
 
-use crate::common::{PASSWORD, TestApp};
+use crate::common::{PASSWORD, TestApp, flow};
 use provider_registry::auth::Role;
 use reqwest::StatusCode;
 use reqwest::header::{
     CONTENT_SECURITY_POLICY, COOKIE, HeaderMap, LOCATION, RETRY_AFTER, SET_COOKIE,
 };
-use serde_json::json;
+use serde_json::{Value, json};
 
 const INSTITUTION_EMAIL: &str = "inst@test.local";
 const INSTITUTION_NAME: &str = "青秀区星辰篮球培训中心";
@@ -90,7 +90,7 @@ impl<'a> Browser<'a> {
             .join("; ")
     }
 
-    async fn send(&mut self, req: reqwest::RequestBuilder) -> Answer {
+    pub async fn send(&mut self, req: reqwest::RequestBuilder) -> Answer {
         let mut req = req.header(COOKIE, self.cookie_header());
         for (k, v) in &self.headers {
             req = req.header(*k, v);
@@ -403,4 +403,414 @@ async fn a_session_ends_after_its_idle_time() {
         browser.get("/institution").await.status,
         StatusCode::SEE_OTHER
     );
+}
+
+// ---- the institution's workspace ----------------------------------------------------------
+
+/// The value of the first `<input … name="{name}" … value="…">` of a page.
+fn input_value(body: &str, name: &str) -> Option<String> {
+    let start = body.find(&format!("name=\"{name}\""))?;
+    let rest = &body[start..];
+    let end = rest.find('>')?;
+    rest[..end]
+        .split("value=\"")
+        .nth(1)
+        .and_then(|v| v.split('"').next())
+        .map(str::to_owned)
+}
+
+/// Registers institution `n` through `/register`; the browser is then signed in.
+async fn register_through_pages(browser: &mut Browser<'_>, n: u32) -> (String, String) {
+    let form = browser.get("/register").await;
+    assert_eq!(form.status, StatusCode::OK);
+    let token = form.csrf();
+    let (email, uscc) = (format!("pages{n}@example.cn"), flow::uscc(n));
+    // A wrong entity type first: the refusal is shown next to its field, values kept.
+    let refused = browser
+        .post(
+            "/register",
+            &[
+                ("csrf", token.as_str()),
+                ("institution_name", INSTITUTION_NAME),
+                ("uscc", uscc.as_str()),
+                ("entity_type", "enterprise"),
+                ("display_name", "王经理"),
+                ("email", email.as_str()),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused
+            .body
+            .contains(r#"<p class="error" id="entity_type-error">"#),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("aria-invalid=\"true\""));
+    assert_eq!(
+        input_value(&refused.body, "uscc").as_deref(),
+        Some(uscc.as_str())
+    );
+    let done = browser
+        .post(
+            "/register",
+            &[
+                ("csrf", token.as_str()),
+                ("institution_name", INSTITUTION_NAME),
+                ("uscc", uscc.as_str()),
+                ("entity_type", "private_non_enterprise_unit"),
+                ("display_name", "王经理"),
+                ("email", email.as_str()),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.location(), "/institution/profile");
+    (email, uscc)
+}
+
+/// Posts a form of the page at `path` (its CSRF token) to `action`.
+async fn submit_form(
+    browser: &mut Browser<'_>,
+    path: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> Answer {
+    let page = browser.get(path).await;
+    assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.body);
+    let token = page.csrf();
+    let mut all = vec![("csrf", token.as_str())];
+    all.extend_from_slice(fields);
+    browser.post(action, &all).await
+}
+
+/// Uploads a fixture through the upload page.
+async fn upload_through_page(browser: &mut Browser<'_>, kind: &str, fixture: &str) -> Answer {
+    let page = browser.get("/institution/documents").await;
+    let token = page.csrf();
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", token)
+        .text("kind", kind.to_owned())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(crate::common::fixture(fixture))
+                .file_name(format!("{kind}.pdf")),
+        );
+    let req = browser.app.post("/institution/documents").multipart(form);
+    browser.send(req).await
+}
+
+#[tokio::test]
+async fn an_institution_builds_its_file_and_applies_through_pages_with_findings_next_to_fields() {
+    let app = TestApp::spawn().await;
+    let round = app.open_round().await;
+    let mut browser = Browser::new(&app);
+    let (email, _) = register_through_pages(&mut browser, 7).await;
+    let token = app.login(&email, PASSWORD).await;
+
+    // Profile: a bad mobile is shown next to its field; then saved.
+    let profile = |mobile: &'static str| {
+        vec![
+            ("registration_kind", "private_non_enterprise_certificate"),
+            ("registration_number", "民证字第450100007号"),
+            ("issuing_authority", "南宁市民政局"),
+            ("authority_level", "city"),
+            ("registered_address", "南宁市青秀区民族大道7号"),
+            ("district", "青秀区"),
+            ("legal_rep_name", "张三"),
+            ("legal_rep_id_kind", "resident_id"),
+            ("contact_person", "王经理"),
+            ("contact_mobile", mobile),
+            ("contact_email", ""),
+        ]
+    };
+    let id_number = flow::resident_id(14);
+    let mut fields = profile("12345");
+    fields.push(("legal_rep_id_number", id_number.as_str()));
+    let refused = submit_form(
+        &mut browser,
+        "/institution/profile",
+        "/institution/profile",
+        &fields,
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains(r#"id="contact_mobile-error""#),
+        "{}",
+        refused.body
+    );
+    assert!(
+        !refused.body.contains(&id_number),
+        "the identity number is not shown again"
+    );
+    let mut fields = profile("13800771234");
+    fields.push(("legal_rep_id_number", id_number.as_str()));
+    let saved = submit_form(
+        &mut browser,
+        "/institution/profile",
+        "/institution/profile",
+        &fields,
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let shown = browser.get("/institution/profile").await;
+    assert!(shown.body.contains("已保存"));
+    assert!(!shown.body.contains(&id_number), "masked on the page");
+    let api: Value = app
+        .get("/api/v1/institutions/me")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(api["contact_mobile"], "13800771234");
+
+    // Roster: one teacher with a credential and a criminal-record check.
+    let teacher_id = flow::resident_id(15);
+    let checked_on = (provider_registry::clock::beijing_date(app.state.clock.now())
+        - chrono::Duration::days(30))
+    .to_string();
+    let added = submit_form(
+        &mut browser,
+        "/institution/teachers",
+        "/institution/teachers",
+        &[
+            ("name", "李老师"),
+            ("id_kind", "resident_id"),
+            ("id_number", teacher_id.as_str()),
+            ("speciality", "sports.basketball"),
+            ("credential_kind", "teacher_qualification"),
+            ("credential_number", "20154500210000007"),
+            ("credential_issuer", "南宁市教育局"),
+            ("credential_issued_on", "2015-07-01"),
+            ("check_date", checked_on.as_str()),
+            ("check_result", "clean"),
+            ("check_issuer", "南宁市公安局青秀分局"),
+        ],
+    )
+    .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let roster = browser.get("/institution/teachers").await;
+    assert!(roster.body.contains("李老师") && !roster.body.contains(&teacher_id));
+    let api: Value = app
+        .get("/api/v1/institutions/me/teachers")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(api.as_array().unwrap().len(), 1);
+
+    // Uploads: every kind, the merged PDF among them, each with its extraction status.
+    for kind in [
+        "registration_certificate",
+        "uscc_certificate",
+        "legal_rep_id",
+        "teacher_certificate",
+        "inspection_record",
+        "service_plan",
+        "integrity_pledge",
+        "merged_pdf",
+    ] {
+        let up = upload_through_page(&mut browser, kind, "pdf/chromium.pdf").await;
+        assert_eq!(up.status, StatusCode::SEE_OTHER, "{kind}: {}", up.body);
+    }
+    let docs = browser.get("/institution/documents").await;
+    assert!(docs.body.contains("data-status=\"ok\""), "{}", docs.body);
+    // An upload without its token stores nothing.
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", "forged")
+        .text("kind", "other")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(crate::common::fixture("pdf/chromium.pdf"))
+                .file_name("x.pdf"),
+        );
+    let req = browser.app.post("/institution/documents").multipart(form);
+    let forged = browser.send(req).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(forged.body.matches("<tr data-document=").count(), 8);
+
+    // A draft without inspections, service plan or pledge: the submission is blocked and each
+    // finding stands next to the field it concerns, with its rule.
+    let doc_ids: Vec<String> = docs
+        .body
+        .split("<tr data-document=\"")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap().to_owned())
+        .collect();
+    let teacher: Value = api[0].clone();
+    let teacher = teacher["id"].to_string();
+    let round_s = round.to_string();
+    let created = submit_form(
+        &mut browser,
+        "/institution/applications/new",
+        "/institution/applications",
+        &[
+            ("round_id", round_s.as_str()),
+            ("proposed_items", "sports.basketball"),
+        ],
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let path = created.location().to_owned();
+    let app_id: i64 = path.rsplit('/').next().unwrap().parse().unwrap();
+    let mut fields: Vec<(&str, &str)> = vec![
+        ("round_id", round_s.as_str()),
+        ("proposed_items", "sports.basketball"),
+        ("teacher_ids", teacher.as_str()),
+        ("action", "submit"),
+    ];
+    for id in &doc_ids {
+        fields.push(("document_ids", id.as_str()));
+    }
+    let blocked = submit_form(&mut browser, &path, &path, &fields).await;
+    assert_eq!(
+        blocked.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        blocked.body
+    );
+    let section = |id: &str| {
+        let start = blocked
+            .body
+            .find(&format!("id=\"{id}-findings\""))
+            .unwrap_or_else(|| panic!("no findings for {id}: {}", blocked.body));
+        blocked.body[start..start + blocked.body[start..].find("</div>").unwrap()].to_owned()
+    };
+    assert!(section("service_plan").contains("data-code=\"service_plan_missing\""));
+    assert!(section("pledge_signed").contains("data-code=\"pledge_not_signed\""));
+    assert!(section("inspections").contains("data-code=\"annual_inspection_insufficient\""));
+    assert!(
+        section("service_plan").contains("class=\"rule\""),
+        "the rule is named"
+    );
+    // Nothing was submitted; the API agrees.
+    let api: Value = app
+        .get(&format!("/api/v1/applications/{app_id}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(api["status"], "draft");
+
+    // Inspections for the two years before this one, then the corrected form submits.
+    let year = provider_registry::clock::beijing_date(app.state.clock.now())
+        .format("%Y")
+        .to_string()
+        .parse::<i32>()
+        .unwrap();
+    for y in [year - 2, year - 1] {
+        let y = y.to_string();
+        let done = submit_form(
+            &mut browser,
+            "/institution/inspections",
+            "/institution/inspections",
+            &[
+                ("year", y.as_str()),
+                ("result", "passed"),
+                ("authority", "南宁市民政局"),
+            ],
+        )
+        .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    }
+    fields.push(("service_plan", "每周三次课后训练，配备专职教练与安全员"));
+    fields.push(("pledge_signed", "true"));
+    let submitted = submit_form(&mut browser, &path, &path, &fields).await;
+    assert_eq!(
+        submitted.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        submitted.body
+    );
+    let shown = browser.get(&path).await;
+    assert!(
+        shown.body.contains("data-status=\"submitted\""),
+        "{}",
+        shown.body
+    );
+    assert!(
+        shown.body.contains("data-action=\"application.submitted\""),
+        "the history"
+    );
+    let api: Value = app
+        .get(&format!("/api/v1/applications/{app_id}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(api["status"], "submitted");
+    let list = browser.get("/institution/applications").await;
+    assert!(
+        list.body
+            .contains(&format!("/institution/applications/{app_id}"))
+    );
+}
+
+#[tokio::test]
+async fn the_institutions_e_mails_link_to_the_page_they_speak_about() {
+    let app = TestApp::spawn_with(&[("PUBLIC_BASE_URL", "https://registry.example.cn/")]).await;
+    app.set_clock("2026-02-13T10:00:00+08:00").await;
+    let round = app.open_round().await;
+    let (applicant, id) = flow::submitted(&app, 9, round, &["sports.basketball"]).await;
+    app.run_pending_jobs().await;
+    let link = format!("https://registry.example.cn/institution/applications/{id}");
+    let mut found = false;
+    for file in std::fs::read_dir(app.dir.path().join("mail")).unwrap() {
+        let raw = std::fs::read(file.unwrap().path()).unwrap();
+        let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        let to = msg
+            .to()
+            .unwrap()
+            .first()
+            .unwrap()
+            .address()
+            .unwrap()
+            .to_owned();
+        let (text, html) = (msg.body_text(0).unwrap(), msg.body_html(0).unwrap());
+        assert!(
+            !text.contains("public-base-url.invalid") && !html.contains("public-base-url.invalid")
+        );
+        if to == applicant.email {
+            assert!(text.contains(&link), "{text}");
+            assert!(html.contains(&format!("href=\"{link}\"")), "{html}");
+            found = true;
+        }
+    }
+    assert!(found, "the institution's message");
+    // The link opens the application once signed in.
+    let mut browser = Browser::new(&app);
+    let path = format!("/institution/applications/{id}");
+    let signed = browser
+        .sign_in(&applicant.email, PASSWORD, Some(&path))
+        .await;
+    assert_eq!(signed.location(), path);
+    let page = browser.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("data-status=\"submitted\""));
 }
