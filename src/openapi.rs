@@ -107,6 +107,7 @@ api! {
         institutions::routes::reveal,
         review::routes::decide,
         review::routes::dossier,
+        review::routes::work_queue,
         notices::routes::publish,
         notices::routes::list,
         notices::routes::get,

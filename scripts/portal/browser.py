@@ -10,77 +10,22 @@ phone (375 px) and desktop (1280 px) width into the output directory.
     python browser.py BASE_URL OUT_DIR AXE_JS EVIDENCE_FILE
 """
 
-import json
 import sys
-import urllib.request
 from datetime import datetime, timedelta
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-import chromium
+import kit
+from kit import api, check, follow, go, login, submit, text
 
 BASE, OUT, AXE_JS, EVIDENCE = sys.argv[1:5]
-AXE = open(AXE_JS, encoding="utf-8").read()
 MAX_BYTES = 60 * 1024
-FAILURES = []
-PAGES = []
-
-
-def api(method, path, body=None, token=None):
-    req = urllib.request.Request(BASE + path, method=method)
-    req.add_header("Accept", "application/json")
-    if token:
-        req.add_header("Authorization", "Bearer " + token)
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        req.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(req, data) as res:
-        return json.loads(res.read() or b"null")
-
-
-def login(email):
-    return api("POST", "/api/v1/auth/login",
-               {"email": email, "password": "demo-password-2026"})["access_token"]
-
-
-def check(condition, what):
-    print(("   ok   " if condition else "   FAIL ") + what, flush=True)
-    if not condition:
-        FAILURES.append(what)
-
-
-driver = chromium.start()
+driver = kit.start(BASE, OUT, AXE_JS)
 
 
 def audit(name):
-    """axe-core, transfer size and the two screenshots of the page on screen."""
-    PAGES.append(name)
-    bad, result = chromium.axe_violations(driver, AXE)
-    check(not bad, f"{name}: axe-core finds no serious or critical violation ({len(result)} minor)")
-    size = driver.execute_script(
-        "const n = performance.getEntriesByType('navigation')[0];"
-        "return n ? Math.max(n.transferSize, n.encodedBodySize) : -1;")
-    check(0 <= size < MAX_BYTES, f"{name}: {size} bytes transferred (< 60 KB)")
-    chromium.photograph(driver, f"{OUT}/{name}")
-
-
-def go(path):
-    driver.get(BASE + path)
-
-
-def text():
-    return driver.find_element(By.TAG_NAME, "body").text
-
-
-def follow(element):
-    """Clicks and waits for the next page to replace this one."""
-    chromium.follow(driver, element)
-
-
-def submit(form_selector="form"):
-    follow(driver.find_element(By.CSS_SELECTOR, form_selector + " button[type=submit]"))
+    kit.audit(name, MAX_BYTES)
 
 
 try:
@@ -203,11 +148,4 @@ try:
     check("页面不存在" in text(), "an unknown address shows the 404 page in Chinese")
     audit("not-found")
 finally:
-    driver.quit()
-
-print(f"\n{len(PAGES)} pages checked, screenshots in {OUT}")
-if FAILURES:
-    print(f"{len(FAILURES)} FAILED:")
-    for f in FAILURES:
-        print("  - " + f)
-    sys.exit(1)
+    kit.finish("pages")

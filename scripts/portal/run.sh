@@ -3,7 +3,9 @@
 # chromedriver (WebDriver) by Selenium, against a fresh `serve --demo` on SQLite with the
 # settable clock (the late objection moves time). Every page visited is checked with axe-core
 # (no serious or critical violation) and photographed at 375 and 1280 px into target/portal/;
-# then an institution builds its file and applies through its workspace (workspace_institution.py).
+# then an institution builds its file and applies through its workspace (workspace_institution.py),
+# and the reviewer works through the queue, dossier, decisions, notice, objection, exit case and
+# blacklist import (workspace_reviewer.py), on the same server.
 #
 #   scripts/portal/run.sh
 #
@@ -79,4 +81,6 @@ log "the visitor's and the reviewer's steps in Chromium"
 "$VENV/bin/python" "$HERE/browser.py" "$BASE" "$OUT" "$AXE_JS" "$(pwd)/fixtures/pdf/chromium.pdf"
 log "the institution's workspace in Chromium"
 "$VENV/bin/python" "$HERE/workspace_institution.py" "$BASE" "$OUT" "$AXE_JS" "$(pwd)/fixtures/pdf/chromium.pdf"
+log "the reviewer's workspace in Chromium (after the visitor's steps, on the same demo)"
+"$VENV/bin/python" "$HERE/workspace_reviewer.py" "$BASE" "$OUT" "$AXE_JS"
 log "done: $(ls "$OUT"/*.png | wc -l) screenshots in $OUT"

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Ctx;
 use crate::db::DbConn;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
 use crate::exits;
 use crate::sanctions::Ground;
 use crate::sanctions::blacklist;
@@ -20,6 +20,22 @@ pub struct ImportOutcome {
     pub replaced: usize,
     /// Exit cases opened or joined for pool members on the list.
     pub exit_case_ids: Vec<i64>,
+}
+
+/// The name of a list's source (the authority that publishes it), trimmed: 1–100 characters.
+pub fn source(raw: &str) -> ApiResult<String> {
+    let source = raw.trim();
+    if source.is_empty() || source.chars().count() > 100 {
+        return Err(ApiError::validation(vec![FieldIssue::new(
+            "source",
+            "invalid_source",
+            Msg::new(
+                "来源不能为空，且不超过 100 字。",
+                "The source must be 1–100 characters.",
+            ),
+        )]));
+    }
+    Ok(source.to_owned())
 }
 
 /// Imports `source`'s list from a CSV file: all or nothing. Pool members on the list get an

@@ -10,7 +10,7 @@ use utoipa::IntoParams;
 
 use crate::app::AppState;
 use crate::auth::{AnyRole, Authed, InstitutionRole, Reviewer, Role, SchoolRole};
-use crate::error::{ApiError, ApiResult, FieldIssue, Msg, ProblemBody};
+use crate::error::{ApiError, ApiResult, Msg, ProblemBody};
 use crate::exits::{
     self, CaseFilter, DecisionRequest, ExitCase, NewCase, Statement, Termination,
     TerminationOutcome, Verification, VerificationOutcome, Verified,
@@ -331,17 +331,7 @@ pub async fn import_blacklist(
             ),
         ));
     }
-    let source = query.into_inner().source.trim().to_owned();
-    if source.is_empty() || source.chars().count() > 100 {
-        return Err(ApiError::validation(vec![FieldIssue::new(
-            "source",
-            "invalid_source",
-            Msg::new(
-                "来源不能为空，且不超过 100 字。",
-                "The source must be 1–100 characters.",
-            ),
-        )]));
-    }
+    let source = crate::exits::blacklist::source(&query.into_inner().source)?;
     let ctx = user.ctx.clone();
     let outcome = state
         .write(move |conn| crate::exits::blacklist::import(conn, &ctx, &source, &body))

@@ -175,7 +175,11 @@ fn security_headers(
     status: StatusCode,
 ) {
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // A response that allows its own framing (a document the reviewer's dossier embeds,
+    // `SAMEORIGIN`, with its CSP `frame-ancestors 'self'`) keeps it; everything else is `DENY`.
+    if !headers.contains_key(X_FRAME_OPTIONS) {
+        headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
     headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     if !headers.contains_key(CONTENT_SECURITY_POLICY) {
         let csp = if path == "/docs" || path.starts_with("/docs/") {

@@ -193,6 +193,11 @@ pub struct Viewer {
     pub flag_threshold: f64,
 }
 
+/// The standing of one institution, in the pool or not (the reviewer's dossier).
+pub fn standing_of(conn: &mut DbConn, institution_id: i64) -> QueryResult<Option<Standing>> {
+    Ok(standings(conn, Some(&[institution_id]))?.remove(&institution_id))
+}
+
 /// Standings of `ids` (or of everyone), only those with enough evaluations (read when the
 /// read model is built).
 pub(crate) fn standings(

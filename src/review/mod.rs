@@ -15,6 +15,7 @@
 //! 23:59:59 Beijing time on that day. A job due one second later rejects the application if it
 //! is still `returned` with that same deadline (a resubmission clears the deadline).
 
+pub mod queue;
 pub mod routes;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
@@ -394,6 +395,13 @@ pub struct Dossier {
     pub decisions: Vec<Decision>,
     /// Objections filed against it during its notice, with the objectors' details.
     pub objections: Vec<crate::objections::Objection>,
+    /// The institution's profile (the legal representative's identity number masked).
+    pub profile: institutions_service::Profile,
+    /// Re-registration flags: the application's legal representative or teachers found in the
+    /// records of an institution under an active ban — which one, and as what.
+    pub re_registration: Vec<crate::sanctions::bans::BanLink>,
+    /// The institution's evaluation standing from schools (shown from 3 evaluations).
+    pub standing: Option<crate::pool::search::Standing>,
 }
 
 pub fn dossier(conn: &mut DbConn, user: &AuthUser, ctx: &Ctx, id: i64) -> ApiResult<Dossier> {
@@ -418,10 +426,14 @@ pub fn dossier(conn: &mut DbConn, user: &AuthUser, ctx: &Ctx, id: i64) -> ApiRes
         }),
         None => None,
     };
-    let teachers = institutions_service::active_teachers(conn, app.institution_id, today)?
-        .into_iter()
-        .filter(|t| app.teacher_ids.contains(&t.id))
-        .collect();
+    let teachers: Vec<Teacher> =
+        institutions_service::active_teachers(conn, app.institution_id, today)?
+            .into_iter()
+            .filter(|t| app.teacher_ids.contains(&t.id))
+            .collect();
+    let profile = institutions_service::profile(conn, app.institution_id, today)?;
+    let re_registration = re_registration(conn, app.institution_id, &profile, &teachers, today)?;
+    let standing = crate::pool::search::standing_of(conn, app.institution_id)?;
     let inspections = institutions_service::inspections(conn, app.institution_id)?;
     let decisions = decisions::table
         .filter(decisions::application_id.eq(id))
@@ -449,5 +461,36 @@ pub fn dossier(conn: &mut DbConn, user: &AuthUser, ctx: &Ctx, id: i64) -> ApiRes
         inspections,
         decisions,
         objections,
+        profile,
+        re_registration,
+        standing,
     })
+}
+
+/// The application's people found in banned institutions' records (numbers compared inside
+/// the sanctions capability, never returned).
+fn re_registration(
+    conn: &mut DbConn,
+    institution_id: i64,
+    profile: &institutions_service::Profile,
+    teachers: &[Teacher],
+    today: NaiveDate,
+) -> ApiResult<Vec<crate::sanctions::bans::BanLink>> {
+    use crate::sanctions::bans::{MatchedAs, Person};
+    let mut people: Vec<Person<'_>> = teachers
+        .iter()
+        .map(|t| Person {
+            name: &t.name,
+            role: MatchedAs::Teacher,
+            number: t.identity.expose_number(),
+        })
+        .collect();
+    if let Some(id) = &profile.legal_rep_id {
+        people.push(Person {
+            name: profile.legal_rep_name.as_deref().unwrap_or_default(),
+            role: MatchedAs::LegalRepresentative,
+            number: id.expose_number(),
+        });
+    }
+    crate::sanctions::bans::banned_links(conn, institution_id, &people, today)
 }

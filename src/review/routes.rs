@@ -1,4 +1,5 @@
-//! `POST /applications/{id}/decisions` and the reviewer's dossier `GET /applications/{id}/review`.
+//! `POST /applications/{id}/decisions`, the reviewer's dossier `GET /applications/{id}/review`
+//! and the work queue `GET /review/queue`.
 
 use actix_web::{HttpResponse, get, post, web};
 
@@ -6,11 +7,12 @@ use crate::app::AppState;
 use crate::applications::service::Application;
 use crate::auth::{Authed, Reviewer, Staff};
 use crate::error::{ApiResult, ProblemBody};
-use crate::http::Json;
+use crate::http::{Json, PageQuery};
+use crate::review::queue::{self, QueueFilter, WorkQueue};
 use crate::review::{self, DecisionRequest, Dossier};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(decide).service(dossier);
+    cfg.service(decide).service(dossier).service(work_queue);
 }
 
 /// Decide a submitted application: approve (some of the proposed items), reject, or return
@@ -72,4 +74,37 @@ pub async fn dossier(
         .run(move |conn| review::dossier(conn, &u, &ctx, id))
         .await?;
     Ok(HttpResponse::Ok().json(d))
+}
+
+/// The reviewer's work queue, ordered by working-day deadline: pending objections, exit cases
+/// to decide, statements of defence due, returned applications awaiting resubmission, then
+/// submitted applications awaiting a decision (no deadline), each with the deadline the
+/// calendar computed for it and the page and resource where it is handled.
+#[utoipa::path(
+    tag = "review",
+    operation_id = "get_review_queue",
+    params(QueueFilter, PageQuery),
+    responses(
+        (status = 200, body = WorkQueue, description = "The queue page, with the count of each kind."),
+        (status = 400, body = ProblemBody, content_type = "application/problem+json", description = "`invalid_query`: an unknown `kind` or a malformed parameter"),
+    ),
+    security(("bearer" = ["reviewer", "admin"]))
+)]
+#[get("/review/queue")]
+pub async fn work_queue(
+    staff: Authed<Staff>,
+    state: web::Data<AppState>,
+    filter: web::Query<QueueFilter>,
+    page: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let (u, ctx, filter, page) = (
+        staff.user.clone(),
+        staff.ctx.clone(),
+        filter.into_inner(),
+        page.into_inner(),
+    );
+    let q = state
+        .run(move |conn| queue::work_queue(conn, &u, &ctx, &filter, page.offset(), page.per_page()))
+        .await?;
+    Ok(HttpResponse::Ok().json(q))
 }

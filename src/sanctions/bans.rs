@@ -409,6 +409,112 @@ pub fn linked_to_banned(
     Ok(reps + staff > 0)
 }
 
+/// How a person of an application matched a banned institution's records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchedAs {
+    /// The banned institution's legal representative.
+    LegalRepresentative,
+    /// A teacher on the banned institution's roster (removed teachers included).
+    Teacher,
+}
+
+/// A person of an application whose identity number is in the records of an institution under
+/// an active ban (re-registration under a new entity, DESIGN §1.8), for the reviewer. The
+/// number itself is not part of it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BanLink {
+    /// Who in the application: the applicant's legal representative or a teacher (by name).
+    pub person: String,
+    /// `legal_representative` or `teacher` of the applicant.
+    pub person_role: MatchedAs,
+    /// What the person was in the banned institution's records.
+    pub matched_as: MatchedAs,
+    pub banned_institution_id: i64,
+    pub banned_institution_name: String,
+    pub banned_uscc: String,
+    pub ban_last_day: NaiveDate,
+}
+
+/// A person of an application to look up in banned institutions' records: name, role in the
+/// application, identity number.
+pub struct Person<'a> {
+    pub name: &'a str,
+    pub role: MatchedAs,
+    pub number: &'a str,
+}
+
+/// Every match of `people` in the records of institutions (other than `institution_id`) under
+/// an active ban: which banned institution, and whether as its legal representative or as one
+/// of its teachers. [`linked_to_banned`] is the yes/no of the same look-up.
+pub fn banned_links(
+    conn: &mut DbConn,
+    institution_id: i64,
+    people: &[Person<'_>],
+    today: NaiveDate,
+) -> ApiResult<Vec<BanLink>> {
+    if people.is_empty() {
+        return Ok(Vec::new());
+    }
+    let banned: Vec<(i64, String, String, NaiveDate)> = bans::table
+        .filter(bans::decided_on.le(today))
+        .filter(bans::last_day.ge(today))
+        .filter(bans::institution_id.ne(institution_id))
+        .order(bans::id.asc())
+        .select((
+            bans::institution_id,
+            bans::institution_name,
+            bans::uscc,
+            bans::last_day,
+        ))
+        .load(conn)?;
+    if banned.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = banned.iter().map(|b| b.0).collect();
+    let numbers: Vec<&str> = people.iter().map(|p| p.number).collect();
+    let reps: Vec<(i64, Option<String>)> = institutions::table
+        .filter(institutions::id.eq_any(&ids))
+        .filter(institutions::legal_rep_id_number.eq_any(&numbers))
+        .select((institutions::id, institutions::legal_rep_id_number))
+        .load(conn)?;
+    let staff: Vec<(i64, String)> = teachers::table
+        .filter(teachers::institution_id.eq_any(&ids))
+        .filter(teachers::id_number.eq_any(&numbers))
+        .select((teachers::institution_id, teachers::id_number))
+        .load(conn)?;
+    let hits = reps
+        .into_iter()
+        .filter_map(|(id, n)| n.map(|n| (id, n, MatchedAs::LegalRepresentative)))
+        .chain(staff.into_iter().map(|(id, n)| (id, n, MatchedAs::Teacher)));
+    let mut links = Vec::new();
+    for (banned_id, number, matched_as) in hits {
+        let Some(ban) = banned.iter().find(|b| b.0 == banned_id) else {
+            continue;
+        };
+        for person in people.iter().filter(|p| p.number == number) {
+            let link = BanLink {
+                person: person.name.to_owned(),
+                person_role: person.role,
+                matched_as,
+                banned_institution_id: ban.0,
+                banned_institution_name: ban.1.clone(),
+                banned_uscc: ban.2.clone(),
+                ban_last_day: ban.3,
+            };
+            if !links.iter().any(|l: &BanLink| {
+                l.person == link.person
+                    && l.person_role == link.person_role
+                    && l.matched_as == link.matched_as
+                    && l.banned_institution_id == link.banned_institution_id
+            }) {
+                links.push(link);
+            }
+        }
+    }
+    Ok(links)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -54,6 +54,20 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/bans", &[Method::GET, Method::HEAD]),
     ("/status", &[Method::GET, Method::HEAD]),
     ("/assets/{file}", &[Method::GET, Method::HEAD]),
+    ("/review", &[Method::GET, Method::HEAD]),
+    ("/review/applications/{id}", &[Method::GET, Method::HEAD]),
+    ("/review/applications/{id}/decision", &[Method::POST]),
+    ("/review/applications/{id}/reveal", &[Method::POST]),
+    ("/review/documents/{id}", &[Method::GET, Method::HEAD]),
+    ("/review/objections/{id}/resolution", &[Method::POST]),
+    ("/review/notices/new", &[Method::GET, Method::HEAD]),
+    ("/review/notices", &[Method::POST]),
+    ("/review/exit-cases/{id}", &[Method::GET, Method::HEAD]),
+    ("/review/exit-cases/{id}/decision", &[Method::POST]),
+    (
+        "/review/blacklist",
+        &[Method::GET, Method::HEAD, Method::POST],
+    ),
     ("/sign-in", &[Method::GET, Method::HEAD, Method::POST]),
     ("/sign-out", &[Method::POST]),
     ("/institution", &[Method::GET, Method::HEAD]),
@@ -75,7 +89,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(session::sign_in_page)
         .service(session::sign_in)
         .service(session::sign_out)
-        .configure(workspace::institution::configure);
+        .configure(workspace::institution::configure)
+        .configure(workspace::reviewer::configure);
 }
 
 /// Whether an unknown address should get the HTML 404 page: a browser's request (it accepts

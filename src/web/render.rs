@@ -31,6 +31,27 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("bans.html", include_str!("templates/bans.html")),
     ("status.html", include_str!("templates/status.html")),
     ("error.html", include_str!("templates/error.html")),
+    ("_reviewer.html", include_str!("templates/_reviewer.html")),
+    (
+        "reviewer_queue.html",
+        include_str!("templates/reviewer_queue.html"),
+    ),
+    (
+        "reviewer_dossier.html",
+        include_str!("templates/reviewer_dossier.html"),
+    ),
+    (
+        "reviewer_blacklist.html",
+        include_str!("templates/reviewer_blacklist.html"),
+    ),
+    (
+        "reviewer_exit_case.html",
+        include_str!("templates/reviewer_exit_case.html"),
+    ),
+    (
+        "reviewer_notice_new.html",
+        include_str!("templates/reviewer_notice_new.html"),
+    ),
     ("_forms.html", include_str!("templates/_forms.html")),
     ("sign_in.html", include_str!("templates/sign_in.html")),
     (

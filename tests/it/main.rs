@@ -30,3 +30,4 @@ mod reference;
 mod review;
 mod sanctions;
 mod workspace;
+mod workspace_reviewer;

@@ -344,3 +344,246 @@ async fn the_reviewer_dossier_shows_findings_pdf_text_teachers_and_decisions() {
         .unwrap();
     assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
 }
+
+/// The work queue as a reviewer (or `role`) reads it with `query`.
+async fn queue(app: &TestApp, query: &str) -> Value {
+    let res = app
+        .as_role(
+            Role::Reviewer,
+            Method::GET,
+            &format!("/api/v1/review/queue{query}"),
+        )
+        .await
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+/// `(kind, deadline, overdue, working_days_left)` of each item, in queue order.
+fn rows(queue: &Value) -> Vec<(String, Value, bool, Value)> {
+    queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["kind"].as_str().unwrap().to_owned(),
+                i["deadline"].clone(),
+                i["overdue"].as_bool().unwrap(),
+                i["working_days_left"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_work_queue_orders_every_kind_of_work_by_its_working_day_deadline() {
+    let app = TestApp::spawn().await;
+    // Monday 2 March 2026.
+    app.set_clock("2026-03-02T10:00:00+08:00").await;
+    let round = app.open_round().await;
+    let items = &["sports.basketball"];
+    // A pool member under an exit case opened today: statement due on the 5th working day
+    // after today, Monday 9 March.
+    let (mut member, _, _) = flow::seed_pool_member(&app, 1, round, items).await;
+    let case: Value = app
+        .as_role(Role::Reviewer, Method::POST, "/api/v1/exit-cases")
+        .await
+        .json(&json!({"institution_id": member.institution_id, "grounds": ["service_mismatch"], "statement": "督查发现服务内容与约定不符"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(case["statement_due"], "2026-03-09", "{case}");
+    let case_id = case["id"].as_i64().unwrap();
+    // A submitted application awaiting review.
+    let (_, waiting) = flow::submitted(&app, 2, round, items).await;
+    // One returned with 3 working days: resubmit by Thursday 5 March.
+    let (_, returned) = flow::submitted(&app, 3, round, items).await;
+    let res = decide(
+        &app,
+        returned,
+        json!({"decision": "return", "reasons": "请补充教练证书", "deadline_working_days": 3}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // One in a notice published today (window Mar 2–6) with a pending objection.
+    let (_, objected) = flow::approved(&app, 4, round, items).await;
+    let notice = flow::publish(&app, &[objected], "2026-03-02").await;
+    let res = app
+        .post(&format!("/api/v1/notices/{}/objections", notice["id"]))
+        .json(&json!({
+            "application_id": objected, "name": "赵六", "mobile": "13912345678",
+            "grounds": "该机构的篮球教练并未持有有效的教师资格证书，与公示材料不符。",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+
+    let q = queue(&app, "").await;
+    assert_eq!(q["today"], "2026-03-02");
+    assert_eq!(
+        rows(&q),
+        vec![
+            ("return_due".into(), json!("2026-03-05"), false, json!(4)),
+            (
+                "objection_pending".into(),
+                json!("2026-03-06"),
+                false,
+                json!(5)
+            ),
+            ("statement_due".into(), json!("2026-03-09"), false, json!(6)),
+            ("awaiting_review".into(), Value::Null, false, Value::Null),
+        ]
+    );
+    assert_eq!(q["total"], 4);
+    let items = q["items"].as_array().unwrap();
+    assert_eq!(items[0]["application_id"], returned);
+    assert_eq!(
+        items[0]["link"]["page"],
+        format!("/review/applications/{returned}")
+    );
+    assert_eq!(items[1]["application_id"], objected);
+    assert!(items[1]["objection_id"].is_i64());
+    assert_eq!(items[2]["exit_case_id"], case_id);
+    assert_eq!(items[2]["institution_id"], member.institution_id);
+    assert_eq!(
+        items[2]["link"]["api"],
+        format!("/api/v1/exit-cases/{case_id}")
+    );
+    assert_eq!(items[3]["application_id"], waiting);
+
+    // Saturday 7 March: the return and the notice's window have passed (their jobs not yet
+    // run); the statement is still due on Monday, one working day away.
+    flow::travel(&app, "2026-03-07T10:00:00+08:00", &mut [&mut member]).await;
+    let q = queue(&app, "").await;
+    assert_eq!(
+        rows(&q),
+        vec![
+            ("return_due".into(), json!("2026-03-05"), true, json!(0)),
+            (
+                "objection_pending".into(),
+                json!("2026-03-06"),
+                true,
+                json!(0)
+            ),
+            ("statement_due".into(), json!("2026-03-09"), false, json!(1)),
+            ("awaiting_review".into(), Value::Null, false, Value::Null),
+        ]
+    );
+    // The statement is filed: the case is now the reviewer's to decide.
+    let res = app
+        .post(&format!("/api/v1/exit-cases/{case_id}/statement"))
+        .bearer_auth(&member.token)
+        .json(&json!({"statement": "我机构对所述情形提出申辩", "document_ids": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let q = queue(&app, "").await;
+    assert_eq!(q["items"][2]["kind"], "exit_case_to_decide");
+    let counts: Vec<(String, i64, i64)> = q["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["kind"].as_str().unwrap().to_owned(),
+                c["count"].as_i64().unwrap(),
+                c["overdue"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(counts.contains(&("return_due".into(), 1, 1)));
+    assert!(counts.contains(&("statement_due".into(), 0, 0)));
+    assert!(counts.contains(&("exit_case_to_decide".into(), 1, 0)));
+
+    // Filters: kind, overdue, district, round (exit cases belong to no round), pagination.
+    let only = |q: &Value| rows(q).into_iter().map(|r| r.0).collect::<Vec<_>>();
+    assert_eq!(only(&queue(&app, "?kind=return_due").await), ["return_due"]);
+    assert_eq!(
+        only(&queue(&app, "?overdue=true").await),
+        ["return_due", "objection_pending"]
+    );
+    assert_eq!(
+        only(&queue(&app, "?overdue=false").await),
+        ["exit_case_to_decide", "awaiting_review"]
+    );
+    app.sql(&format!(
+        "UPDATE institutions SET district = '西乡塘区' WHERE id = (SELECT institution_id FROM applications WHERE id = {waiting})"
+    ))
+    .await;
+    assert_eq!(
+        only(&queue(&app, "?district=%E8%A5%BF%E4%B9%A1%E5%A1%98%E5%8C%BA").await),
+        ["awaiting_review"]
+    );
+    assert_eq!(
+        only(&queue(&app, &format!("?round_id={round}")).await),
+        ["return_due", "objection_pending", "awaiting_review"]
+    );
+    let second = queue(&app, "?per_page=1&page=2").await;
+    assert_eq!(only(&second), ["objection_pending"]);
+    assert_eq!(second["total"], 4);
+    let res = app
+        .as_role(
+            Role::Reviewer,
+            Method::GET,
+            "/api/v1/review/queue?kind=nope",
+        )
+        .await
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, StatusCode::BAD_REQUEST, "invalid_query").await;
+
+    // The due jobs run: the missed return is rejected and leaves the queue; the objection
+    // still holds its application.
+    app.run_pending_jobs().await;
+    assert_eq!(status_of(&app, returned).await, "rejected");
+    assert_eq!(
+        only(&queue(&app, "").await),
+        [
+            "objection_pending",
+            "exit_case_to_decide",
+            "awaiting_review"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn only_reviewers_and_admins_read_the_work_queue() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/api/v1/review/queue").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    for role in [Role::Institution, Role::School] {
+        let res = app
+            .as_role(role, Method::GET, "/api/v1/review/queue")
+            .await
+            .send()
+            .await
+            .unwrap();
+        assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    }
+    let res = app
+        .as_role(Role::Admin, Method::GET, "/api/v1/review/queue")
+        .await
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["total"], 0);
+    assert_eq!(body["counts"].as_array().unwrap().len(), 5);
+}

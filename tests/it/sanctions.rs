@@ -223,6 +223,60 @@ async fn an_application_linked_to_a_banned_institution_is_flagged_without_the_id
         !text.contains(&number),
         "the identity number leaked: {text}"
     );
+    // The reviewer's dossier says which banned institution matched, and as what: the legal
+    // representative, and (once the successor's teacher turns out to be the banned
+    // institution's teacher) a teacher.
+    app.sql(&format!(
+        "UPDATE teachers SET id_number = '{}' WHERE id = {}",
+        flow::resident_id(3),
+        successor.teacher_id
+    ))
+    .await;
+    let res = app
+        .as_role(
+            Role::Reviewer,
+            Method::GET,
+            &format!("/api/v1/applications/{id}/review"),
+        )
+        .await
+        .send()
+        .await
+        .unwrap();
+    let text = res.text().await.unwrap();
+    assert!(!text.contains(&number) && !text.contains(&flow::resident_id(3)));
+    let dossier: Value = serde_json::from_str(&text).unwrap();
+    let links: Vec<(String, String, i64, String)> = dossier["re_registration"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["person_role"].as_str().unwrap().to_owned(),
+                l["matched_as"].as_str().unwrap().to_owned(),
+                l["banned_institution_id"].as_i64().unwrap(),
+                l["ban_last_day"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        links,
+        [
+            (
+                "legal_representative".to_owned(),
+                "legal_representative".to_owned(),
+                banned.institution_id,
+                "2029-01-05".to_owned()
+            ),
+            (
+                "teacher".to_owned(),
+                "teacher".to_owned(),
+                banned.institution_id,
+                "2029-01-05".to_owned()
+            ),
+        ],
+        "{dossier}"
+    );
+    assert_eq!(dossier["re_registration"][0]["banned_uscc"], banned.uscc);
     // An unrelated applicant is not flagged.
     let (_, other) = flow::submitted(&app, 3, round, ITEMS).await;
     let other = ok(

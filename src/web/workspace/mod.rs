@@ -3,8 +3,11 @@
 //!
 //! - [`institution`]: registration, profile, roster, inspections, uploads, applications,
 //!   exit cases, contracts, messages (`/register`, `/institution/…`).
+//! - [`reviewer`]: the work queue, the dossier, decisions, objections, notices, the audited
+//!   reveal (`/review/…`).
 
 pub mod institution;
+pub mod reviewer;
 
 use crate::auth::Role;
 use crate::web::Page;
@@ -13,7 +16,8 @@ use crate::web::Page;
 pub fn links(page: &Page, role: Role) -> Vec<(String, String)> {
     match role {
         Role::Institution => institution::links(page),
-        Role::Reviewer | Role::School | Role::Admin => Vec::new(),
+        Role::Reviewer => reviewer::links(page),
+        Role::School | Role::Admin => Vec::new(),
     }
 }
 
@@ -21,6 +25,7 @@ pub fn links(page: &Page, role: Role) -> Vec<(String, String)> {
 pub fn home(role: Role) -> &'static str {
     match role {
         Role::Institution => institution::HOME,
-        Role::Reviewer | Role::School | Role::Admin => "/",
+        Role::Reviewer => reviewer::HOME,
+        Role::School | Role::Admin => "/",
     }
 }
