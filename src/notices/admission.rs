@@ -69,7 +69,8 @@ pub fn admit(conn: &mut DbConn, ctx: &Ctx, application_id: i64) -> ApiResult<i64
 /// compare-and-set `Admit` transition for all of them (any of them no longer `in_notice`
 /// fails the batch), multi-row inserts of the entries and items, the audit events appended
 /// with the chain head taken once, the e-mails queued together. Returns `(application,
-/// pool entry)` pairs in the order of `application_ids`.
+/// pool entry)` pairs in the order of `application_ids`. The admission e-mails are one outbox
+/// record for the whole batch ([`crate::mail::outbox::Event::AdmittedBatch`]).
 pub fn admit_batch(
     conn: &mut DbConn,
     ctx: &Ctx,
@@ -179,13 +180,13 @@ pub fn admit_batch(
     for &entry_id in &entry_ids {
         crate::pool::versions::record(conn, ctx, PoolChange::Admitted, entry_id)?;
     }
-    for &pool_entry_id in &entry_ids {
-        crate::mail::outbox::record(
-            conn,
-            ctx.now,
-            crate::mail::outbox::Event::Admitted { pool_entry_id },
-        )?;
-    }
+    crate::mail::outbox::record(
+        conn,
+        ctx.now,
+        crate::mail::outbox::Event::AdmittedBatch {
+            pool_entry_ids: entry_ids.clone(),
+        },
+    )?;
     let by_app: HashMap<i64, i64> = admitted
         .iter()
         .zip(&entry_ids)

@@ -887,6 +887,81 @@ async fn a_large_notice_closes_in_batches_and_a_closing_stopped_between_batches_
     assert_eq!(verified["ok"], true, "{verified}");
 }
 
+/// The admission e-mails of a closing go through the outbox one record per batch: a notice of
+/// 401 applications closes in three batches (200, 200, 1), so three `notify.admitted_batch`
+/// jobs name every pool entry once between them, and 401 admission e-mails are queued, one per
+/// entry. Handled again (its `done` mark lost, or an admin's retry), a batch's record queues
+/// nothing more.
+#[tokio::test]
+async fn a_closing_records_one_notify_job_per_batch_and_each_admission_email_once_even_when_retried()
+ {
+    use diesel::prelude::*;
+    use provider_registry::db::schema::jobs;
+
+    const N: usize = 401;
+    let app = TestApp::spawn().await;
+    app.set_clock("2026-03-02T09:00:00+08:00").await;
+    let round = app.open_round().await;
+    let ids = seed_approved_applications(&app, round, N, 8000).await;
+    flow::publish(&app, &ids, "2026-03-02").await;
+    app.set_clock("2026-03-07T00:00:00+08:00").await;
+    app.run_pending_jobs().await;
+
+    let pool = app.state.pool.clone();
+    let records: Vec<(String, String)> = tokio::task::spawn_blocking(move || {
+        jobs::table
+            .filter(jobs::kind.like("notify.admitted%"))
+            .order(jobs::id.asc())
+            .select((jobs::kind, jobs::payload))
+            .load(&mut pool.get().unwrap())
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        records
+            .iter()
+            .all(|(kind, _)| kind == "notify.admitted_batch"),
+        "{records:?}"
+    );
+    let batches: Vec<Vec<i64>> = records
+        .iter()
+        .map(|(_, payload)| {
+            let payload: Value = serde_json::from_str(payload).unwrap();
+            serde_json::from_value(payload["pool_entry_ids"].clone()).unwrap()
+        })
+        .collect();
+    assert_eq!(
+        batches.iter().map(Vec::len).collect::<Vec<_>>(),
+        [200, 200, 1]
+    );
+    let named: std::collections::BTreeSet<i64> = batches.iter().flatten().copied().collect();
+    assert_eq!(named.len(), N);
+    assert_eq!(
+        app.sql_i64("SELECT COUNT(*) AS value FROM pool_entries")
+            .await,
+        N as i64
+    );
+    let emails = "SELECT COUNT(*) AS value FROM jobs WHERE kind = 'email.send' AND dedup_key LIKE 'email:admitted:%'";
+    assert_eq!(app.sql_i64(emails).await, N as i64);
+    assert_eq!(
+        app.sql_i64("SELECT COUNT(*) AS value FROM jobs WHERE kind = 'notify.admitted_batch' AND state = 'done'")
+            .await,
+        3
+    );
+
+    // The records are handled again: not one more e-mail.
+    app.sql("UPDATE jobs SET state = 'pending', attempts = 1, locked_by = NULL, locked_until = NULL WHERE kind = 'notify.admitted_batch'")
+        .await;
+    app.run_pending_jobs().await;
+    assert_eq!(
+        app.sql_i64("SELECT COUNT(*) AS value FROM jobs WHERE kind = 'notify.admitted_batch' AND state = 'done'")
+            .await,
+        3
+    );
+    assert_eq!(app.sql_i64(emails).await, N as i64);
+}
+
 /// Benchmark (not a test: ignored, run by `scripts/bench/notice-closing.sh`): closing a notice
 /// of `BENCH_NOTICE_SIZE` (10,000) approved applications while three clients keep updating a
 /// profile (other writes). Prints the job time, the admissions and e-mails, and the other
