@@ -177,9 +177,7 @@ pub fn admit_batch(
         crate::insert_rows!(conn, pool_items::table, chunk.to_vec())?;
     }
     audit::append_many(conn, ctx, events)?;
-    for &entry_id in &entry_ids {
-        crate::pool::versions::record(conn, ctx, PoolChange::Admitted, entry_id)?;
-    }
+    crate::pool::versions::record_many(conn, ctx, PoolChange::Admitted, &entry_ids)?;
     crate::mail::outbox::record(
         conn,
         ctx.now,
