@@ -8,12 +8,15 @@
 # the median times and the ratio (goal: ≤ 1.5×).
 #
 #   scripts/bench/pdf-prescreen.sh            (REPS=30; PROFILE=release, `dev` for a quick look)
+#
+# BENCH_PDF_CHILD=target/release/provider-registry with PROFILE=dev times the release child
+# from the debug harness (the parent's share is starting processes and reading pipes).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if ! command -v pdftotext >/dev/null; then
   echo "pdftotext is not installed (apt-get install poppler-utils poppler-data)" >&2
   exit 1
 fi
-BENCH_REPS="${REPS:-30}" cargo nextest run --cargo-profile "${PROFILE:-release}" --test it \
+BENCH_REPS="${REPS:-30}" BENCH_PDF_CHILD="${BENCH_PDF_CHILD:-}" cargo nextest run --cargo-profile "${PROFILE:-release}" --test it \
   --run-ignored only --no-capture pdf_extraction::bench_pdf_prescreen 2>&1 |
   grep -E '^BENCH|FAIL|panicked'

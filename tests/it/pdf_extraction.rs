@@ -514,7 +514,8 @@ fn extract_one(file: &str) -> Extraction {
 /// pre-screen of each applicant-like corpus file ([`PdfExtractor::extract`], as an upload runs
 /// it) against `pdftotext` alone started from the same process, whole-process wall time,
 /// `BENCH_REPS` (30) runs each, alternating. Prints the medians per file, their sums and the
-/// ratio (goal: ≤ 1.5×).
+/// ratio (goal: ≤ 1.5×). `BENCH_PDF_CHILD`: the extraction child's binary (default: this
+/// build's).
 #[test]
 #[ignore = "benchmark: scripts/bench/pdf-prescreen.sh"]
 fn bench_pdf_prescreen() {
@@ -522,7 +523,12 @@ fn bench_pdf_prescreen() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(30);
-    let ex = extractor(Limits::default());
+    // The child binary may be another build's (`BENCH_PDF_CHILD`, e.g. the release binary
+    // beside a debug harness: the parent's own share is starting and reading processes).
+    let ex = match std::env::var_os("BENCH_PDF_CHILD").filter(|c| !c.is_empty()) {
+        Some(child) => PdfExtractor::with_program(PathBuf::from(child), Limits::default()),
+        None => extractor(Limits::default()),
+    };
     let pdftotext = ex
         .pdftotext()
         .expect("pdftotext is not installed")
