@@ -257,7 +257,8 @@ pub fn migrations_complete(conn: &mut DbConn) -> bool {
 ///
 /// On SQLite the transaction starts with `BEGIN IMMEDIATE`: a deferred transaction that reads
 /// and then writes fails with `SQLITE_BUSY` (not covered by the busy timeout) when another
-/// writer committed in between, so every write transaction takes the write lock up front.
+/// writer committed in between, so every write transaction takes the write lock up front. The
+/// writers of this process take their turns for it in arrival order ([`WriteTurns`]).
 pub fn write_tx<T, E>(
     conn: &mut DbConn,
     f: impl FnOnce(&mut DbConn) -> Result<T, E>,
@@ -268,6 +269,7 @@ where
     let committed = match conn {
         DbConn::Postgres(_) => conn.transaction(f),
         DbConn::Sqlite(_) => {
+            let _turn = WRITE_TURNS.take();
             conn.batch_execute("BEGIN IMMEDIATE")?;
             let mut guard = RollbackGuard { conn, done: false };
             let result = f(guard.conn);
@@ -309,6 +311,58 @@ pub fn note_raw_write() {
 /// How many raw changes [`note_raw_write`] has recorded.
 pub fn raw_writes() -> u64 {
     RAW_WRITES.load(Ordering::Acquire)
+}
+
+/// Turns for SQLite's write lock among this process's writers, in arrival order (a ticket
+/// lock). SQLite grants its lock to whoever polls first: a waiting writer sleeps in its busy
+/// handler (1, 2, 5 … 100 ms between tries), so a writer that commits and begins again at once
+/// — the closing job's admission batches — took the lock again and again while others slept
+/// (seconds behind a large notice). Here the next batch queues behind the writers already
+/// waiting. Writers of other processes on the same file still meet in the busy handler.
+struct WriteTurns {
+    /// (next ticket to hand out, ticket being served)
+    tickets: std::sync::Mutex<(u64, u64)>,
+    turn: std::sync::Condvar,
+}
+
+static WRITE_TURNS: WriteTurns = WriteTurns {
+    tickets: std::sync::Mutex::new((0, 0)),
+    turn: std::sync::Condvar::new(),
+};
+
+impl WriteTurns {
+    /// Waits for this caller's turn; the turn passes on when the guard drops.
+    fn take(&'static self) -> WriteTurn {
+        let mut tickets = self
+            .tickets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mine = tickets.0;
+        tickets.0 += 1;
+        while tickets.1 != mine {
+            tickets = self
+                .turn
+                .wait(tickets)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        WriteTurn(self)
+    }
+}
+
+/// A writer's turn ([`WriteTurns::take`]); dropping it (commit, rollback or panic) serves the
+/// next ticket.
+struct WriteTurn(&'static WriteTurns);
+
+impl Drop for WriteTurn {
+    fn drop(&mut self) {
+        let mut tickets = self
+            .0
+            .tickets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        tickets.1 += 1;
+        self.0.turn.notify_all();
+    }
 }
 
 /// Runs `f` in one read-only transaction that sees a single snapshot of the database, so that

@@ -42,7 +42,9 @@ pub enum Event {
     ObjectionResolved {
         objection_id: i64,
     },
-    /// A pool entry was created.
+    /// A pool entry was created. Nothing records this any more: admissions record
+    /// [`Event::AdmittedBatch`]; it stays so that records queued before that change (in the
+    /// outbox of a running deployment) are still handled.
     Admitted {
         pool_entry_id: i64,
     },
@@ -64,10 +66,15 @@ pub enum Event {
     ContractEnded {
         contract_id: i64,
     },
+    /// Pool entries were created together (one batch of a notice's closing, or one admission
+    /// after an objection's dismissal): one record, one notify job for the batch.
+    AdmittedBatch {
+        pool_entry_ids: Vec<i64>,
+    },
 }
 
 /// Every kind of record, so the handler registers each one.
-pub const KINDS: [&str; 12] = [
+pub const KINDS: [&str; 13] = [
     "notify.application_submitted",
     "notify.application_decided",
     "notify.application_rejected",
@@ -80,6 +87,7 @@ pub const KINDS: [&str; 12] = [
     "notify.removed_and_banned",
     "notify.contract_created",
     "notify.contract_ended",
+    "notify.admitted_batch",
 ];
 
 /// How many times a record is handled before it is dead (a template or a read that keeps
@@ -102,6 +110,7 @@ impl Event {
             Self::RemovedAndBanned { .. } => 9,
             Self::ContractCreated { .. } => 10,
             Self::ContractEnded { .. } => 11,
+            Self::AdmittedBatch { .. } => 12,
         };
         KINDS[index]
     }
@@ -152,6 +161,9 @@ mod tests {
             Event::RemovedAndBanned { ban_id: 1 },
             Event::ContractCreated { contract_id: 1 },
             Event::ContractEnded { contract_id: 1 },
+            Event::AdmittedBatch {
+                pool_entry_ids: vec![1, 2],
+            },
         ];
         let kinds: std::collections::BTreeSet<_> = events.iter().map(Event::kind).collect();
         assert_eq!(kinds.len(), KINDS.len());

@@ -69,7 +69,8 @@ pub fn admit(conn: &mut DbConn, ctx: &Ctx, application_id: i64) -> ApiResult<i64
 /// compare-and-set `Admit` transition for all of them (any of them no longer `in_notice`
 /// fails the batch), multi-row inserts of the entries and items, the audit events appended
 /// with the chain head taken once, the e-mails queued together. Returns `(application,
-/// pool entry)` pairs in the order of `application_ids`.
+/// pool entry)` pairs in the order of `application_ids`. The admission e-mails are one outbox
+/// record for the whole batch ([`crate::mail::outbox::Event::AdmittedBatch`]).
 pub fn admit_batch(
     conn: &mut DbConn,
     ctx: &Ctx,
@@ -176,16 +177,14 @@ pub fn admit_batch(
         crate::insert_rows!(conn, pool_items::table, chunk.to_vec())?;
     }
     audit::append_many(conn, ctx, events)?;
-    for &entry_id in &entry_ids {
-        crate::pool::versions::record(conn, ctx, PoolChange::Admitted, entry_id)?;
-    }
-    for &pool_entry_id in &entry_ids {
-        crate::mail::outbox::record(
-            conn,
-            ctx.now,
-            crate::mail::outbox::Event::Admitted { pool_entry_id },
-        )?;
-    }
+    crate::pool::versions::record_many(conn, ctx, PoolChange::Admitted, &entry_ids)?;
+    crate::mail::outbox::record(
+        conn,
+        ctx.now,
+        crate::mail::outbox::Event::AdmittedBatch {
+            pool_entry_ids: entry_ids.clone(),
+        },
+    )?;
     let by_app: HashMap<i64, i64> = admitted
         .iter()
         .zip(&entry_ids)

@@ -12,7 +12,7 @@
 //! | a notice is published (applications have their `notice_id`) | [`notice_published`]`(conn, now, notice_id)` |
 //! | an objection is filed | [`objection_filed`]`(conn, now, objection_id)` |
 //! | an objection is upheld or dismissed | [`objection_resolved`]`(conn, now, objection_id)` |
-//! | a pool entry is created | [`admitted`]`(conn, now, pool_entry_id)` |
+//! | pool entries are created (an admission batch) | [`admitted_many`]`(conn, now, pool_entry_ids)` |
 //! | an exit case is opened (its grounds inserted) | [`exit_case_opened`]`(conn, now, case_id)` |
 //! | a statement of defence is filed | [`statement_received`]`(conn, now, case_id)` |
 //! | a ban is recorded | [`removed_and_banned`]`(conn, now, ban_id)` |

@@ -48,6 +48,7 @@ fn handle(conn: &mut DbConn, _: &JobInfo, payload: &serde_json::Value) -> Result
         Event::RemovedAndBanned { ban_id } => events::removed_and_banned(conn, at, ban_id),
         Event::ContractCreated { contract_id } => events::contract_created(conn, at, contract_id),
         Event::ContractEnded { contract_id } => events::contract_ended(conn, at, contract_id),
+        Event::AdmittedBatch { pool_entry_ids } => events::admitted_many(conn, at, &pool_entry_ids),
     }?;
     Ok(())
 }

@@ -24,9 +24,9 @@ use wait_timeout::ChildExt;
 
 use super::normalize::normalize;
 use super::{
-    ENV_CPU_SECONDS, ENV_MEMORY_BYTES, ENV_PDFTOTEXT, ENV_WALL_MS, EXTRACTOR_PDF_EXTRACT,
-    EXTRACTOR_PDFTOTEXT, Extraction, Limits, MAX_PAGE_TEXT_BYTES, MAX_PAGES, PageText, Status,
-    read_bounded, truncate_utf8,
+    ENV_CPU_SECONDS, ENV_MEMORY_BYTES, ENV_PAGES, ENV_PDFTOTEXT, ENV_WALL_MS,
+    EXTRACTOR_PDF_EXTRACT, EXTRACTOR_PDFTOTEXT, Extraction, Limits, MAX_PAGE_TEXT_BYTES, MAX_PAGES,
+    PageText, Status, read_bounded, truncate_utf8,
 };
 
 /// Exit status when the child refuses to run: malformed variables, or limits it cannot apply.
@@ -38,7 +38,7 @@ pub const EXIT_OUTPUT: u8 = 3;
 /// it a fraction of a second): a hostile file that keeps it busy leaves pdf-extract, the
 /// fallback, the rest of the time to reach its own verdict (a memory or CPU limit) before the
 /// parent kills this process at the full wall limit, which would leave `pdftotext` orphaned.
-const PDFTOTEXT_SHARE_OF_WALL: f64 = 0.3;
+pub(crate) const PDFTOTEXT_SHARE_OF_WALL: f64 = 0.3;
 
 /// Entry point of the hidden `extract-pdf-text` subcommand: limits first, then the PDF. Exit 0
 /// with a JSON [`Extraction`] on standard output, whatever the PDF is like.
@@ -80,6 +80,8 @@ struct ChildConfig {
     cpu_seconds: u64,
     pdftotext_deadline: Instant,
     pdftotext: Option<PathBuf>,
+    /// Only these pages, through pdf-extract (the parent ran `pdftotext` itself).
+    pages: Option<Vec<u32>>,
 }
 
 impl ChildConfig {
@@ -100,13 +102,31 @@ impl ChildConfig {
         let pdftotext = std::env::var_os(ENV_PDFTOTEXT)
             .filter(|p| !p.is_empty())
             .map(PathBuf::from);
+        let pages = match std::env::var(ENV_PAGES) {
+            Err(std::env::VarError::NotPresent) => None,
+            Ok(list) => Some(parse_pages(&list)?),
+            Err(err) => return Err(format!("{ENV_PAGES}: {err}")),
+        };
         Ok(ChildConfig {
             memory_bytes: number(ENV_MEMORY_BYTES, defaults.memory_bytes)?,
             cpu_seconds: number(ENV_CPU_SECONDS, defaults.cpu_seconds)?,
             pdftotext_deadline: started + wall.mul_f64(PDFTOTEXT_SHARE_OF_WALL),
             pdftotext,
+            pages,
         })
     }
+}
+
+/// `3,7,12` (or nothing): page numbers, each at least 1.
+fn parse_pages(list: &str) -> Result<Vec<u32>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| match n.parse::<u32>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(format!("{ENV_PAGES} must list page numbers, not `{list}`")),
+        })
+        .collect()
 }
 
 /// Address space (the only memory limit Linux enforces on a process), CPU seconds (soft: SIGXCPU;
@@ -130,14 +150,45 @@ fn apply_limits(config: &ChildConfig) -> std::io::Result<()> {
 /// The cheaper extractor first: `pdftotext` (when present) reads the whole document in one
 /// run; pdf-extract then reads only the pages it left empty or with undecodable glyphs. Without
 /// `pdftotext`, or when it cannot open the file, pdf-extract reads every page.
+/// With `PDF_EXTRACT_PAGES` (the parent ran `pdftotext`), pdf-extract reads only the pages
+/// listed.
 fn extract(path: &Path, config: &ChildConfig) -> Extraction {
+    if let Some(pages) = &config.pages {
+        return listed_pages(path, pages);
+    }
     let Some(pdftotext) = &config.pdftotext else {
         return with_pdf_extract(path, None);
     };
-    match run_pdftotext(pdftotext, path, config.pdftotext_deadline) {
+    match run_pdftotext(
+        pdftotext_command(pdftotext, path),
+        config.pdftotext_deadline,
+    ) {
         Ok(texts) if !texts.is_empty() => pdftotext_first(path, texts),
         Ok(_) => with_pdf_extract(path, Some("pdftotext found no pages".to_owned())),
         Err(why) => with_pdf_extract(path, Some(format!("pdftotext: {why}"))),
+    }
+}
+
+/// The pages `numbers` through pdf-extract, for the parent to merge with `pdftotext`'s: the
+/// document's page count and those of the pages it has, or the failure that ends it (no pages).
+fn listed_pages(path: &Path, numbers: &[u32]) -> Extraction {
+    let doc = match load(path) {
+        Ok(doc) => doc,
+        Err(ex) => return ex,
+    };
+    let ids = match pages_of(&doc) {
+        Ok(ids) => ids,
+        Err(why) => return Extraction::failed(Status::Unreadable, why),
+    };
+    let pages: Vec<PageText> = numbers
+        .iter()
+        .filter_map(|number| ids.get(number).map(|&id| read_page(&doc, *number, id)))
+        .collect();
+    Extraction {
+        status: Status::Ok,
+        page_count: u32::try_from(ids.len()).unwrap_or(u32::MAX),
+        pages,
+        detail: None,
     }
 }
 
@@ -232,10 +283,19 @@ fn with_pdf_extract(path: &Path, note: Option<String>) -> Extraction {
 }
 
 /// `pdftotext` read the document: its pages, with pdf-extract on the pages it left empty or
-/// with U+FFFD (glyphs it could not map). Where both read a page, the text with fewer
-/// undecodable glyphs is kept, and a material difference between them is reported.
+/// with U+FFFD (glyphs it could not map), in this process.
 fn pdftotext_first(path: &Path, texts: Vec<String>) -> Extraction {
-    let mut pages: Vec<PageText> = (1..)
+    let pages = pdftotext_pages(texts);
+    let Some(suspects) = pages_to_check(&pages) else {
+        let count = u32::try_from(pages.len()).unwrap_or(u32::MAX);
+        return Extraction::from_pages(count, pages, None);
+    };
+    merge(pages, Some(listed_pages(path, &suspects)))
+}
+
+/// `pdftotext`'s texts as pages (an empty text: a page without text).
+pub(crate) fn pdftotext_pages(texts: Vec<String>) -> Vec<PageText> {
+    (1..)
         .zip(texts)
         .map(|(number, text)| PageText {
             number,
@@ -243,31 +303,39 @@ fn pdftotext_first(path: &Path, texts: Vec<String>) -> Extraction {
             text,
             error: None,
         })
-        .collect();
+        .collect()
+}
+
+/// The pages pdf-extract must read after `pdftotext` (those it left empty or with U+FFFD), or
+/// `None` when there are none and the page count is known (fewer than [`MAX_PAGES`] pages
+/// read: `pdftotext` read the whole document).
+pub(crate) fn pages_to_check(pages: &[PageText]) -> Option<Vec<u32>> {
     let suspects: Vec<u32> = pages
         .iter()
         .filter(|p| p.text.is_empty() || p.text.contains(REPLACEMENT))
         .map(|p| p.number)
         .collect();
     let read_all = pages.len() >= MAX_PAGES as usize;
+    (!suspects.is_empty() || read_all).then_some(suspects)
+}
+
+/// Merges pdf-extract's reading of the checked pages (`other`: [`listed_pages`]) into
+/// `pdftotext`'s `pages`. Where both read a page, the text with fewer undecodable glyphs is
+/// kept, and a material difference between them is reported. When pdf-extract could not open
+/// the document (poppler opened what lopdf may not: a broken cross-reference table),
+/// `pdftotext`'s pages stand.
+pub(crate) fn merge(mut pages: Vec<PageText>, other: Option<Extraction>) -> Extraction {
     let mut page_count = u32::try_from(pages.len()).unwrap_or(u32::MAX);
-    if suspects.is_empty() && !read_all {
-        return Extraction::from_pages(page_count, pages, None);
-    }
-    // Poppler opened what lopdf may not (a broken cross-reference table): then its pages stand.
-    let Ok(doc) = load(path) else {
+    let Some(other) = other.filter(|o| o.page_count > 0) else {
         return Extraction::from_pages(page_count, pages, None);
     };
-    let Ok(ids) = pages_of(&doc) else {
-        return Extraction::from_pages(page_count, pages, None);
-    };
-    page_count = page_count.max(u32::try_from(ids.len()).unwrap_or(u32::MAX));
+    page_count = page_count.max(other.page_count);
     let mut differing = Vec::new();
-    for number in suspects {
-        let (Some(&id), Some(page)) = (ids.get(&number), pages.get_mut(number as usize - 1)) else {
+    for other in other.pages {
+        let number = other.number;
+        let Some(page) = pages.get_mut(number as usize - 1) else {
             continue;
         };
-        let other = read_page(&doc, number, id);
         if page.text.is_empty() {
             if other.text.is_empty() {
                 page.error = other
@@ -407,18 +475,19 @@ fn shows_text(doc: &Document, id: ObjectId) -> bool {
     .unwrap_or(false)
 }
 
-/// `pdftotext -f 1 -l MAX_PAGES -enc UTF-8 -q <pdf> -`, one cleaned text per page. Without
+/// `pdftotext -f 1 -l MAX_PAGES -enc UTF-8 -q <pdf> -` with an empty environment. Without
 /// `-layout`: poppler's reading order keeps a line's words together, which matching needs,
-/// where the layout mode pads columns apart. The process inherits this process's memory and CPU
-/// limits and is killed at the deadline.
-fn run_pdftotext(pdftotext: &Path, pdf: &Path, deadline: Instant) -> Result<Vec<String>, String> {
-    let (first, last) = (1, MAX_PAGES);
-    let Some(budget) = deadline.checked_duration_since(Instant::now()) else {
-        return Err("no time left within the wall limit".into());
-    };
+/// where the layout mode pads columns apart.
+pub(crate) fn pdftotext_command(pdftotext: &Path, pdf: &Path) -> Command {
     let mut command = Command::new(pdftotext);
+    pdftotext_args(&mut command, pdf);
     command
-        .args(["-f", &first.to_string(), "-l", &last.to_string()])
+}
+
+/// The arguments of a `pdftotext` run over `pdf` (also after a `prlimit … pdftotext`).
+pub(crate) fn pdftotext_args(command: &mut Command, pdf: &Path) {
+    command
+        .args(["-f", "1", "-l", &MAX_PAGES.to_string()])
         .args(["-enc", "UTF-8", "-q"])
         .arg(pdf)
         .arg("-")
@@ -426,13 +495,25 @@ fn run_pdftotext(pdftotext: &Path, pdf: &Path, deadline: Instant) -> Result<Vec<
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
+}
+
+/// Runs a [`pdftotext_command`]: one cleaned text per page. The process runs under whatever
+/// limits it was given (this process's, inherited, or `prlimit`'s) and is killed at the
+/// deadline.
+pub(crate) fn run_pdftotext(
+    mut command: Command,
+    deadline: Instant,
+) -> Result<Vec<String>, String> {
+    let Some(budget) = deadline.checked_duration_since(Instant::now()) else {
+        return Err("no time left within the wall limit".into());
+    };
     let mut child = command.spawn().map_err(|e| format!("cannot start: {e}"))?;
     let Some(stdout) = child.stdout.take() else {
         let _ = child.kill();
         let _ = child.wait();
         return Err("no output pipe".into());
     };
-    let pages = (last - first + 1) as usize;
+    let pages = MAX_PAGES as usize;
     let cap = pages.saturating_mul(2 * MAX_PAGE_TEXT_BYTES + 16);
     let reader = std::thread::Builder::new()
         .name("pdftotext-out".into())

@@ -12,14 +12,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use wait_timeout::ChildExt;
 
-use super::child::EXIT_REFUSED;
+use super::child::{self, EXIT_REFUSED, PDFTOTEXT_SHARE_OF_WALL};
 use super::{
-    ENV_CPU_SECONDS, ENV_MEMORY_BYTES, ENV_PDFTOTEXT, ENV_WALL_MS, Extraction, MAX_PAGE_TEXT_BYTES,
-    MAX_PAGES, Status, read_bounded, truncate_utf8,
+    ENV_CPU_SECONDS, ENV_MEMORY_BYTES, ENV_PAGES, ENV_PDFTOTEXT, ENV_WALL_MS, Extraction,
+    MAX_PAGE_TEXT_BYTES, MAX_PAGES, Status, read_bounded, truncate_utf8,
 };
 
 /// The hidden subcommand the child runs (`provider-registry extract-pdf-text <path>`).
@@ -69,6 +69,9 @@ pub struct PdfExtractor {
     program: PathBuf,
     limits: Limits,
     pdftotext: Option<PathBuf>,
+    /// util-linux's `prlimit`, which starts `pdftotext` under the limits (this crate forbids
+    /// the `unsafe` of a `pre_exec` hook); without it `pdftotext` runs inside the child.
+    prlimit: Option<PathBuf>,
     slots: Arc<Slots>,
 }
 
@@ -88,6 +91,7 @@ impl PdfExtractor {
             program: program.into(),
             limits,
             pdftotext: find_on_path("pdftotext"),
+            prlimit: find_on_path("prlimit"),
             slots,
         }
     }
@@ -95,6 +99,12 @@ impl PdfExtractor {
     /// Reads text with this `pdftotext` first (pdf-extract for what it leaves), or none at all.
     pub fn with_pdftotext(mut self, pdftotext: Option<PathBuf>) -> Self {
         self.pdftotext = pdftotext;
+        self
+    }
+
+    /// Runs `pdftotext` through this `prlimit` (or, with `None`, inside the extraction child).
+    pub fn with_prlimit(mut self, prlimit: Option<PathBuf>) -> Self {
+        self.prlimit = prlimit;
         self
     }
 
@@ -117,8 +127,13 @@ impl PdfExtractor {
     /// child) for at most the wall limit past the wait; never panics.
     pub fn extract(&self, pdf: &Path) -> Extraction {
         let _slot = self.slots.acquire();
-        let started = std::time::Instant::now();
-        let extraction = self.run_child(pdf);
+        let started = Instant::now();
+        let extraction = match (&self.pdftotext, &self.prlimit) {
+            (Some(pdftotext), Some(prlimit)) => self.pdftotext_first(pdftotext, prlimit, pdf),
+            _ => self
+                .run_child(pdf, self.pdftotext.as_deref(), None, self.limits.wall)
+                .unwrap_or_else(|failed| failed),
+        };
         tracing::debug!(
             pdf = %pdf.display(),
             status = extraction.status.as_str(),
@@ -130,7 +145,79 @@ impl PdfExtractor {
         extraction
     }
 
-    fn run_child(&self, pdf: &Path) -> Extraction {
+    /// The cheaper extractor first, started from here: `pdftotext` under the limits (through
+    /// `prlimit`), given [`PDFTOTEXT_SHARE_OF_WALL`] of the wall limit. A document it reads
+    /// whole, every page with text, costs no extraction child. The child (pdf-extract) reads
+    /// the pages it left empty or with undecodable glyphs, merged here, or the whole document
+    /// when `pdftotext` failed or found no pages.
+    fn pdftotext_first(&self, pdftotext: &Path, prlimit: &Path, pdf: &Path) -> Extraction {
+        let started = Instant::now();
+        let limits = &self.limits;
+        // As in the child: each limit clamped to the hard limit in force, which an
+        // unprivileged process cannot raise (prlimit would refuse to run).
+        let hard = |resource: rlimit::Resource| {
+            rlimit::getrlimit(resource).map_or(u64::MAX, |(_, hard)| hard)
+        };
+        let memory = limits.memory_bytes.max(1).min(hard(rlimit::Resource::AS));
+        let cpu_hard = hard(rlimit::Resource::CPU);
+        let cpu = limits.cpu_seconds.max(1);
+        let mut command = Command::new(prlimit);
+        command
+            .arg(format!("--as={memory}"))
+            .arg(format!(
+                "--cpu={}:{}",
+                cpu.min(cpu_hard),
+                cpu.saturating_add(1).min(cpu_hard)
+            ))
+            .arg("--core=0")
+            .arg(pdftotext);
+        child::pdftotext_args(&mut command, pdf);
+        let read = child::run_pdftotext(
+            command,
+            started + limits.wall.mul_f64(PDFTOTEXT_SHARE_OF_WALL),
+        );
+        let left = limits
+            .wall
+            .saturating_sub(started.elapsed())
+            .max(Duration::from_millis(1));
+        let note = match read {
+            Ok(texts) if !texts.is_empty() => {
+                let pages = child::pdftotext_pages(texts);
+                let Some(check) = child::pages_to_check(&pages) else {
+                    let count = u32::try_from(pages.len()).unwrap_or(u32::MAX);
+                    return Extraction::from_pages(count, pages, None);
+                };
+                return match self.run_child(pdf, None, Some(&check), left) {
+                    Ok(other) => child::merge(pages, Some(other)),
+                    Err(failed) => failed,
+                };
+            }
+            Ok(_) => "pdftotext found no pages".to_owned(),
+            Err(why) => format!("pdftotext: {why}"),
+        };
+        match self.run_child(pdf, None, None, left) {
+            Ok(mut ex) => {
+                let detail = ex
+                    .detail
+                    .take()
+                    .map_or_else(|| note.clone(), |d| format!("{d}; {note}"));
+                ex.detail = Some(detail);
+                ex
+            }
+            Err(failed) => failed,
+        }
+    }
+
+    /// Runs the extraction child over `pdf` (with `pdftotext` inside it, or only the `pages`
+    /// listed) for at most `wall`: its report, or `Err` with the `unreadable` extraction that
+    /// says how it ended without one (crash, limit, time-out).
+    fn run_child(
+        &self,
+        pdf: &Path,
+        pdftotext: Option<&Path>,
+        pages: Option<&[u32]>,
+        wall: Duration,
+    ) -> Result<Extraction, Extraction> {
         let limits = &self.limits;
         let mut command = Command::new(&self.program);
         command
@@ -140,22 +227,26 @@ impl PdfExtractor {
             .env_clear()
             .env(ENV_MEMORY_BYTES, limits.memory_bytes.max(1).to_string())
             .env(ENV_CPU_SECONDS, limits.cpu_seconds.max(1).to_string())
-            .env(ENV_WALL_MS, limits.wall.as_millis().max(1).to_string())
+            .env(ENV_WALL_MS, wall.as_millis().max(1).to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        if let Some(pdftotext) = &self.pdftotext {
+        if let Some(pdftotext) = pdftotext {
             command.env(ENV_PDFTOTEXT, pdftotext);
+        }
+        if let Some(pages) = pages {
+            let list: Vec<String> = pages.iter().map(u32::to_string).collect();
+            command.env(ENV_PAGES, list.join(","));
         }
         let mut child = match command.spawn() {
             Ok(child) => child,
-            Err(err) => return unreadable(format!("cannot start the extractor: {err}")),
+            Err(err) => return Err(unreadable(format!("cannot start the extractor: {err}"))),
         };
         // Both pipes are drained while the child runs: a child blocked on a full pipe would
         // look like a hang.
         let stdout = child.stdout.take().map(|s| drain(s, MAX_REPORT_BYTES));
         let stderr = child.stderr.take().map(|s| drain(s, MAX_STDERR_BYTES));
-        let waited = child.wait_timeout(limits.wall);
+        let waited = child.wait_timeout(wall);
         let (status, timed_out) = match waited {
             Ok(Some(status)) => (Some(status), false),
             Ok(None) => {
@@ -172,25 +263,27 @@ impl PdfExtractor {
         let stderr = String::from_utf8_lossy(&stderr);
 
         if timed_out {
-            return unreadable(format!(
+            return Err(unreadable(format!(
                 "stopped by the wall-clock limit ({} s)",
                 limits.wall.as_secs_f64()
-            ));
+            )));
         }
         let Some(status) = status else {
-            return unreadable("the extractor could not be waited for");
+            return Err(unreadable("the extractor could not be waited for"));
         };
         if let Some(why) = abnormal_end(status, &stderr, limits) {
-            return unreadable(why);
+            return Err(unreadable(why));
         }
         if report_cut {
-            return unreadable(format!(
+            return Err(unreadable(format!(
                 "the extractor's report exceeded {MAX_REPORT_BYTES} bytes"
-            ));
+            )));
         }
         match serde_json::from_slice::<Extraction>(&report) {
-            Ok(extraction) => bounded(extraction),
-            Err(err) => unreadable(format!("the extractor's report is not valid: {err}")),
+            Ok(extraction) => Ok(bounded(extraction)),
+            Err(err) => Err(unreadable(format!(
+                "the extractor's report is not valid: {err}"
+            ))),
         }
     }
 }

@@ -4,15 +4,18 @@
 //! corrupted files, and a small flate bomb drives it to gigabytes, so it never runs in the server
 //! process. This module owns the whole pipeline:
 //!
-//! - [`isolate`] (the parent): [`PdfExtractor::extract`] starts the same binary as
-//!   `provider-registry extract-pdf-text <path>` under [`Limits`] (memory, CPU, wall clock, and a
-//!   bound on concurrent children), reads its report and maps every way it can end to one
-//!   [`Status`];
-//! - [`child`] (the child): applies the limits to itself, reads the text with the cheaper
-//!   extractor first — poppler's `pdftotext`, one run for the whole document, when present —
-//!   and with pdf-extract (page by page under `catch_unwind`) the pages it left empty or with
-//!   undecodable glyphs, or every page without `pdftotext`; reports pages on which both read
-//!   materially different text; writes one JSON report to standard output;
+//! - [`isolate`] (the parent): [`PdfExtractor::extract`] runs the cheaper extractor first —
+//!   poppler's `pdftotext`, one run for the whole document, started through util-linux's
+//!   `prlimit` under the same memory and CPU limits, when both are present — and starts the
+//!   same binary as `provider-registry extract-pdf-text <path>` (the child) under [`Limits`]
+//!   (memory, CPU, wall clock, and a bound on concurrent children) only for what `pdftotext`
+//!   left: the pages it read empty or with undecodable glyphs (merged with its pages, pages on
+//!   which both read materially different text reported), or the whole document when it failed.
+//!   It reads the child's report and maps every way it can end to one [`Status`]. Without
+//!   `prlimit`, `pdftotext` runs inside the child instead;
+//! - [`child`] (the child): applies the limits to itself, reads the listed pages (or every
+//!   page) with pdf-extract page by page under `catch_unwind` — running `pdftotext` first itself
+//!   when the parent passes it — and writes one JSON report to standard output;
 //! - [`mod@normalize`]: the text normalisation (NFKC, radicals, whitespace) used before matching.
 //!
 //! # The parent–child protocol
@@ -27,6 +30,7 @@
 //! | `PDF_EXTRACT_CPU_SECONDS` | `RLIMIT_CPU` soft limit (SIGXCPU); the hard limit is one second more |
 //! | `PDF_EXTRACT_WALL_MS` | the child's own deadline for `pdftotext` runs (the parent kills it at the same wall limit anyway) |
 //! | `PDF_EXTRACT_PDFTOTEXT` | absolute path of `pdftotext`; absent or empty: pdf-extract only |
+//! | `PDF_EXTRACT_PAGES` | `3,7` (or empty): pdf-extract reads only these pages and reports them with the document's `page_count` (the parent ran `pdftotext` and merges) |
 //!
 //! The child writes one [`Extraction`] as JSON (page text already normalised, status derived
 //! from it) and exits 0; exit status 2 means it refused to run (bad variables, limits not
@@ -71,6 +75,7 @@ pub(crate) const ENV_MEMORY_BYTES: &str = "PDF_EXTRACT_MEMORY_BYTES";
 pub(crate) const ENV_CPU_SECONDS: &str = "PDF_EXTRACT_CPU_SECONDS";
 pub(crate) const ENV_WALL_MS: &str = "PDF_EXTRACT_WALL_MS";
 pub(crate) const ENV_PDFTOTEXT: &str = "PDF_EXTRACT_PDFTOTEXT";
+pub(crate) const ENV_PAGES: &str = "PDF_EXTRACT_PAGES";
 
 /// Outcome of extracting a PDF's text. Advisory only: it raises warnings for reviewers and
 /// routes documents to manual verification, it never rejects anything by itself.

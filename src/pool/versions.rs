@@ -92,18 +92,16 @@ pub struct PublicEntry {
 
 /// The public record of a pool entry, whatever its status.
 pub fn public_entry(conn: &mut DbConn, entry_id: i64) -> QueryResult<PublicEntry> {
-    #[allow(clippy::type_complexity)]
-    let (
-        institution_id,
-        items,
-        valid_from,
-        valid_until,
-        admitted_at,
-        name,
-        uscc,
-        entity_type,
-        district,
-    ): (
+    public_entries(conn, &[entry_id])?
+        .pop()
+        .ok_or(diesel::result::Error::NotFound)
+}
+
+/// The public records of pool entries `entry_ids` (a batch: one statement names them all), in
+/// the order of their ids.
+pub fn public_entries(conn: &mut DbConn, entry_ids: &[i64]) -> QueryResult<Vec<PublicEntry>> {
+    type Row = (
+        i64,
         i64,
         String,
         NaiveDate,
@@ -113,10 +111,13 @@ pub fn public_entry(conn: &mut DbConn, entry_id: i64) -> QueryResult<PublicEntry
         String,
         String,
         Option<String>,
-    ) = pool_entries::table
+    );
+    let rows: Vec<Row> = pool_entries::table
         .inner_join(institutions::table)
-        .filter(pool_entries::id.eq(entry_id))
+        .filter(pool_entries::id.eq_any(entry_ids))
+        .order(pool_entries::id.asc())
         .select((
+            pool_entries::id,
             pool_entries::institution_id,
             pool_entries::items,
             pool_entries::valid_from,
@@ -127,44 +128,78 @@ pub fn public_entry(conn: &mut DbConn, entry_id: i64) -> QueryResult<PublicEntry
             institutions::entity_type,
             institutions::district,
         ))
-        .first(conn)?;
-    let codes: Vec<String> = serde_json::from_str(&items).unwrap_or_default();
+        .load(conn)?;
     let catalogue = crate::catalogue::Catalogue::get();
-    Ok(PublicEntry {
-        entry_id,
-        institution_id,
-        name,
-        uscc,
-        entity_type,
-        district,
-        items: codes
-            .into_iter()
-            .map(|code| PublicItem {
-                name_zh: catalogue.activity(&code).ok().map(|a| a.name_zh.clone()),
-                code,
-            })
-            .collect(),
-        valid_from,
-        valid_until,
-        admitted_on: beijing_date(from_db_time(admitted_at)),
-    })
+    Ok(rows
+        .into_iter()
+        .map(
+            |(
+                entry_id,
+                institution_id,
+                items,
+                valid_from,
+                valid_until,
+                admitted_at,
+                name,
+                uscc,
+                entity_type,
+                district,
+            )| {
+                let codes: Vec<String> = serde_json::from_str(&items).unwrap_or_default();
+                PublicEntry {
+                    entry_id,
+                    institution_id,
+                    name,
+                    uscc,
+                    entity_type,
+                    district,
+                    items: codes
+                        .into_iter()
+                        .map(|code| PublicItem {
+                            name_zh: catalogue.activity(&code).ok().map(|a| a.name_zh.clone()),
+                            code,
+                        })
+                        .collect(),
+                    valid_from,
+                    valid_until,
+                    admitted_on: beijing_date(from_db_time(admitted_at)),
+                }
+            },
+        )
+        .collect())
 }
 
 /// Records a change of pool entry `entry_id` as the pool's next version, in the caller's
 /// transaction (after the change itself and its audit event); returns the version.
 pub fn record(conn: &mut DbConn, ctx: &Ctx, kind: PoolChange, entry_id: i64) -> QueryResult<i64> {
-    let entry = public_entry(conn, entry_id)?;
-    opendata::append(
-        conn,
-        &NewChange {
+    record_many(conn, ctx, kind, &[entry_id])
+}
+
+/// [`record`] for a batch of entries (a notice's admission batch): their records read in one
+/// statement, the versions appended together, in the order of the entries' ids; returns the
+/// last version.
+pub fn record_many(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    kind: PoolChange,
+    entry_ids: &[i64],
+) -> QueryResult<i64> {
+    let entries = public_entries(conn, entry_ids)?;
+    if entries.len() != entry_ids.len() {
+        return Err(diesel::result::Error::NotFound);
+    }
+    let changes: Vec<NewChange<PublicEntry>> = entries
+        .iter()
+        .map(|entry| NewChange {
             list: List::Pool,
             kind: kind.as_str(),
             institution_id: entry.institution_id,
-            subject_id: entry_id,
+            subject_id: entry.entry_id,
             at: ctx.now,
-            record: &entry,
-        },
-    )
+            record: entry,
+        })
+        .collect();
+    opendata::append_many(conn, List::Pool, &changes)
 }
 
 /// The pool's newest version (0 before the first admission). Cheap: one primary-key read.

@@ -75,10 +75,13 @@ async fn verification_beside_concurrent_writes_raises_no_false_alarm() {
 
     let mut alarms = Vec::new();
     let mut lengths = Vec::new();
+    let mut seen = writes.load(Ordering::Relaxed);
     for _ in 0..VERIFICATIONS {
         // Paced by the writers: at least one append commits between two verifications, and
-        // the others keep committing while this one reads.
-        writes_beyond(&writes, writes.load(Ordering::Relaxed) + 1).await;
+        // the others keep committing while this one reads. A write counted after the previous
+        // verification may have committed before its snapshot (one in flight per writer), so
+        // one more than `WRITERS` of them are waited for.
+        writes_beyond(&writes, seen + WRITERS + 1).await;
         let res = app
             .get("/api/v1/audit/verify")
             .bearer_auth(&reviewer)
@@ -91,6 +94,7 @@ async fn verification_beside_concurrent_writes_raises_no_false_alarm() {
             alarms.push(body.clone());
         }
         lengths.push(body["events"].as_i64().unwrap());
+        seen = writes.load(Ordering::Relaxed);
     }
     stop.store(true, Ordering::Relaxed);
     writer.await.unwrap();

@@ -637,8 +637,8 @@ async fn every_workflow_event_reaches_exactly_its_parties() {
         record(
             c,
             now,
-            Event::Admitted {
-                pool_entry_id: entry,
+            Event::AdmittedBatch {
+                pool_entry_ids: vec![entry],
             },
         )?;
         record(

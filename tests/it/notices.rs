@@ -887,10 +887,86 @@ async fn a_large_notice_closes_in_batches_and_a_closing_stopped_between_batches_
     assert_eq!(verified["ok"], true, "{verified}");
 }
 
+/// The admission e-mails of a closing go through the outbox one record per batch: a notice of
+/// 401 applications closes in three batches (200, 200, 1), so three `notify.admitted_batch`
+/// jobs name every pool entry once between them, and 401 admission e-mails are queued, one per
+/// entry. Handled again (its `done` mark lost, or an admin's retry), a batch's record queues
+/// nothing more.
+#[tokio::test]
+async fn a_closing_records_one_notify_job_per_batch_and_each_admission_email_once_even_when_retried()
+ {
+    use diesel::prelude::*;
+    use provider_registry::db::schema::jobs;
+
+    const N: usize = 401;
+    let app = TestApp::spawn().await;
+    app.set_clock("2026-03-02T09:00:00+08:00").await;
+    let round = app.open_round().await;
+    let ids = seed_approved_applications(&app, round, N, 8000).await;
+    flow::publish(&app, &ids, "2026-03-02").await;
+    app.set_clock("2026-03-07T00:00:00+08:00").await;
+    app.run_pending_jobs().await;
+
+    let pool = app.state.pool.clone();
+    let records: Vec<(String, String)> = tokio::task::spawn_blocking(move || {
+        jobs::table
+            .filter(jobs::kind.like("notify.admitted%"))
+            .order(jobs::id.asc())
+            .select((jobs::kind, jobs::payload))
+            .load(&mut pool.get().unwrap())
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        records
+            .iter()
+            .all(|(kind, _)| kind == "notify.admitted_batch"),
+        "{records:?}"
+    );
+    let batches: Vec<Vec<i64>> = records
+        .iter()
+        .map(|(_, payload)| {
+            let payload: Value = serde_json::from_str(payload).unwrap();
+            serde_json::from_value(payload["pool_entry_ids"].clone()).unwrap()
+        })
+        .collect();
+    assert_eq!(
+        batches.iter().map(Vec::len).collect::<Vec<_>>(),
+        [200, 200, 1]
+    );
+    let named: std::collections::BTreeSet<i64> = batches.iter().flatten().copied().collect();
+    assert_eq!(named.len(), N);
+    assert_eq!(
+        app.sql_i64("SELECT COUNT(*) AS value FROM pool_entries")
+            .await,
+        N as i64
+    );
+    let emails = "SELECT COUNT(*) AS value FROM jobs WHERE kind = 'email.send' AND dedup_key LIKE 'email:admitted:%'";
+    assert_eq!(app.sql_i64(emails).await, N as i64);
+    assert_eq!(
+        app.sql_i64("SELECT COUNT(*) AS value FROM jobs WHERE kind = 'notify.admitted_batch' AND state = 'done'")
+            .await,
+        3
+    );
+
+    // The records are handled again: not one more e-mail.
+    app.sql("UPDATE jobs SET state = 'pending', attempts = 1, locked_by = NULL, locked_until = NULL WHERE kind = 'notify.admitted_batch'")
+        .await;
+    app.run_pending_jobs().await;
+    assert_eq!(
+        app.sql_i64("SELECT COUNT(*) AS value FROM jobs WHERE kind = 'notify.admitted_batch' AND state = 'done'")
+            .await,
+        3
+    );
+    assert_eq!(app.sql_i64(emails).await, N as i64);
+}
+
 /// Benchmark (not a test: ignored, run by `scripts/bench/notice-closing.sh`): closing a notice
 /// of `BENCH_NOTICE_SIZE` (10,000) approved applications while three clients keep updating a
-/// profile (other writes). Prints the job time, the admissions and e-mails, and the other
-/// writes' p50/p99/max.
+/// profile (other writes). Prints the closing job's time (one pass of a worker: the closing job
+/// alone), the admissions, the other writes' p50/p99/max during it, then the time of the
+/// notify records and e-mail deliveries that follow, and the e-mails queued.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "benchmark: scripts/bench/notice-closing.sh"]
 async fn bench_closing_a_large_notice() {
@@ -909,6 +985,10 @@ async fn bench_closing_a_large_notice() {
     let notice = flow::publish(&app, &ids, "2026-03-02").await;
     let publish = started.elapsed();
     assert_eq!(notice["applications"].as_array().unwrap().len(), size);
+    // The publication's notices go out before the window ends (not part of the closing).
+    let started = std::time::Instant::now();
+    app.run_pending_jobs().await;
+    let publication_mail = started.elapsed();
     app.set_clock("2026-03-07T00:00:00+08:00").await;
 
     let token = app.token(Role::Institution).await;
@@ -944,14 +1024,34 @@ async fn bench_closing_a_large_notice() {
         })
         .collect();
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // One pass over the jobs due now: the closing job alone (the jobs it records come after).
     let started = std::time::Instant::now();
-    app.run_pending_jobs().await;
+    let worker = provider_registry::jobs::worker::Worker::new(
+        "bench-worker",
+        provider_registry::jobs::registry::JobEnv {
+            pool: app.state.pool.clone(),
+            clock: app.state.clock.clone(),
+            settings: app.state.settings.clone(),
+        },
+        app.registry.clone(),
+    );
+    let ran = tokio::task::spawn_blocking(move || worker.run_due().unwrap())
+        .await
+        .unwrap();
     let closing = started.elapsed();
+    assert_eq!(ran, 1, "only the closing job was due");
+    let admitted_by_job = app
+        .sql_i64("SELECT COUNT(*) AS value FROM pool_entries")
+        .await;
     stop.store(true, Ordering::Relaxed);
     let mut latencies = Vec::new();
     for w in writers {
         latencies.extend(w.await.unwrap());
     }
+    // Then the admissions' notify records (one per batch) and the e-mails' delivery.
+    let started = std::time::Instant::now();
+    app.run_pending_jobs().await;
+    let mail = started.elapsed();
     latencies.sort();
     let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize];
     let admitted = app
@@ -967,13 +1067,15 @@ async fn bench_closing_a_large_notice() {
     };
     println!(
         "BENCH notice-closing backend={backend} applications={size} publish={publish:.2?} \
-         closing_job={closing:.2?} admitted={admitted} admission_emails={mails} \
-         other_writes={} p50={:.1?} p99={:.1?} max={:.1?}",
+         publication_mail={publication_mail:.2?} closing_job={closing:.2?} \
+         admitted_by_job={admitted_by_job} notify_and_delivery={mail:.2?} admitted={admitted} \
+         admission_emails={mails} other_writes={} p50={:.1?} p99={:.1?} max={:.1?}",
         latencies.len(),
         at(0.5),
         at(0.99),
         latencies.last().unwrap(),
     );
+    assert_eq!(admitted_by_job, size as i64);
     assert_eq!(admitted, size as i64);
     assert_eq!(mails, size as i64);
 }

@@ -4,7 +4,8 @@
 //!
 //! Whether poppler's `pdftotext` is installed changes what some files yield (it is tried first
 //! when present, pdf-extract reading what it leaves), so every corpus test runs once without it
-//! (always) and once with it (when `pdftotext` is on PATH), and asserts what each mode must give.
+//! (always) and with it (when `pdftotext` is on PATH: started by the parent through `prlimit`,
+//! and inside the child), and asserts what each mode must give.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::os::unix::fs::PermissionsExt;
@@ -30,11 +31,13 @@ fn extractor(limits: Limits) -> PdfExtractor {
     PdfExtractor::with_program(BIN, limits)
 }
 
-/// The extractor without `pdftotext`, and with it when `pdftotext` is installed.
+/// The extractor without `pdftotext`, and with it when `pdftotext` is installed: run from the
+/// parent through `prlimit` (when that is installed too) and run inside the child.
 fn modes() -> Vec<(bool, PdfExtractor)> {
     let with = extractor(Limits::default());
     let mut modes = vec![(false, with.clone().with_pdftotext(None))];
     if with.pdftotext().is_some() {
+        modes.push((true, with.clone().with_prlimit(None)));
         modes.push((true, with));
     } else {
         eprintln!("pdftotext is not installed: only the mode without it is tested");
@@ -403,6 +406,34 @@ fn with_max_concurrent_two_children_do_overlap() {
     );
 }
 
+/// The cheaper path: a document `pdftotext` reads whole, every page with text, is read
+/// without an extraction child (here a child that would crash), `pdftotext` running under the
+/// limits through `prlimit`; a page it leaves empty (the corrupted content stream) is handed
+/// to the child, so the crashing child decides that document's outcome.
+#[test]
+fn a_document_pdftotext_reads_whole_needs_no_extraction_child() {
+    let with = extractor(Limits::default());
+    if with.pdftotext().is_none() || !Path::new("/usr/bin/prlimit").is_file() {
+        eprintln!("pdftotext or prlimit is not installed: nothing to test");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let crash = fake_child(dir.path(), "kill -SEGV $$");
+    let ex = PdfExtractor::with_program(&crash, Limits::default())
+        .with_prlimit(Some("/usr/bin/prlimit".into()));
+    let result = ex.extract(&fixture("libreoffice.pdf"));
+    assert_eq!(result.status, Status::Ok, "{:?}", result.detail);
+    assert_eq!(extractors_used(&result), [Some("pdftotext")]);
+    assert_names_the_institution(&result, "libreoffice.pdf");
+    assert!(!dir.path().join("log").exists(), "the child was started");
+
+    let result = ex.extract(&fixture("corrupted-page.pdf"));
+    assert_eq!(result.status, Status::Unreadable, "{result:?}");
+    assert_eq!(result.detail.as_deref(), Some("crashed (signal 11)"));
+    assert_eq!(runs(dir.path()).len(), 0, "the crashing child logs no end");
+    assert!(dir.path().join("log").exists(), "the child was not started");
+}
+
 #[test]
 fn a_crashing_child_or_a_garbled_report_is_unreadable() {
     let dir = tempfile::tempdir().unwrap();
@@ -475,4 +506,81 @@ fn extract_one(file: &str) -> Extraction {
     extractor(Limits::default())
         .with_pdftotext(None)
         .extract(&fixture(file))
+}
+
+// ---- benchmark -------------------------------------------------------------------------------
+
+/// Benchmark (not a test: ignored, run by `scripts/bench/pdf-prescreen.sh`): the service's
+/// pre-screen of each applicant-like corpus file ([`PdfExtractor::extract`], as an upload runs
+/// it) against `pdftotext` alone started from the same process, whole-process wall time,
+/// `BENCH_REPS` (30) runs each, alternating. Prints the medians per file, their sums and the
+/// ratio (goal: ≤ 1.5×). `BENCH_PDF_CHILD`: the extraction child's binary (default: this
+/// build's).
+#[test]
+#[ignore = "benchmark: scripts/bench/pdf-prescreen.sh"]
+fn bench_pdf_prescreen() {
+    let reps: usize = std::env::var("BENCH_REPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30);
+    // The child binary may be another build's (`BENCH_PDF_CHILD`, e.g. the release binary
+    // beside a debug harness: the parent's own share is starting and reading processes).
+    let ex = match std::env::var_os("BENCH_PDF_CHILD").filter(|c| !c.is_empty()) {
+        Some(child) => PdfExtractor::with_program(PathBuf::from(child), Limits::default()),
+        None => extractor(Limits::default()),
+    };
+    let pdftotext = ex
+        .pdftotext()
+        .expect("pdftotext is not installed")
+        .to_owned();
+    let median = |mut v: Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let files = [
+        "libreoffice.pdf",
+        "chromium.pdf",
+        "ghostscript.pdf",
+        "stsong-cid.pdf",
+        "corrupted-page.pdf",
+        "scanned.pdf",
+        "broken-xref.pdf",
+        "encrypted-empty-user-password.pdf",
+    ];
+    let (mut ours_total, mut ref_total) = (Duration::ZERO, Duration::ZERO);
+    for file in files {
+        let path = fixture(file);
+        let (mut ours, mut reference) = (Vec::new(), Vec::new());
+        let mut status = Status::Unreadable;
+        for _ in 0..reps {
+            let t = Instant::now();
+            status = ex.extract(&path).status;
+            ours.push(t.elapsed());
+            let t = Instant::now();
+            Command::new(&pdftotext)
+                .args(["-enc", "UTF-8", "-q"])
+                .arg(&path)
+                .arg("-")
+                .env_clear()
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            reference.push(t.elapsed());
+        }
+        let (o, r) = (median(ours), median(reference));
+        ours_total += o;
+        ref_total += r;
+        println!(
+            "BENCH pdf-prescreen file={file} status={} prescreen={:.1?} pdftotext={:.1?} ratio={:.2}",
+            status.as_str(),
+            o,
+            r,
+            o.as_secs_f64() / r.as_secs_f64()
+        );
+    }
+    println!(
+        "BENCH pdf-prescreen TOTAL (sum of medians) prescreen={ours_total:.1?} pdftotext={ref_total:.1?} ratio={:.2}",
+        ours_total.as_secs_f64() / ref_total.as_secs_f64()
+    );
 }
