@@ -208,7 +208,7 @@ async fn a_returned_application_not_resubmitted_by_the_deadline_is_rejected_by_a
     assert_eq!(body["status"], "returned");
     assert_eq!(body["return_deadline"], "2026-02-27");
 
-    app.set_clock("2026-02-27T23:59:59+08:00").await;
+    app.set_clock("2026-02-27T23:59:00+08:00").await;
     app.run_pending_jobs().await;
     assert_eq!(status_of(&app, id).await, "returned");
     app.set_clock("2026-02-28T00:00:01+08:00").await;
