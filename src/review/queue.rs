@@ -28,8 +28,8 @@ use crate::clock::beijing_date;
 use crate::db::DbConn;
 use crate::db::columns::UtcTime;
 use crate::error::ApiResult;
-use crate::exits::{self as exits_service, CaseFilter};
 use crate::exits::status::CaseStatus;
+use crate::exits::{self as exits_service, CaseFilter};
 use crate::objections::{self, ObjectionFilter};
 
 /// What kind of work an item is, in the order the queue lists kinds sharing a deadline.

@@ -21,9 +21,7 @@ use crate::auth::{AuthUser, ReviewerRole, Roles, Staff};
 use crate::clock::beijing_date;
 use crate::documents::{blobs, store as docs};
 use crate::error::{ApiError, ApiResult};
-use crate::exits::{
-    self, DecisionKind as CaseDecision, DecisionRequest as CaseRequest,
-};
+use crate::exits::{self, DecisionKind as CaseDecision, DecisionRequest as CaseRequest};
 use crate::http::json::validation_issues;
 use crate::institutions::{RevealRequest, reveal};
 use crate::notices::service::{self as notices, NewNotice};
