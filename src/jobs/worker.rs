@@ -71,7 +71,7 @@ impl Worker {
             // The time again for each claim: the previous job may have run for a while.
             let now = db_now(&mut conn)?;
             if let Some(job) = self.claim(&mut conn, id, now)? {
-                self.execute(&mut conn, job)?;
+                self.execute(&mut conn, job, now.service)?;
                 ran += 1;
             }
         }
@@ -123,8 +123,17 @@ impl Worker {
             .optional()
     }
 
-    fn execute(&self, conn: &mut DbConn, job: Claimed) -> anyhow::Result<()> {
-        let started = self.env.clock.now();
+    /// Runs a claimed job. Its "now" is never earlier than the shared time that made it due
+    /// (`due_at`): this instance's clock re-reads the shared setting only every
+    /// `REGISTRY_CLOCK_REFRESH_MS`, and a handler that checked its own time against a clock
+    /// not yet moved would find nothing due and end the job without doing its work.
+    fn execute(
+        &self,
+        conn: &mut DbConn,
+        job: Claimed,
+        due_at: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let started = self.env.clock.now().max(due_at);
         let info = JobInfo {
             id: job.id,
             kind: job.kind.clone(),

@@ -334,3 +334,54 @@ async fn a_pool_change_committed_elsewhere_shows_in_both_instances_searches_with
         "no write went through this process's transaction helper meanwhile"
     );
 }
+
+static SEEN_NOW: Mutex<Option<DateTime<Utc>>> = Mutex::new(None);
+const SEE_NOW: &str = "test.see_now";
+
+#[tokio::test]
+async fn a_job_runs_in_the_shared_time_that_made_it_due_on_an_instance_whose_clock_lags() {
+    let a = TestApp::spawn_with(SHARED).await;
+    // B re-reads the shared clock setting once a minute: a move made through A reaches its
+    // own clock late, but its worker decides what is due in the database's shared time.
+    let b = a
+        .spawn_peer(&[("REGISTRY_CLOCK_REFRESH_MS", "60000")])
+        .await;
+    let _ = b.state.clock.now();
+    let moved: DateTime<Utc> = "2031-03-01T08:00:00Z".parse().unwrap();
+    a.set_clock("2031-03-01T08:00:00Z").await;
+    assert!(
+        b.state.clock.now() < moved,
+        "B has not re-read the clock yet"
+    );
+
+    let pool = a.state.pool.clone();
+    let due = a.state.clock.now();
+    tokio::task::spawn_blocking(move || {
+        enqueue(
+            &mut pool.get().unwrap(),
+            &NewJob::new(SEE_NOW, serde_json::json!({}), due),
+            due,
+        )
+        .unwrap()
+        .unwrap()
+    })
+    .await
+    .unwrap();
+    let mut registry = provider_registry::startup::job_kinds::registry();
+    registry.register(
+        SEE_NOW,
+        Handler::External(|_, job, _| {
+            *SEEN_NOW.lock().unwrap() = Some(job.now);
+            Ok(())
+        }),
+    );
+    let worker_b = worker(&b, "instance-b", registry);
+    tokio::task::spawn_blocking(move || worker_b.run_until_idle().unwrap())
+        .await
+        .unwrap();
+    let seen = SEEN_NOW.lock().unwrap().expect("B ran the job");
+    assert!(
+        seen >= moved,
+        "the job ran at {seen}, before the time that made it due ({moved})"
+    );
+}
