@@ -8,6 +8,7 @@
 
 pub mod institution;
 pub mod reviewer;
+pub mod signed_form;
 
 use crate::auth::Role;
 use crate::web::Page;

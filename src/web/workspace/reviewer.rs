@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 
@@ -29,8 +29,8 @@ use crate::objections::{self, Outcome, Resolution};
 use crate::review::queue::{self, QueueFilter, QueueKind};
 use crate::review::{self, DecisionKind, DecisionRequest, Dossier};
 use crate::web::Page;
-use crate::web::security::{self, CSRF_FIELD};
 use crate::web::session::SignedIn;
+use crate::web::workspace::signed_form::{Fields, Multipart, SignedForm};
 
 /// Where a reviewer lands after signing in.
 pub const HOME: &str = "/review";
@@ -76,44 +76,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 // ---- forms ---------------------------------------------------------------------------------
 
-/// A posted form: its fields (a name may repeat: checkboxes) and whether its CSRF token matched.
-struct Posted {
-    fields: Vec<(String, String)>,
-    csrf_ok: bool,
-}
-
-impl Posted {
-    fn read(page: &Page, req: &HttpRequest, body: &[u8]) -> Self {
-        let fields: Vec<(String, String)> = url::form_urlencoded::parse(body)
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        let token = fields
-            .iter()
-            .find(|(k, _)| k == CSRF_FIELD)
-            .map(|(_, v)| v.as_str());
-        let csrf_ok = security::csrf_ok(page.key(), req, token);
-        Self { fields, csrf_ok }
-    }
-
-    fn get(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn text(&self, name: &str) -> String {
-        self.get(name).unwrap_or_default().to_owned()
-    }
-
-    fn all(&self, name: &str) -> Vec<String> {
-        self.fields
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .collect()
-    }
-}
+type Posted = SignedForm<ReviewerRole>;
 
 /// A refused form as a page shows it: each field's message next to the field, the rest on top.
 #[derive(Debug, Default, Serialize)]
@@ -127,15 +90,10 @@ struct Refusal {
 }
 
 impl Refusal {
-    fn new(form: &str, posted: &Posted) -> Self {
+    fn new(form: &str, posted: &Fields) -> Self {
         Self {
             form: form.to_owned(),
-            values: posted
-                .fields
-                .iter()
-                .filter(|(k, _)| k != CSRF_FIELD)
-                .cloned()
-                .collect(),
+            values: posted.typed().cloned().collect(),
             ..Self::default()
         }
     }
@@ -167,11 +125,6 @@ impl Refusal {
             }
         };
         (self, status)
-    }
-
-    fn csrf_failed(mut self, page: &Page) -> (Self, StatusCode) {
-        self.top.push(page.t("form.csrf_failed"));
-        (self, StatusCode::FORBIDDEN)
     }
 }
 
@@ -356,7 +309,7 @@ pub async fn document(s: Read, state: web::Data<AppState>, id: web::Path<i64>) -
 }
 
 /// The decision a form posts.
-fn decision_request(p: &Posted) -> DecisionRequest {
+fn decision_request(p: &Fields) -> DecisionRequest {
     let kind = match p.get("decision") {
         Some("approve") => DecisionKind::Approve,
         Some("reject") => DecisionKind::Reject,
@@ -381,55 +334,42 @@ fn decision_request(p: &Posted) -> DecisionRequest {
 /// Posts a decision: approve (the items ticked), reject, or return with a deadline in working
 /// days. Refusals come back next to their fields in the dossier.
 #[post("/review/applications/{id:\\d+}/decision")]
-pub async fn decide(
-    s: Decide,
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    id: web::Path<i64>,
-    body: web::Bytes,
-) -> HttpResponse {
+pub async fn decide(s: Posted, state: web::Data<AppState>, id: web::Path<i64>) -> HttpResponse {
     let id = id.into_inner();
-    let posted = Posted::read(&s.page, &req, &body);
-    let decision = decision_request(&posted);
+    let decision = decision_request(&s.form);
     let form = decision.decision.as_str();
-    let refused = if !posted.csrf_ok {
-        Some(Refusal::new(form, &posted).csrf_failed(&s.page))
-    } else {
-        let (u, ctx) = (s.user.clone(), s.ctx.clone());
-        match state
-            .write(move |conn| {
-                let decision = validated(decision)?;
-                review::decide(conn, &u, &ctx, id, &decision)
-            })
-            .await
-        {
-            Ok(app) => {
-                let message = serde_json::json!({
-                    "kind": "decided", "decision": form, "status": app.status.as_str(),
-                    "deadline": app.return_deadline,
-                });
-                return s
-                    .page
-                    .redirect_with_flash(&queue::application_page(id), &message);
-            }
-            Err(e) => Some(Refusal::new(form, &posted).of(&s.page, &e)),
+    let (u, ctx) = (s.user.clone(), s.ctx.clone());
+    let result = state
+        .write(move |conn| {
+            let decision = validated(decision)?;
+            review::decide(conn, &u, &ctx, id, &decision)
+        })
+        .await;
+    match result {
+        Ok(app) => {
+            let message = serde_json::json!({
+                "kind": "decided", "decision": form, "status": app.status.as_str(),
+                "deadline": app.return_deadline,
+            });
+            s.page
+                .redirect_with_flash(&queue::application_page(id), &message)
         }
-    };
-    let (refusal, status) = refused.unwrap_or_default();
-    dossier_response(&s, &state, id, status, Some(refusal), None).await
+        Err(e) => {
+            let (refusal, status) = Refusal::new(form, &s.form).of(&s.page, &e);
+            dossier_response(&s.signed, &state, id, status, Some(refusal), None).await
+        }
+    }
 }
 
 /// Resolves an objection (upheld / dismissed, with reasons) from the dossier.
 #[post("/review/objections/{id:\\d+}/resolution")]
 pub async fn resolve_objection(
-    s: Decide,
-    req: HttpRequest,
+    s: Posted,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Bytes,
 ) -> HttpResponse {
     let id = id.into_inner();
-    let posted = Posted::read(&s.page, &req, &body);
+    let posted = &s.form;
     let application_id: i64 = posted.text("application_id").parse().unwrap_or_default();
     let form = format!("objection-{id}");
     let outcome = match posted.get("outcome") {
@@ -437,9 +377,7 @@ pub async fn resolve_objection(
         Some("dismissed") => Some(Outcome::Dismissed),
         _ => None,
     };
-    let (refusal, status) = if !posted.csrf_ok {
-        Refusal::new(&form, &posted).csrf_failed(&s.page)
-    } else if let Some(outcome) = outcome {
+    let (refusal, status) = if let Some(outcome) = outcome {
         let resolution = Resolution {
             outcome,
             reasons: posted.text("reasons").trim().to_owned(),
@@ -463,37 +401,38 @@ pub async fn resolve_objection(
                     &message,
                 );
             }
-            Err(e) => Refusal::new(&form, &posted).of(&s.page, &e),
+            Err(e) => Refusal::new(&form, posted).of(&s.page, &e),
         }
     } else {
-        let mut r = Refusal::new(&form, &posted);
+        let mut r = Refusal::new(&form, posted);
         r.fields
             .insert("outcome".into(), s.page.t("rev.objection.choose_outcome"));
         (r, StatusCode::UNPROCESSABLE_ENTITY)
     };
-    dossier_response(&s, &state, application_id, status, Some(refusal), None).await
+    dossier_response(
+        &s.signed,
+        &state,
+        application_id,
+        status,
+        Some(refusal),
+        None,
+    )
+    .await
 }
 
 /// The audited reveal of one identity number (the legal representative's or a teacher's),
 /// shown once in the dossier; the audit trail records who saw whose number.
 #[post("/review/applications/{id:\\d+}/reveal")]
 pub async fn reveal_number(
-    s: Decide,
-    req: HttpRequest,
+    s: Posted,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Bytes,
 ) -> HttpResponse {
     let id = id.into_inner();
-    let posted = Posted::read(&s.page, &req, &body);
-    let request = match posted.get("teacher_id").map(str::parse::<i64>) {
+    let request = match s.form.get("teacher_id").map(str::parse::<i64>) {
         Some(Ok(teacher_id)) => RevealRequest::Teacher { teacher_id },
         _ => RevealRequest::LegalRepresentative,
     };
-    if !posted.csrf_ok {
-        let (refusal, status) = Refusal::new("reveal", &posted).csrf_failed(&s.page);
-        return dossier_response(&s, &state, id, status, Some(refusal), None).await;
-    }
     let (u, ctx) = (s.user.clone(), s.ctx.clone());
     let result = state
         .write(move |conn| {
@@ -507,11 +446,11 @@ pub async fn reveal_number(
                 "subject": r.subject, "teacher_id": r.teacher_id, "name": r.name,
                 "number": r.number,
             });
-            dossier_response(&s, &state, id, StatusCode::OK, None, Some(shown)).await
+            dossier_response(&s.signed, &state, id, StatusCode::OK, None, Some(shown)).await
         }
         Err(e) => {
-            let (refusal, status) = Refusal::new("reveal", &posted).of(&s.page, &e);
-            dossier_response(&s, &state, id, status, Some(refusal), None).await
+            let (refusal, status) = Refusal::new("reveal", &s.form).of(&s.page, &e);
+            dossier_response(&s.signed, &state, id, status, Some(refusal), None).await
         }
     }
 }
@@ -567,25 +506,16 @@ pub async fn new_notice(s: Decide, state: web::Data<AppState>) -> HttpResponse {
 
 /// Publishes the notice; on success, the public notice page.
 #[post("/review/notices")]
-pub async fn publish_notice(
-    s: Decide,
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> HttpResponse {
-    let posted = Posted::read(&s.page, &req, &body);
-    if !posted.csrf_ok {
-        let (refusal, status) = Refusal::new("notice", &posted).csrf_failed(&s.page);
-        return notice_form(&s, &state, status, Some(refusal)).await;
-    }
+pub async fn publish_notice(s: Posted, state: web::Data<AppState>) -> HttpResponse {
+    let posted = &s.form;
     let date = posted.text("publication_date");
     let Ok(publication_date) = date.trim().parse() else {
-        let mut r = Refusal::new("notice", &posted);
+        let mut r = Refusal::new("notice", posted);
         r.fields.insert(
             "publication_date".into(),
             s.page.t("rev.notice.date_invalid"),
         );
-        return notice_form(&s, &state, StatusCode::UNPROCESSABLE_ENTITY, Some(r)).await;
+        return notice_form(&s.signed, &state, StatusCode::UNPROCESSABLE_ENTITY, Some(r)).await;
     };
     let title = posted.text("title").trim().to_owned();
     let request = NewNotice {
@@ -607,8 +537,8 @@ pub async fn publish_notice(
     {
         Ok(notice) => s.page.redirect(&format!("/notices/{}", notice.id)),
         Err(e) => {
-            let (refusal, status) = Refusal::new("notice", &posted).of(&s.page, &e);
-            notice_form(&s, &state, status, Some(refusal)).await
+            let (refusal, status) = Refusal::new("notice", posted).of(&s.page, &e);
+            notice_form(&s.signed, &state, status, Some(refusal)).await
         }
     }
 }
@@ -652,23 +582,20 @@ pub async fn exit_case_page(
 /// Decides an exit case: remove (the pool entry, contracts and a 36-month ban) or dismiss.
 #[post("/review/exit-cases/{id:\\d+}/decision")]
 pub async fn decide_exit_case(
-    s: Decide,
-    req: HttpRequest,
+    s: Posted,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: web::Bytes,
 ) -> HttpResponse {
     let id = id.into_inner();
-    let posted = Posted::read(&s.page, &req, &body);
+    let posted = &s.form;
     let decision = match posted.get("decision") {
         Some("remove") => Some(CaseDecision::Remove),
         Some("dismiss") => Some(CaseDecision::Dismiss),
         _ => None,
     };
     let (refusal, status) = match decision {
-        _ if !posted.csrf_ok => Refusal::new("exit", &posted).csrf_failed(&s.page),
         None => {
-            let mut r = Refusal::new("exit", &posted);
+            let mut r = Refusal::new("exit", posted);
             r.fields
                 .insert("decision".into(), s.page.t("rev.exit.choose_decision"));
             (r, StatusCode::UNPROCESSABLE_ENTITY)
@@ -694,11 +621,11 @@ pub async fn decide_exit_case(
                         .page
                         .redirect_with_flash(&queue::exit_case_page(id), &message);
                 }
-                Err(e) => Refusal::new("exit", &posted).of(&s.page, &e),
+                Err(e) => Refusal::new("exit", posted).of(&s.page, &e),
             }
         }
     };
-    exit_case_response(&s, &state, id, status, Some(refusal)).await
+    exit_case_response(&s.signed, &state, id, status, Some(refusal)).await
 }
 
 // ---- blacklist -----------------------------------------------------------------------------
@@ -724,38 +651,40 @@ pub async fn blacklist_form(s: Decide) -> HttpResponse {
     blacklist_page(&s, StatusCode::OK, None, Vec::new(), None)
 }
 
-/// Imports the list; a malformed file is reported line by line and nothing is imported.
+/// Imports the list, pasted or uploaded as a CSV file (a file chosen wins); a malformed list
+/// is reported line by line and nothing is imported.
 #[post("/review/blacklist")]
 pub async fn import_blacklist(
-    s: Decide,
-    req: HttpRequest,
+    mut s: SignedForm<ReviewerRole, Multipart>,
     state: web::Data<AppState>,
-    body: web::Bytes,
 ) -> HttpResponse {
-    let posted = Posted::read(&s.page, &req, &body);
-    if !posted.csrf_ok {
-        let (refusal, status) = Refusal::new("blacklist", &posted).csrf_failed(&s.page);
-        return blacklist_page(&s, status, Some(refusal), Vec::new(), None);
-    }
-    let (raw_source, csv) = (posted.text("source"), posted.text("csv"));
+    let csv = match s.form.take_file("file") {
+        Some(file) => match file.bytes().await {
+            Ok(bytes) => bytes,
+            Err(e) => return s.error(&e),
+        },
+        None => s.form.fields.text("csv").into_bytes(),
+    };
+    let raw_source = s.form.fields.text("source");
     let ctx = s.ctx.clone();
     let result = state
         .write(move |conn| {
             let source = crate::exits::blacklist::source(&raw_source)?;
-            crate::exits::blacklist::import(conn, &ctx, &source, csv.as_bytes())
+            crate::exits::blacklist::import(conn, &ctx, &source, &csv)
         })
         .await;
+    let posted = &s.form.fields;
     match result {
-        Ok(outcome) => blacklist_page(&s, StatusCode::OK, None, Vec::new(), Some(outcome)),
+        Ok(outcome) => blacklist_page(&s.signed, StatusCode::OK, None, Vec::new(), Some(outcome)),
         Err(ApiError::Problem(p)) if p.code == "blacklist_malformed" => {
             let lines = p.errors.iter().map(|i| s.page.msg(&i.message)).collect();
-            let mut refusal = Refusal::new("blacklist", &posted);
+            let mut refusal = Refusal::new("blacklist", posted);
             refusal.top.push(s.page.msg(&p.detail));
-            blacklist_page(&s, p.status, Some(refusal), lines, None)
+            blacklist_page(&s.signed, p.status, Some(refusal), lines, None)
         }
         Err(e) => {
-            let (refusal, status) = Refusal::new("blacklist", &posted).of(&s.page, &e);
-            blacklist_page(&s, status, Some(refusal), Vec::new(), None)
+            let (refusal, status) = Refusal::new("blacklist", posted).of(&s.page, &e);
+            blacklist_page(&s.signed, status, Some(refusal), Vec::new(), None)
         }
     }
 }
