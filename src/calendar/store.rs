@@ -138,6 +138,18 @@ pub fn nth_working_day_after(
     Ok(count.end)
 }
 
+/// A year's calendar as uploaded, checked: every problem as a field issue by JSON path.
+pub fn validated(year: i32, input: &YearCalendarInput) -> ApiResult<YearCalendar> {
+    input.validate(year).map_err(|errors| {
+        ApiError::validation(
+            errors
+                .into_iter()
+                .map(|e| FieldIssue::new(e.field, e.code, Msg::new(e.message_zh, e.message_en)))
+                .collect(),
+        )
+    })
+}
+
 /// Replaces a year (or adds a new one) and bumps its version; audited with both versions.
 pub fn replace(
     conn: &mut DbConn,
@@ -145,14 +157,7 @@ pub fn replace(
     year: i32,
     input: &YearCalendarInput,
 ) -> ApiResult<StoredYear> {
-    let calendar = input.validate(year).map_err(|errors| {
-        ApiError::validation(
-            errors
-                .into_iter()
-                .map(|e| FieldIssue::new(e.field, e.code, Msg::new(e.message_zh, e.message_en)))
-                .collect(),
-        )
-    })?;
+    let calendar = validated(year, input)?;
     let previous = get(conn, year)?;
     let version = match &previous {
         Some(p) => {

@@ -269,6 +269,7 @@ pub const GROUPS: &[Group] = &[
             code("window_reversed", S422, PF, "A round's window closes before it opens.", "截止时间须晚于开始时间。"),
             code("validity_reversed", S422, PF, "The pool validity ends before it starts.", "有效期结束日须晚于开始日。"),
             code("round_closed", &[Status::Is(409), Status::Is(422)], &[Place::Problem, Place::Blocking], "The round is not open for applications.", "该批次不在申报时间内。"),
+            code("round_not_open", S409, P, "Only a round accepting applications can be closed (an admin's early close).", "该批次不在申报时间内，无需关闭。"),
             code("application_not_editable", S409, P, "Only drafts and returned applications can be edited.", "只有草稿或退回补正的申报可以修改。"),
             code("invalid_transition", S409, P, "Not allowed in the application's current status.", "当前状态不允许此操作。"),
             code("duplicate_application", &[Status::Is(409), Status::Is(422)], &[Place::Problem, Place::Field, Place::Blocking], "A live application in the round already exists, or one is listed twice.", "已有在办申报，或申报重复列出。"),

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, get, post, put, web};
 use crate::app::AppState;
 use crate::auth::{Admin, Authed, Ctx, Reviewer};
 use crate::calendar::rules::YearCalendarInput;
-use crate::calendar::store::{self as calendar_store, StoredYear};
+use crate::calendar::store::StoredYear;
 use crate::error::{ApiResult, ProblemBody};
 use crate::http::{Json, Page, PageQuery};
 use crate::notices::service::{self, NewNotice, Notice};
@@ -113,12 +113,8 @@ pub async fn put_year(
     body: Json<YearCalendarInput>,
 ) -> ApiResult<HttpResponse> {
     let (year, input, ctx) = (year.into_inner(), body.into_inner(), admin.ctx.clone());
-    let stored = state
-        .write(move |conn| {
-            let stored = calendar_store::replace(conn, &ctx, year, &input)?;
-            service::recompute_for_calendar(conn, &ctx, year)?;
-            Ok(stored)
-        })
+    let (stored, _) = state
+        .write(move |conn| service::save_calendar(conn, &ctx, year, &input))
         .await?;
     Ok(HttpResponse::Ok().json(stored))
 }

@@ -20,7 +20,8 @@ use crate::applications::status::{Event, Status};
 use crate::audit;
 use crate::auth::{AuthUser, Ctx};
 use crate::calendar::routes::calendar_problem;
-use crate::calendar::rules::{CalendarVersion, DayInfo};
+use crate::calendar::rules::{Calendar, CalendarVersion, DayInfo, YearCalendarInput};
+use crate::calendar::store::{self as calendar_store, StoredYear};
 use crate::clock::{beijing_date, beijing_instant, end_of_beijing_day};
 use crate::db::columns::UtcTime;
 use crate::db::schema::{applications, institutions, notices, objections};
@@ -163,7 +164,10 @@ struct Computed {
 }
 
 fn compute(conn: &mut DbConn, publication_date: NaiveDate) -> ApiResult<Computed> {
-    let calendar = crate::calendar::store::calendar(conn)?;
+    compute_with(&crate::calendar::store::calendar(conn)?, publication_date)
+}
+
+fn compute_with(calendar: &Calendar, publication_date: NaiveDate) -> ApiResult<Computed> {
     let count = calendar
         .nth_working_day(publication_date, NOTICE_WORKING_DAYS)
         .map_err(calendar_problem)?;
@@ -538,21 +542,110 @@ pub fn window_over(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> ApiResult<
     )
 }
 
+/// The open notices whose window used calendar `year`, each with its window counted again by
+/// `calendar`: what saving the year changes (the preview) and changed (the save).
+fn windows_by(conn: &mut DbConn, calendar: &Calendar, year: i32) -> ApiResult<Vec<(Row, Computed)>> {
+    let open: Vec<Row> = notices::table
+        .filter(notices::status.eq(NoticeStatus::Open.as_str()))
+        .order(notices::id.asc())
+        .select(Row::as_select())
+        .load(conn)?;
+    open.into_iter()
+        .filter(|row| row.calendar_versions.0.iter().any(|v| v.year == year))
+        .map(|row| {
+            let computed = compute_with(calendar, row.publication_date)?;
+            Ok((row, computed))
+        })
+        .collect()
+}
+
+/// What saving a year's calendar would do, computed without writing anything.
+#[derive(Debug, Serialize)]
+pub struct CalendarPreview {
+    pub year: i32,
+    /// The stored version the preview was computed against (absent for a year not loaded).
+    pub from_version: Option<i32>,
+    /// Every open notice whose window used the year, old window → new window.
+    pub changes: Vec<WindowChange>,
+}
+
+/// One open notice's window before and after a calendar change.
+#[derive(Debug, Serialize)]
+pub struct WindowChange {
+    pub notice_id: i64,
+    pub title: String,
+    pub publication_date: NaiveDate,
+    pub from: Window,
+    pub to: Window,
+    /// Whether the dates move (a notice that used the year may keep its window).
+    pub changed: bool,
+}
+
+/// The preview of `PUT /calendar/{year}`: the year checked as the save checks it, then every
+/// open notice that used the year counted again over the stored years with this one in its
+/// place — the same count the save runs ([`recompute_for_calendar`]) — and nothing written.
+pub fn preview_calendar(
+    conn: &mut DbConn,
+    year: i32,
+    input: &YearCalendarInput,
+) -> ApiResult<CalendarPreview> {
+    let proposed = calendar_store::validated(year, input)?;
+    let stored = calendar_store::all(conn)?;
+    let from_version = stored
+        .iter()
+        .find(|y| y.calendar.year() == year)
+        .map(|y| y.version);
+    let calendar = Calendar::new(
+        stored
+            .into_iter()
+            .filter(|y| y.calendar.year() != year)
+            .map(|y| (y.calendar, y.version))
+            .chain([(proposed, from_version.map_or(1, |v| v + 1))]),
+    );
+    let changes = windows_by(conn, &calendar, year)?
+        .into_iter()
+        .map(|(row, computed)| {
+            let (from, to) = (row.window(), computed.window);
+            WindowChange {
+                notice_id: row.id,
+                title: row.title,
+                publication_date: row.publication_date,
+                changed: (from.starts_on, from.ends_on, from.closes_at)
+                    != (to.starts_on, to.ends_on, to.closes_at),
+                from,
+                to,
+            }
+        })
+        .collect();
+    Ok(CalendarPreview {
+        year,
+        from_version,
+        changes,
+    })
+}
+
+/// `PUT /calendar/{year}`: stores the year (a new version) and recomputes the open notices
+/// that used it, in the caller's transaction. Returns the stored year and how many notices
+/// were recomputed.
+pub fn save_calendar(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    year: i32,
+    input: &YearCalendarInput,
+) -> ApiResult<(StoredYear, usize)> {
+    let stored = calendar_store::replace(conn, ctx, year, input)?;
+    let recomputed = recompute_for_calendar(conn, ctx, year)?;
+    Ok((stored, recomputed))
+}
+
 /// After an admin changed calendar `year`: recomputes every open notice whose window used that
 /// year, keeps the earlier window in its history, audits `notice.recomputed` and schedules the
 /// closing job at the new closing instant. Runs in the calendar change's transaction.
 pub fn recompute_for_calendar(conn: &mut DbConn, ctx: &Ctx, year: i32) -> ApiResult<usize> {
-    let open: Vec<Row> = notices::table
-        .filter(notices::status.eq(NoticeStatus::Open.as_str()))
-        .select(Row::as_select())
-        .load(conn)?;
+    let calendar = calendar_store::calendar(conn)?;
     let mut recomputed = 0;
-    for row in open {
+    for (row, computed) in windows_by(conn, &calendar, year)? {
         let old = row.window();
-        if !old.calendar_versions.iter().any(|v| v.year == year) {
-            continue;
-        }
-        let computed = compute(conn, row.publication_date)?;
         let new = computed.window;
         let mut history = row.history();
         history.push(EarlierWindow {

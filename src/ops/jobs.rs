@@ -6,7 +6,8 @@ use utoipa::IntoParams;
 
 use crate::app::AppState;
 use crate::audit;
-use crate::auth::{Admin, Authed};
+use crate::auth::{Admin, Authed, Ctx};
+use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult, ProblemBody};
 use crate::http::{Page, PageQuery};
 use crate::jobs::{self, JobView};
@@ -50,19 +51,9 @@ pub async fn list_jobs(
         )]));
     }
     let page = page.into_inner();
-    let (mut items, total) = state
-        .run(move |conn| {
-            Ok(jobs::list(
-                conn,
-                wanted.as_deref(),
-                page.offset(),
-                page.per_page(),
-            )?)
-        })
+    let (items, total) = state
+        .run(move |conn| list(conn, wanted.as_deref(), page.offset(), page.per_page()))
         .await?;
-    for job in &mut items {
-        crate::mail::redact_for_admins(&job.kind, &mut job.payload.0);
-    }
     Ok(HttpResponse::Ok().json(Page::new(items, &page, total)))
 }
 
@@ -86,27 +77,44 @@ pub async fn retry_job(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let ctx = admin.ctx.clone();
-    state
-        .write(move |conn| {
-            if !jobs::retry_dead(conn, id, ctx.now)? {
-                use diesel::prelude::*;
-                let exists: i64 = crate::db::schema::jobs::table
-                    .find(id)
-                    .count()
-                    .get_result(conn)?;
-                return Err(if exists == 0 {
-                    ApiError::not_found("任务", "job")
-                } else {
-                    ApiError::conflict(
-                        "job_not_dead",
-                        "只有失败终止（dead）的任务可以重试。",
-                        "Only dead jobs can be retried.",
-                    )
-                });
-            }
-            audit::record(conn, &ctx, "job.retried", "job", id, serde_json::json!({}))?;
-            Ok(())
-        })
-        .await?;
+    state.write(move |conn| retry(conn, &ctx, id)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Puts dead job `id` back in the queue, audited `job.retried` (404 no such job, 409
+/// `job_not_dead`). `POST /admin/jobs/{id}/retry` and the admin's jobs page.
+pub fn retry(conn: &mut DbConn, ctx: &Ctx, id: i64) -> ApiResult<()> {
+    if !jobs::retry_dead(conn, id, ctx.now)? {
+        use diesel::prelude::*;
+        let exists: i64 = crate::db::schema::jobs::table
+            .find(id)
+            .count()
+            .get_result(conn)?;
+        return Err(if exists == 0 {
+            ApiError::not_found("任务", "job")
+        } else {
+            ApiError::conflict(
+                "job_not_dead",
+                "只有失败终止（dead）的任务可以重试。",
+                "Only dead jobs can be retried.",
+            )
+        });
+    }
+    audit::record(conn, ctx, "job.retried", "job", id, serde_json::json!({}))?;
+    Ok(())
+}
+
+/// A page of jobs in `state` (all states when absent), newest first, payloads redacted for
+/// admins as `GET /admin/jobs` shows them.
+pub fn list(
+    conn: &mut DbConn,
+    state: Option<&str>,
+    offset: i64,
+    limit: i64,
+) -> ApiResult<(Vec<JobView>, i64)> {
+    let (mut items, total) = jobs::list(conn, state, offset, limit)?;
+    for job in &mut items {
+        crate::mail::redact_for_admins(&job.kind, &mut job.payload.0);
+    }
+    Ok((items, total))
 }
