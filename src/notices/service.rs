@@ -544,7 +544,11 @@ pub fn window_over(conn: &mut DbConn, id: i64, now: DateTime<Utc>) -> ApiResult<
 
 /// The open notices whose window used calendar `year`, each with its window counted again by
 /// `calendar`: what saving the year changes (the preview) and changed (the save).
-fn windows_by(conn: &mut DbConn, calendar: &Calendar, year: i32) -> ApiResult<Vec<(Row, Computed)>> {
+fn windows_by(
+    conn: &mut DbConn,
+    calendar: &Calendar,
+    year: i32,
+) -> ApiResult<Vec<(Row, Computed)>> {
     let open: Vec<Row> = notices::table
         .filter(notices::status.eq(NoticeStatus::Open.as_str()))
         .order(notices::id.asc())

@@ -148,7 +148,10 @@ pub fn close(conn: &mut DbConn, ctx: &Ctx, id: i64) -> ApiResult<Round> {
         return Err(ApiError::conflict(
             "round_not_open",
             format!("该遴选批次（{}）当前不在申报时间内，无需关闭。", round.name),
-            format!("The round ({}) is not open; there is nothing to close.", round.name),
+            format!(
+                "The round ({}) is not open; there is nothing to close.",
+                round.name
+            ),
         ));
     }
     // Compare-and-set on the window read: two admins closing at once record one close.

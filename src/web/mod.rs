@@ -68,6 +68,23 @@ pub const ROUTES: &[(&str, &[Method])] = &[
         "/review/blacklist",
         &[Method::GET, Method::HEAD, Method::POST],
     ),
+    ("/review/exit-cases/new", &[Method::GET, Method::HEAD]),
+    ("/review/exit-cases", &[Method::POST]),
+    ("/admin", &[Method::GET, Method::HEAD]),
+    ("/admin/accounts", &[Method::POST]),
+    ("/admin/accounts/{id}/disable", &[Method::POST]),
+    ("/admin/accounts/{id}/enable", &[Method::POST]),
+    ("/admin/schools", &[Method::GET, Method::HEAD, Method::POST]),
+    ("/admin/rounds", &[Method::GET, Method::HEAD, Method::POST]),
+    ("/admin/rounds/{id}/close", &[Method::POST]),
+    (
+        "/admin/calendar",
+        &[Method::GET, Method::HEAD, Method::POST],
+    ),
+    ("/admin/calendar/preview", &[Method::POST]),
+    ("/admin/jobs", &[Method::GET, Method::HEAD]),
+    ("/admin/jobs/{id}/retry", &[Method::POST]),
+    ("/admin/audit", &[Method::GET, Method::HEAD]),
     ("/sign-in", &[Method::GET, Method::HEAD, Method::POST]),
     ("/sign-out", &[Method::POST]),
     ("/institution", &[Method::GET, Method::HEAD]),
@@ -90,7 +107,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(session::sign_in)
         .service(session::sign_out)
         .configure(workspace::institution::configure)
-        .configure(workspace::reviewer::configure);
+        .configure(workspace::reviewer::configure)
+        .configure(workspace::admin::configure);
 }
 
 /// Whether an unknown address should get the HTML 404 page: a browser's request (it accepts

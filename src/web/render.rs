@@ -52,6 +52,32 @@ const TEMPLATES: &[(&str, &str)] = &[
         "reviewer_notice_new.html",
         include_str!("templates/reviewer_notice_new.html"),
     ),
+    (
+        "reviewer_exit_new.html",
+        include_str!("templates/reviewer_exit_new.html"),
+    ),
+    ("_admin.html", include_str!("templates/_admin.html")),
+    (
+        "admin_accounts.html",
+        include_str!("templates/admin_accounts.html"),
+    ),
+    (
+        "admin_schools.html",
+        include_str!("templates/admin_schools.html"),
+    ),
+    (
+        "admin_rounds.html",
+        include_str!("templates/admin_rounds.html"),
+    ),
+    (
+        "admin_calendar.html",
+        include_str!("templates/admin_calendar.html"),
+    ),
+    ("admin_jobs.html", include_str!("templates/admin_jobs.html")),
+    (
+        "admin_audit.html",
+        include_str!("templates/admin_audit.html"),
+    ),
     ("_forms.html", include_str!("templates/_forms.html")),
     ("sign_in.html", include_str!("templates/sign_in.html")),
     (

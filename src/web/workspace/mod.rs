@@ -3,9 +3,13 @@
 //!
 //! - [`institution`]: registration, profile, roster, inspections, uploads, applications,
 //!   exit cases, contracts, messages (`/register`, `/institution/…`).
-//! - [`reviewer`]: the work queue, the dossier, decisions, objections, notices, the audited
-//!   reveal (`/review/…`).
+//! - [`reviewer`]: the work queue, the dossier, decisions, objections, notices, exit cases,
+//!   the blacklist import, the audited reveal (`/review/…`).
+//! - [`admin`]: accounts and schools, rounds, the calendar with its preview, dead jobs, the
+//!   audit chain's verification (`/admin…`).
+//! - [`signed_form`]: [`signed_form::SignedForm`], the guard of every workspace form post.
 
+pub mod admin;
 pub mod institution;
 pub mod reviewer;
 pub mod signed_form;
@@ -18,7 +22,8 @@ pub fn links(page: &Page, role: Role) -> Vec<(String, String)> {
     match role {
         Role::Institution => institution::links(page),
         Role::Reviewer => reviewer::links(page),
-        Role::School | Role::Admin => Vec::new(),
+        Role::Admin => admin::links(page),
+        Role::School => Vec::new(),
     }
 }
 
@@ -27,6 +32,7 @@ pub fn home(role: Role) -> &'static str {
     match role {
         Role::Institution => institution::HOME,
         Role::Reviewer => reviewer::HOME,
-        Role::School | Role::Admin => "/",
+        Role::Admin => admin::HOME,
+        Role::School => "/",
     }
 }

@@ -19,16 +19,19 @@ use crate::applications::service::{self as applications, ListFilter};
 use crate::applications::status::Status;
 use crate::auth::{AuthUser, ReviewerRole, Roles, Staff};
 use crate::clock::beijing_date;
+use crate::documents::store::DocumentKind;
 use crate::documents::{blobs, store as docs};
 use crate::error::{ApiError, ApiResult};
-use crate::exits::{self, DecisionKind as CaseDecision, DecisionRequest as CaseRequest};
+use crate::exits::{self, DecisionKind as CaseDecision, DecisionRequest as CaseRequest, NewCase};
 use crate::http::json::validation_issues;
 use crate::institutions::{RevealRequest, reveal};
 use crate::notices::service::{self as notices, NewNotice};
 use crate::objections::{self, Outcome, Resolution};
 use crate::review::queue::{self, QueueFilter, QueueKind};
 use crate::review::{self, DecisionKind, DecisionRequest, Dossier};
+use crate::sanctions::Ground;
 use crate::web::Page;
+use crate::web::forms::{Field, Form};
 use crate::web::session::SignedIn;
 use crate::web::workspace::signed_form::{Fields, Multipart, SignedForm};
 
@@ -70,6 +73,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(publish_notice)
         .service(exit_case_page)
         .service(decide_exit_case)
+        .service(new_exit_case)
+        .service(open_exit_case)
         .service(blacklist_form)
         .service(import_blacklist);
 }
@@ -626,6 +631,145 @@ pub async fn decide_exit_case(
         }
     };
     exit_case_response(&s.signed, &state, id, status, Some(refusal)).await
+}
+
+/// The form opening an exit case against a pool member: the seven grounds, the facts, an
+/// optional evidence file.
+fn new_case_form(page: &Page, institution_id: i64) -> Form {
+    let grounds = Ground::ALL
+        .iter()
+        .map(|g| {
+            (
+                g.as_str().to_owned(),
+                page.t(&format!("ground.{}", g.as_str())),
+            )
+        })
+        .collect();
+    Form::new("/review/exit-cases", page.t("rev.open_case.submit"))
+        .multipart()
+        .hidden("institution_id", institution_id.to_string())
+        .field(
+            Field::new("grounds", page.t("rev.open_case.grounds"), "checkboxes")
+                .required()
+                .options(grounds),
+        )
+        .field(
+            Field::new("statement", page.t("rev.open_case.statement"), "textarea")
+                .required()
+                .hint(page.t("rev.open_case.statement_hint")),
+        )
+        .field(
+            Field::new("evidence", page.t("rev.open_case.evidence"), "file")
+                .accept("application/pdf,image/jpeg,image/png")
+                .hint(page.t("rev.open_case.evidence_hint")),
+        )
+}
+
+async fn new_case_response(
+    s: &Decide,
+    state: &web::Data<AppState>,
+    status: StatusCode,
+    institution_id: i64,
+    form: Form,
+) -> HttpResponse {
+    let today = beijing_date(s.ctx.now);
+    let result = state
+        .run(move |conn| {
+            let name = crate::institutions::profile(conn, institution_id, today)?.name;
+            Ok((name, exits::in_pool(conn, institution_id)?))
+        })
+        .await;
+    match result {
+        Ok((name, in_pool)) => s.render(
+            status,
+            "reviewer_exit_new.html",
+            serde_json::json!({ "institution": name, "in_pool": in_pool, "form": form }),
+        ),
+        Err(e) => s.error(&e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewCaseQuery {
+    institution_id: i64,
+}
+
+/// `/review/exit-cases/new?institution_id=…`: open an exit case against a pool member (linked
+/// from the dossier of an admitted application).
+#[get("/review/exit-cases/new")]
+pub async fn new_exit_case(
+    s: Decide,
+    state: web::Data<AppState>,
+    q: web::Query<NewCaseQuery>,
+) -> HttpResponse {
+    let form = new_case_form(&s.page, q.institution_id);
+    new_case_response(&s, &state, StatusCode::OK, q.institution_id, form).await
+}
+
+/// Opens the case through `exits::create` (`POST /exit-cases`): the form read by the API's
+/// parser, the evidence stored as `exit_evidence` (sniffed, PDF text extracted) in the same
+/// transaction as the case, so a refused case leaves no document behind.
+#[post("/review/exit-cases")]
+pub async fn open_exit_case(
+    mut s: SignedForm<ReviewerRole, Multipart>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let p = &s.form.fields;
+    let institution_id: i64 = p.text("institution_id").trim().parse().unwrap_or_default();
+    let body = serde_json::json!({
+        "institution_id": institution_id, "grounds": p.all("grounds"),
+        "statement": p.text("statement").trim(),
+    });
+    let mut form = new_case_form(&s.page, institution_id);
+    form.set("statement", p.text("statement"));
+    form.set("grounds", p.all("grounds").join(","));
+    let evidence = s.form.take_file("evidence");
+    let result: ApiResult<i64> = async {
+        let mut request: NewCase = crate::http::json::parse_valid(body.to_string().as_bytes())?;
+        let evidence = match evidence {
+            Some(file) => Some(
+                crate::documents::routes::prepare(
+                    &state,
+                    DocumentKind::ExitEvidence,
+                    file.filename,
+                    file.content,
+                    None,
+                    Some(s.user.id),
+                )
+                .await?,
+            ),
+            None => None,
+        };
+        let (u, ctx) = (s.user.clone(), s.ctx.clone());
+        state
+            .write(move |conn| {
+                if let Some(doc) = &evidence {
+                    request.evidence_document_ids = vec![docs::insert(conn, &ctx, doc)?.id];
+                }
+                Ok(exits::create(conn, &u, &ctx, &request)?.id)
+            })
+            .await
+    }
+    .await;
+    match result {
+        Ok(id) => s.page.redirect_with_flash(
+            &queue::exit_case_page(id),
+            &serde_json::json!({"kind": "exit_opened"}),
+        ),
+        Err(e) => {
+            let status = match &e {
+                // Refusals of the file itself (size, type, encrypted, unreadable) go next to it.
+                ApiError::Problem(pr)
+                    if pr.errors.is_empty() && pr.status != StatusCode::CONFLICT =>
+                {
+                    form.error("evidence", s.page.msg(&pr.detail));
+                    pr.status
+                }
+                _ => form.refused(&s.page, &e),
+            };
+            new_case_response(&s.signed, &state, status, institution_id, form).await
+        }
+    }
 }
 
 // ---- blacklist -----------------------------------------------------------------------------
