@@ -30,4 +30,5 @@ mod reference;
 mod review;
 mod sanctions;
 mod workspace;
+mod workspace_admin;
 mod workspace_reviewer;

@@ -722,7 +722,8 @@ pub async fn open_exit_case(
     });
     let mut form = new_case_form(&s.page, institution_id);
     form.set("statement", p.text("statement"));
-    form.set("grounds", p.all("grounds").join(","));
+    // The grounds ticked, as `,a,b,` (the template checks `,code,` in it).
+    form.set("grounds", format!(",{},", p.all("grounds").join(",")));
     let evidence = s.form.take_file("evidence");
     let result: ApiResult<i64> = async {
         let mut request: NewCase = crate::http::json::parse_valid(body.to_string().as_bytes())?;
