@@ -5,7 +5,9 @@
 # (no serious or critical violation) and photographed at 375 and 1280 px into target/portal/;
 # then an institution builds its file and applies through its workspace (workspace_institution.py),
 # and the reviewer works through the queue, dossier, decisions, notice, objection, exit case and
-# blacklist import (workspace_reviewer.py), on the same server.
+# blacklist import (workspace_reviewer.py), then the admin keeps accounts, rounds, the calendar
+# (preview, then load), jobs and the audit check, and the reviewer opens an exit case from a
+# dossier and imports a blacklist file (workspace_admin.py), on the same server.
 #
 #   scripts/portal/run.sh
 #
@@ -83,4 +85,6 @@ log "the institution's workspace in Chromium"
 "$VENV/bin/python" "$HERE/workspace_institution.py" "$BASE" "$OUT" "$AXE_JS" "$(pwd)/fixtures/pdf/chromium.pdf"
 log "the reviewer's workspace in Chromium (after the visitor's steps, on the same demo)"
 "$VENV/bin/python" "$HERE/workspace_reviewer.py" "$BASE" "$OUT" "$AXE_JS"
+log "the admin's workspace and the reviewer's exit case and blacklist file in Chromium"
+"$VENV/bin/python" "$HERE/workspace_admin.py" "$BASE" "$OUT" "$AXE_JS" "$(pwd)/fixtures"
 log "done: $(ls "$OUT"/*.png | wc -l) screenshots in $OUT"
