@@ -56,6 +56,34 @@ async fn post_multipart(
     browser.send(req).await
 }
 
+/// The answer refuses the form with `status`, its message next to the input `field`.
+fn refused_at(answer: &Answer, status: StatusCode, field: &str) {
+    assert_eq!(answer.status, status, "{}", answer.body);
+    let id = format!("id=\"{field}-error\"");
+    assert!(answer.body.contains(&id), "{field}: {}", answer.body);
+}
+
+/// A blacklist of source `market`: the header, then `lines`.
+fn blacklist(lines: &[String]) -> Vec<u8> {
+    let mut csv = "uscc,name,source,listed_on,reason\n".to_owned();
+    for line in lines {
+        csv.push_str(line);
+        csv.push('\n');
+    }
+    csv.into_bytes()
+}
+
+/// Imports `csv` as a file through the reviewer's blacklist page.
+async fn import_file(browser: &mut Browser<'_>, csrf: &str, csv: Vec<u8>) -> Answer {
+    post_multipart(
+        browser,
+        "/review/blacklist",
+        &[("csrf", csrf), ("source", "market"), ("csv", "")],
+        vec![("file", "list.csv", csv)],
+    )
+    .await
+}
+
 const ADMIN_PAGES: &[&str] = &[
     "/admin",
     "/admin/schools",
@@ -167,8 +195,7 @@ async fn a_form_without_its_token_is_refused_by_the_guard_and_changes_nothing() 
     let page = admin.get("/admin/schools").await;
     assert!(page.body.contains("已添加学校 青秀区第一小学。"));
     let again = admin.post("/admin/schools", &posted).await;
-    assert_eq!(again.status, StatusCode::CONFLICT);
-    assert!(again.body.contains(r#"id="code-error""#), "{}", again.body);
+    refused_at(&again, StatusCode::CONFLICT, "code");
 }
 
 #[tokio::test]
@@ -190,12 +217,7 @@ async fn accounts_rounds_jobs_and_the_audit_check_through_the_admin_pages() {
         ("password", "password"),
     ];
     let weak = admin.post("/admin/accounts", &fields).await;
-    assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        weak.body.contains(r#"id="password-error""#),
-        "{}",
-        weak.body
-    );
+    refused_at(&weak, StatusCode::UNPROCESSABLE_ENTITY, "password");
     assert!(
         weak.body.contains("teacher@school.test"),
         "the values typed are kept"
@@ -240,12 +262,7 @@ async fn accounts_rounds_jobs_and_the_audit_check_through_the_admin_pages() {
             ],
         )
         .await;
-    assert_eq!(reversed.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        reversed.body.contains(r#"id="closes_at-error""#),
-        "{}",
-        reversed.body
-    );
+    refused_at(&reversed, StatusCode::UNPROCESSABLE_ENTITY, "closes_at");
     let opened = admin
         .post(
             "/admin/rounds",
@@ -327,10 +344,9 @@ async fn accounts_rounds_jobs_and_the_audit_check_through_the_admin_pages() {
 #[tokio::test]
 async fn the_calendar_preview_writes_nothing_and_the_confirmation_recomputes_the_notice() {
     let app = TestApp::spawn().await;
-    app.set_clock("2026-06-01T10:00:00+08:00").await;
+    app.set_clock("2026-09-29T10:00:00+08:00").await;
     let round = app.open_round().await;
     let (_, a) = flow::approved(&app, 1, round, ITEMS).await;
-    app.set_clock("2026-09-29T10:00:00+08:00").await;
     let notice = flow::publish(&app, &[a], "2026-09-30").await;
     let id = notice["id"].as_i64().unwrap();
     let window = |n: &Value| n["window"]["ends_on"].as_str().unwrap().to_owned();
@@ -383,27 +399,18 @@ async fn the_calendar_preview_writes_nothing_and_the_confirmation_recomputes_the
         vec![("file", "2026.json", broken.to_string().into_bytes())],
     )
     .await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        refused.body.contains(r#"id="file-error""#),
-        "{}",
-        refused.body
-    );
+    refused_at(&refused, StatusCode::UNPROCESSABLE_ENTITY, "file");
     assert!(refused.body.contains("holidays[0]"), "{}", refused.body);
 
     // Confirmed: the year is saved and the notice recomputed.
     let data = calendar.to_string();
-    let saved = admin
-        .post(
-            "/admin/calendar",
-            &[
-                ("csrf", &csrf),
-                ("year", "2026"),
-                ("from_version", "1"),
-                ("data", &data),
-            ],
-        )
-        .await;
+    let confirm = [
+        ("csrf", csrf.as_str()),
+        ("year", "2026"),
+        ("from_version", "1"),
+        ("data", data.as_str()),
+    ];
+    let saved = admin.post("/admin/calendar", &confirm).await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
     let public = app.get_value(&format!("/api/v1/notices/{id}")).await;
     assert_eq!(window(&public), "2026-10-13");
@@ -418,17 +425,7 @@ async fn the_calendar_preview_writes_nothing_and_the_confirmation_recomputes_the
     );
 
     // A confirmation of a preview made before that save is refused (the year moved on).
-    let stale = admin
-        .post(
-            "/admin/calendar",
-            &[
-                ("csrf", &csrf),
-                ("year", "2026"),
-                ("from_version", "1"),
-                ("data", &data),
-            ],
-        )
-        .await;
+    let stale = admin.post("/admin/calendar", &confirm).await;
     assert_eq!(stale.status, StatusCode::CONFLICT);
     assert_eq!(app.get_value("/api/v1/calendar/2026").await["version"], 2);
 }
@@ -471,17 +468,7 @@ async fn the_reviewer_opens_an_exit_case_from_a_page_and_imports_a_blacklist_fil
         vec![],
     )
     .await;
-    assert_eq!(
-        refused.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        refused.body
-    );
-    assert!(
-        refused.body.contains(r#"id="grounds-error""#),
-        "{}",
-        refused.body
-    );
+    refused_at(&refused, StatusCode::UNPROCESSABLE_ENTITY, "grounds");
     assert!(refused.body.contains("督查发现转包给无资质机构"));
     assert_eq!(
         api(&app, Role::Reviewer, "/api/v1/exit-cases").await["total"],
@@ -520,17 +507,9 @@ async fn the_reviewer_opens_an_exit_case_from_a_page_and_imports_a_blacklist_fil
 
     // The blacklist as a file: one bad line reported by line, nothing imported; then whole.
     let csrf = reviewer.get("/review/blacklist").await.csrf();
-    let bad = format!(
-        "uscc,name,source,listed_on,reason\n{},甲,market,2026-02-01,严重违法失信\n91450100MA5L0000OI,乙,market,2026-13-01,r\n",
-        flow::uscc(2)
-    );
-    let report = post_multipart(
-        &mut reviewer,
-        "/review/blacklist",
-        &[("csrf", &csrf), ("source", "market"), ("csv", "")],
-        vec![("file", "list.csv", bad.into_bytes())],
-    )
-    .await;
+    let good = format!("{},甲,market,2026-02-01,严重违法失信", flow::uscc(2));
+    let bad = "91450100MA5L0000OI,乙,market,2026-13-01,r".to_owned();
+    let report = import_file(&mut reviewer, &csrf, blacklist(&[good.clone(), bad])).await;
     assert_eq!(
         report.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -542,21 +521,9 @@ async fn the_reviewer_opens_an_exit_case_from_a_page_and_imports_a_blacklist_fil
         !report.body.contains("第 2 行"),
         "only the bad line is reported"
     );
-    assert_eq!(
-        api(&app, Role::Reviewer, "/api/v1/blacklist").await["total"],
-        0
-    );
-    let good = format!(
-        "uscc,name,source,listed_on,reason\n{},甲,market,2026-02-01,严重违法失信\n",
-        flow::uscc(2)
-    );
-    let imported = post_multipart(
-        &mut reviewer,
-        "/review/blacklist",
-        &[("csrf", &csrf), ("source", "market"), ("csv", "")],
-        vec![("file", "list.csv", good.into_bytes())],
-    )
-    .await;
+    let listed = api(&app, Role::Reviewer, "/api/v1/blacklist").await;
+    assert_eq!(listed["total"], 0);
+    let imported = import_file(&mut reviewer, &csrf, blacklist(&[good])).await;
     assert_eq!(imported.status, StatusCode::OK, "{}", imported.body);
     assert!(imported.body.contains("已导入"));
     assert_eq!(

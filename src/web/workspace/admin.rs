@@ -13,14 +13,14 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::accounts::service::{self as accounts, CreateSchoolRequest, CreateUserRequest};
+use crate::accounts::service::{self as accounts, CreateUserRequest};
 use crate::app::AppState;
 use crate::auth::{AdminRole, Role};
 use crate::calendar::rules::YearCalendarInput;
 use crate::calendar::store as calendar_store;
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
 use crate::notices::service as notices;
-use crate::rounds::{self, NewRound};
+use crate::rounds;
 use crate::web::Page;
 use crate::web::forms::{Field, Form};
 use crate::web::session::SignedIn;
@@ -91,6 +91,54 @@ fn refill(form: &mut Form, posted: &Fields) {
             form.set(name, value.clone());
         }
     }
+}
+
+/// What a creating form does: its JSON body read by the API's parser, the service called in a
+/// write transaction, then 303 to `back` with the flash `kind` naming what was made. A refusal
+/// is the caller's to show next to its fields ([`refused`]).
+async fn create<T, R>(
+    s: &Posted,
+    state: &AppState,
+    body: Value,
+    service: fn(&mut crate::db::DbConn, &crate::auth::Ctx, &T) -> ApiResult<R>,
+    (back, kind): (&str, &str),
+    name: fn(&R) -> String,
+) -> ApiResult<HttpResponse>
+where
+    T: DeserializeOwned + validator::Validate + 'static,
+    R: Send + 'static,
+{
+    let ctx = s.ctx.clone();
+    let made = state
+        .write(move |conn| service(conn, &ctx, &parse::<T>(&body)?))
+        .await?;
+    Ok(s.page
+        .redirect_with_flash(back, &json!({"kind": kind, "name": name(&made)})))
+}
+
+/// A button's action on one record: `action` in a write transaction, then 303 to `back` with
+/// the flash `kind` naming what it returned, or the error page (nothing to show in place).
+async fn act<R: Send + 'static>(
+    s: &Posted,
+    state: &AppState,
+    (back, kind): (&str, &str),
+    action: impl FnOnce(&mut crate::db::DbConn, &crate::auth::Ctx) -> ApiResult<R> + Send + 'static,
+    name: fn(&R) -> String,
+) -> HttpResponse {
+    let ctx = s.ctx.clone();
+    match state.write(move |conn| action(conn, &ctx)).await {
+        Ok(done) => s
+            .page
+            .redirect_with_flash(back, &json!({"kind": kind, "name": name(&done)})),
+        Err(e) => s.error(&e),
+    }
+}
+
+/// The form again after a refusal: the values typed, each message next to its field.
+fn refused(page: &Page, mut form: Form, posted: &Fields, err: &ApiError) -> (Form, StatusCode) {
+    refill(&mut form, posted);
+    let status = form.refused(page, err);
+    (form, status)
 }
 
 /// An instant as an admin reads it: Beijing time to the minute.
@@ -225,24 +273,20 @@ pub async fn create_account(s: Posted, state: web::Data<AppState>) -> HttpRespon
         "email": p.text("email").trim(), "display_name": p.text("display_name"),
         "role": p.text("role"), "password": p.text("password"), "school_id": school_id,
     });
-    let ctx = s.ctx.clone();
-    let result = state
-        .write(move |conn| {
-            let req: CreateUserRequest = parse(&body)?;
-            let id = accounts::create_user(conn, &ctx, &req)?;
-            accounts::account(conn, id)
-        })
-        .await;
-    match result {
-        Ok(account) => s.page.redirect_with_flash(
-            "/admin",
-            &json!({"kind": "account_created", "name": account.email}),
-        ),
+    let made = create(
+        &s,
+        &state,
+        body,
+        create_user,
+        ("/admin", "account_created"),
+        |a: &accounts::Account| a.email.clone(),
+    );
+    match made.await {
+        Ok(redirect) => redirect,
         Err(e) => {
             let schools = state.run(accounts::list_schools).await.unwrap_or_default();
-            let mut form = account_form(&s.page, &schools);
-            refill(&mut form, p);
-            let status = form.refused(&s.page, &e);
+            let form = account_form(&s.page, &schools);
+            let (form, status) = refused(&s.page, form, p, &e);
             show(
                 &s.signed,
                 status,
@@ -254,30 +298,27 @@ pub async fn create_account(s: Posted, state: web::Data<AppState>) -> HttpRespon
     }
 }
 
-async fn set_disabled(
-    s: Posted,
-    state: web::Data<AppState>,
-    id: i64,
-    disabled: bool,
-) -> HttpResponse {
-    let ctx = s.ctx.clone();
-    let result = state
-        .write(move |conn| {
-            accounts::set_disabled(conn, &ctx, id, disabled)?;
-            accounts::account(conn, id)
-        })
-        .await;
+/// `POST /admin/users`' service: the account created, as the API answers it.
+fn create_user(
+    conn: &mut crate::db::DbConn,
+    ctx: &crate::auth::Ctx,
+    req: &CreateUserRequest,
+) -> ApiResult<accounts::Account> {
+    let id = accounts::create_user(conn, ctx, req)?;
+    accounts::account(conn, id)
+}
+
+async fn set_disabled(s: Posted, state: &AppState, id: i64, disabled: bool) -> HttpResponse {
     let kind = if disabled {
         "account_disabled"
     } else {
         "account_enabled"
     };
-    match result {
-        Ok(account) => s
-            .page
-            .redirect_with_flash("/admin", &json!({"kind": kind, "name": account.email})),
-        Err(e) => s.error(&e),
-    }
+    let action = move |conn: &mut crate::db::DbConn, ctx: &crate::auth::Ctx| {
+        accounts::set_disabled(conn, ctx, id, disabled)?;
+        accounts::account(conn, id)
+    };
+    act(&s, state, ("/admin", kind), action, |a| a.email.clone()).await
 }
 
 /// Disables an account (`POST /admin/users/{id}/disable`): its sessions and tokens end at once.
@@ -287,7 +328,7 @@ pub async fn disable_account(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> HttpResponse {
-    set_disabled(s, state, id.into_inner(), true).await
+    set_disabled(s, &state, id.into_inner(), true).await
 }
 
 /// Enables a disabled account (`POST /admin/users/{id}/enable`).
@@ -297,7 +338,7 @@ pub async fn enable_account(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> HttpResponse {
-    set_disabled(s, state, id.into_inner(), false).await
+    set_disabled(s, &state, id.into_inner(), false).await
 }
 
 // ---- schools -------------------------------------------------------------------------------
@@ -336,29 +377,25 @@ pub async fn create_school(s: Posted, state: web::Data<AppState>) -> HttpRespons
     let p = &s.form;
     let body =
         json!({"name": p.text("name"), "code": p.text("code"), "district": p.text("district")});
-    let ctx = s.ctx.clone();
-    let result = state
-        .write(move |conn| {
-            let req: CreateSchoolRequest = parse(&body)?;
-            accounts::create_school(conn, &ctx, &req)
-        })
-        .await;
-    match result {
-        Ok(school) => s.page.redirect_with_flash(
-            "/admin/schools",
-            &json!({"kind": "school_created", "name": school.name}),
-        ),
+    let made = create(
+        &s,
+        &state,
+        body,
+        accounts::create_school,
+        ("/admin/schools", "school_created"),
+        |school: &accounts::School| school.name.clone(),
+    );
+    match made.await {
+        Ok(redirect) => redirect,
         Err(e) => {
-            let mut form = school_form(&s.page);
-            refill(&mut form, p);
-            let status = match &e {
-                // The code is the school's unique key: its conflict goes next to it.
-                ApiError::Problem(pr) if pr.code == "school_code_taken" => {
-                    form.error("code", s.page.msg(&pr.detail));
-                    pr.status
-                }
-                _ => form.refused(&s.page, &e),
-            };
+            let (mut form, status) = refused(&s.page, school_form(&s.page), p, &e);
+            // The code is the school's unique key: its conflict goes next to it.
+            if let ApiError::Problem(pr) = &e
+                && pr.code == "school_code_taken"
+            {
+                form.form_errors.clear();
+                form.error("code", s.page.msg(&pr.detail));
+            }
             show(
                 &s.signed,
                 status,
@@ -443,22 +480,18 @@ pub async fn open_round(s: Posted, state: web::Data<AppState>) -> HttpResponse {
         "pool_valid_from": opt(&p.text("pool_valid_from")),
         "pool_valid_until": opt(&p.text("pool_valid_until")),
     });
-    let ctx = s.ctx.clone();
-    let result = state
-        .write(move |conn| {
-            let req: NewRound = parse(&body)?;
-            rounds::create(conn, &ctx, &req)
-        })
-        .await;
-    match result {
-        Ok(round) => s.page.redirect_with_flash(
-            "/admin/rounds",
-            &json!({"kind": "round_opened", "name": round.name}),
-        ),
+    let made = create(
+        &s,
+        &state,
+        body,
+        rounds::create,
+        ("/admin/rounds", "round_opened"),
+        |round: &rounds::Round| round.name.clone(),
+    );
+    match made.await {
+        Ok(redirect) => redirect,
         Err(e) => {
-            let mut form = round_form(&s.page);
-            refill(&mut form, p);
-            let status = form.refused(&s.page, &e);
+            let (form, status) = refused(&s.page, round_form(&s.page), p, &e);
             show(
                 &s.signed,
                 status,
@@ -477,14 +510,13 @@ pub async fn close_round(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> HttpResponse {
-    let (ctx, id) = (s.ctx.clone(), id.into_inner());
-    match state.write(move |conn| rounds::close(conn, &ctx, id)).await {
-        Ok(round) => s.page.redirect_with_flash(
-            "/admin/rounds",
-            &json!({"kind": "round_closed", "name": round.name}),
-        ),
-        Err(e) => s.error(&e),
-    }
+    let id = id.into_inner();
+    let action =
+        move |conn: &mut crate::db::DbConn, ctx: &crate::auth::Ctx| rounds::close(conn, ctx, id);
+    act(&s, &state, ("/admin/rounds", "round_closed"), action, |r| {
+        r.name.clone()
+    })
+    .await
 }
 
 // ---- calendar ------------------------------------------------------------------------------
@@ -716,17 +748,14 @@ pub async fn jobs_page(s: Adm, state: web::Data<AppState>, q: web::Query<PageNo>
 /// Puts a dead job back in the queue (`POST /admin/jobs/{id}/retry`).
 #[post("/admin/jobs/{id:\\d+}/retry")]
 pub async fn retry_job(s: Posted, state: web::Data<AppState>, id: web::Path<i64>) -> HttpResponse {
-    let (ctx, id) = (s.ctx.clone(), id.into_inner());
-    match state
-        .write(move |conn| crate::ops::jobs::retry(conn, &ctx, id))
-        .await
-    {
-        Ok(()) => s.page.redirect_with_flash(
-            "/admin/jobs",
-            &json!({"kind": "job_retried", "name": id.to_string()}),
-        ),
-        Err(e) => s.error(&e),
-    }
+    let id = id.into_inner();
+    let action = move |conn: &mut crate::db::DbConn, ctx: &crate::auth::Ctx| {
+        crate::ops::jobs::retry(conn, ctx, id).map(|()| id)
+    };
+    act(&s, &state, ("/admin/jobs", "job_retried"), action, |id| {
+        id.to_string()
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
