@@ -344,22 +344,21 @@ async fn accounts_rounds_jobs_and_the_audit_check_through_the_admin_pages() {
 #[tokio::test]
 async fn the_calendar_preview_writes_nothing_and_the_confirmation_recomputes_the_notice() {
     let app = TestApp::spawn().await;
-    app.set_clock("2026-09-29T10:00:00+08:00").await;
+    app.set_clock("2026-03-02T10:00:00+08:00").await;
     let round = app.open_round().await;
     let (_, a) = flow::approved(&app, 1, round, ITEMS).await;
-    let notice = flow::publish(&app, &[a], "2026-09-30").await;
+    let notice = flow::publish(&app, &[a], "2026-03-02").await;
     let id = notice["id"].as_i64().unwrap();
     let window = |n: &Value| n["window"]["ends_on"].as_str().unwrap().to_owned();
-    assert_eq!(window(&notice), "2026-10-12");
+    assert_eq!(window(&notice), "2026-03-06");
     let audit_events = "SELECT COUNT(*) AS value FROM audit_events";
     let before = app.sql_i64(audit_events).await;
 
-    // Without the Saturday make-up day of 10 October the window ends a day later.
+    // A day off added on Wednesday 4 March: the window ends a working day later.
     let mut calendar: Value = serde_json::from_slice(&fixture("calendar/2026.json")).unwrap();
-    calendar["makeup_workdays"]
-        .as_array_mut()
-        .unwrap()
-        .retain(|d| d["date"] != "2026-10-10");
+    let holidays = calendar["holidays"].as_array_mut().unwrap();
+    holidays.push(json!({"name": "临时放假", "from": "2026-03-04", "to": "2026-03-04"}));
+    holidays.sort_by_key(|h| h["from"].as_str().unwrap().to_owned());
     let mut admin = signed_in(&app, Role::Admin, "/admin/calendar").await;
     let csrf = admin.get("/admin/calendar").await.csrf();
     let preview = post_multipart(
@@ -378,14 +377,14 @@ async fn the_calendar_preview_writes_nothing_and_the_confirmation_recomputes_the
         .split("</tr>")
         .next()
         .unwrap();
-    assert!(row.contains("2026-09-30 – 2026-10-12"), "{row}");
-    assert!(row.contains("2026-09-30 – 2026-10-13"), "{row}");
+    assert!(row.contains("2026-03-02 – 2026-03-06"), "{row}");
+    assert!(row.contains("2026-03-02 – 2026-03-09"), "{row}");
     assert!(row.contains("有变化"));
     assert!(preview.body.contains("将替换现有第 1 版。"));
 
     // Nothing written: the notice, the calendar's version and the audit trail are as before.
     let public = app.get_value(&format!("/api/v1/notices/{id}")).await;
-    assert_eq!(window(&public), "2026-10-12");
+    assert_eq!(window(&public), "2026-03-06");
     assert_eq!(app.get_value("/api/v1/calendar/2026").await["version"], 1);
     assert_eq!(app.sql_i64(audit_events).await, before);
 
@@ -413,8 +412,8 @@ async fn the_calendar_preview_writes_nothing_and_the_confirmation_recomputes_the
     let saved = admin.post("/admin/calendar", &confirm).await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
     let public = app.get_value(&format!("/api/v1/notices/{id}")).await;
-    assert_eq!(window(&public), "2026-10-13");
-    assert_eq!(public["earlier_windows"][0]["ends_on"], "2026-10-12");
+    assert_eq!(window(&public), "2026-03-09");
+    assert_eq!(public["earlier_windows"][0]["ends_on"], "2026-03-06");
     assert_eq!(app.get_value("/api/v1/calendar/2026").await["version"], 2);
     let page = admin.get("/admin/calendar").await;
     assert!(
