@@ -1,7 +1,10 @@
 //! The reviewer's workspace (issue 16): the work queue, the dossier with the merged PDF inline
 //! beside the cross-check findings, decisions (approve with items / reject / return with a
-//! deadline), objections, notices from approved applications, exit cases (read and decide),
-//! the blacklist import with its line-by-line report, and the audited reveal of an identity number. Every page calls the service the JSON handler calls (`review`,
+//! deadline), objections, notices from approved applications, exit cases (opened from a pool
+//! member's dossier with grounds, facts and evidence; read; decided), the blacklist import
+//! (pasted or a CSV file) with its line-by-line report, and the audited reveal of an identity
+//! number. Every form post goes through [`SignedForm`]. Every page calls the service the JSON
+//! handler calls (`review`,
 //! `review::queue`, `objections`, `notices`, `applications`, `institutions`, `documents`)
 //! through [`SignedIn`]; no SQL here. Reading is for bureau staff (reviewers and admins),
 //! deciding for reviewers, as in the API.
