@@ -3,11 +3,16 @@
 //!
 //! - [`institution`]: registration, profile, roster, inspections, uploads, applications,
 //!   exit cases, contracts, messages (`/register`, `/institution/…`).
+//! - [`school`]: pool search, contracts with the school-year rule, evaluations per term,
+//!   termination with grounds and evidence (`/school/…`).
+//! - [`posted`]: what the form handlers share (the posted form, the API body, options).
 //! - [`reviewer`]: the work queue, the dossier, decisions, objections, notices, the audited
 //!   reveal (`/review/…`).
 
 pub mod institution;
+pub mod posted;
 pub mod reviewer;
+pub mod school;
 
 use crate::auth::Role;
 use crate::web::Page;
@@ -17,7 +22,8 @@ pub fn links(page: &Page, role: Role) -> Vec<(String, String)> {
     match role {
         Role::Institution => institution::links(page),
         Role::Reviewer => reviewer::links(page),
-        Role::School | Role::Admin => Vec::new(),
+        Role::School => school::links(page),
+        Role::Admin => Vec::new(),
     }
 }
 
@@ -26,6 +32,7 @@ pub fn home(role: Role) -> &'static str {
     match role {
         Role::Institution => institution::HOME,
         Role::Reviewer => reviewer::HOME,
-        Role::School | Role::Admin => "/",
+        Role::School => school::HOME,
+        Role::Admin => "/",
     }
 }
