@@ -31,3 +31,4 @@ mod review;
 mod sanctions;
 mod workspace;
 mod workspace_reviewer;
+mod workspace_school;
