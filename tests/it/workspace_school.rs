@@ -422,7 +422,7 @@ async fn a_school_signs_within_two_school_years_evaluates_once_per_term_and_term
         .unwrap()
         .matches("<tr>")
         .count();
-    assert_eq!(rows as i64, queued);
+    assert_eq!(rows as i64, queued, "{}", messages.body);
 
     // No page shows a full identity number (the legal representative's, the teacher's).
     let ids = [flow::resident_id(2), flow::resident_id(3)];

@@ -616,7 +616,9 @@ pub async fn terminate(
                 csrf_failed = true;
                 return Err(ApiError::forbidden());
             }
-            parse::<Termination>(&termination_request(extra, &[])).map(drop)
+            // The body and its grounds are checked before the evidence is stored.
+            let termination = parse::<Termination>(&termination_request(extra, &[]))?;
+            crate::exits::check_grounds(&termination.grounds)
         },
     )
     .await;
