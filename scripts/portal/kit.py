@@ -1,6 +1,7 @@
-"""What the portal's browser scripts share: the JSON API client, the headless Chromium driver,
-the checks list, and `audit` (axe-core, optionally the transfer size, screenshots at 375 and
-1280 px).
+"""What every browser script of the portal shares: Debian's Chromium, headless, through
+chromedriver; the JSON API client; the checks list; `audit` (axe-core run in the page on
+screen, optionally the transfer size, screenshots at 375 and 1280 px); a click that waits for
+the next page; form helpers; valid credit codes and identity numbers for new accounts.
 
     import kit
     kit.start(BASE_URL, OUT_DIR, AXE_JS)   # then kit.go, kit.follow, kit.audit, kit.check
@@ -15,7 +16,7 @@ from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 PASSWORD = "demo-password-2026"
 FAILURES = []
@@ -42,6 +43,7 @@ def start(base, out, axe_js):
 
 
 def api(method, path, body=None, token=None):
+    """The JSON API; raises urllib.error.HTTPError on a refusal."""
     req = urllib.request.Request(BASE + path, method=method)
     req.add_header("Accept", "application/json")
     if token:
@@ -54,8 +56,8 @@ def api(method, path, body=None, token=None):
         return json.loads(res.read() or b"null")
 
 
-def login(email):
-    return api("POST", "/api/v1/auth/login", {"email": email, "password": PASSWORD})["access_token"]
+def login(email, password=PASSWORD):
+    return api("POST", "/api/v1/auth/login", {"email": email, "password": password})["access_token"]
 
 
 def check(condition, what):
@@ -64,9 +66,10 @@ def check(condition, what):
         FAILURES.append(what)
 
 
-def audit(name, max_bytes=None):
+def audit(name, max_bytes=None, max_height=6000):
     """axe-core (no serious or critical violation), the size transferred when `max_bytes` is
-    given, and the two screenshots of the page on screen."""
+    given, and the two screenshots of the page on screen (`<name>-375.png`, `<name>-1280.png`,
+    each the whole page up to `max_height` px)."""
     PAGES.append(name)
     driver.execute_script(AXE)
     result = driver.execute_async_script(
@@ -87,7 +90,7 @@ def audit(name, max_bytes=None):
     for width in (375, 1280):
         driver.set_window_size(width, 900)
         height = driver.execute_script("return document.documentElement.scrollHeight")
-        driver.set_window_size(width, min(max(height, 600), 6000))
+        driver.set_window_size(width, min(max(height, 600), max_height))
         driver.save_screenshot(f"{OUT}/{name}-{width}.png")
     driver.set_window_size(1280, 900)
 
@@ -100,7 +103,7 @@ def text():
     return driver.find_element(By.TAG_NAME, "body").text
 
 
-def follow(element):
+def follow(element, timeout=20):
     """Clicks and waits for the next page to replace this one."""
     old = driver.find_element(By.TAG_NAME, "html")
     try:
@@ -109,7 +112,7 @@ def follow(element):
         # chromedriver sometimes reports the navigation its own click started as an error
         # ("Node ... does not belong to the document"); the wait below decides.
         print(f"      (click reported: {e.msg})")
-    WebDriverWait(driver, 20).until(lambda _: replaced(old))
+    WebDriverWait(driver, timeout).until(lambda _: replaced(old))
 
 
 def replaced(element):
@@ -125,6 +128,42 @@ def replaced(element):
 
 def submit(form_selector="form"):
     follow(driver.find_element(By.CSS_SELECTOR, form_selector + " button[type=submit]"))
+
+
+def press(selector, timeout=30):
+    """Clicks the button `selector` (CSS) and waits for the next page."""
+    follow(driver.find_element(By.CSS_SELECTOR, selector), timeout)
+
+
+def type_into(field_id, value):
+    element = driver.find_element(By.ID, field_id)
+    element.clear()
+    element.send_keys(value)
+
+
+def choose(field_id, value):
+    Select(driver.find_element(By.ID, field_id)).select_by_value(value)
+
+
+def set_date(field_id, value):
+    """A date input's value (`YYYY-MM-DD`), whatever the browser's date picker expects typed."""
+    driver.execute_script(f"document.getElementById('{field_id}').value = '{value}'")
+
+
+def uscc(n):
+    """A valid unified social credit code (GB 32100) of a private non-enterprise unit."""
+    chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    body = f"52450100MJ{n:07d}"
+    weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+    total = sum(chars.index(c) * w for c, w in zip(body, weights))
+    return body + chars[(31 - total % 31) % 31]
+
+
+def resident_id(n):
+    """A valid resident identity number (GB 11643)."""
+    body = f"45010319{85 + n % 10:02d}{1 + n % 12:02d}{1 + n % 28:02d}{n % 1000:03d}"
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights)) % 11]
 
 
 def finish(what):

@@ -10,94 +10,33 @@ serious or critical violation and is photographed at 375 and 1280 px (`ws-*.png`
     python workspace_institution.py BASE_URL OUT_DIR AXE_JS MERGED_PDF
 """
 
-import json
 import random
 import sys
-import urllib.request
 from datetime import date, timedelta
 
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
 
-import chromium
+import kit
+from kit import choose, press, type_into, uscc, resident_id
 
 BASE, OUT, AXE_JS, PDF = sys.argv[1:5]
-AXE = open(AXE_JS, encoding="utf-8").read()
-FAILURES = []
 PASSWORD = "workspace-password-2026"
-
-
-def verdict(condition, what):
-    print(("   ok   " if condition else "   FAIL ") + what, flush=True)
-    if not condition:
-        FAILURES.append(what)
+driver = kit.start(BASE, OUT, AXE_JS)
+verdict = kit.check
+open_page = kit.go
+page_text = kit.text
 
 
 def call(method, path, token, body=None):
-    req = urllib.request.Request(BASE + path, method=method)
-    req.add_header("Accept", "application/json")
-    req.add_header("Authorization", "Bearer " + token)
-    data = None if body is None else json.dumps(body).encode()
-    if data:
-        req.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(req, data) as res:
-        return json.loads(res.read() or b"null")
+    return kit.api(method, path, body, token)
 
 
 def bearer(email):
-    req = urllib.request.Request(BASE + "/api/v1/auth/login", method="POST")
-    req.add_header("Content-Type", "application/json")
-    body = json.dumps({"email": email, "password": PASSWORD}).encode()
-    with urllib.request.urlopen(req, body) as res:
-        return json.loads(res.read())["access_token"]
-
-
-def uscc(n):
-    """A valid unified social credit code (GB 32100) of a private non-enterprise unit."""
-    chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-    body = f"52450100MJ{n:07d}"
-    weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
-    total = sum(chars.index(c) * w for c, w in zip(body, weights))
-    return body + chars[(31 - total % 31) % 31]
-
-
-def resident_id(n):
-    """A valid resident identity number (GB 11643)."""
-    body = f"45010319{85 + n % 10:02d}{1 + n % 12:02d}{1 + n % 28:02d}{n % 1000:03d}"
-    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights)) % 11]
-
-
-driver = chromium.start()
+    return kit.login(email, PASSWORD)
 
 
 def axe_and_photos(name):
-    serious, found = chromium.axe_violations(driver, AXE)
-    verdict(not serious, f"{name}: no serious or critical axe-core violation ({len(found)} minor)")
-    chromium.photograph(driver, f"{OUT}/ws-{name}", 8000)
-
-
-def open_page(path):
-    driver.get(BASE + path)
-
-
-def type_into(field_id, value):
-    element = driver.find_element(By.ID, field_id)
-    element.clear()
-    element.send_keys(value)
-
-
-def choose(field_id, value):
-    Select(driver.find_element(By.ID, field_id)).select_by_value(value)
-
-
-def press(selector):
-    """Clicks a submit button and waits for the next page."""
-    chromium.follow(driver, driver.find_element(By.CSS_SELECTOR, selector), 30)
-
-
-def page_text():
-    return driver.find_element(By.TAG_NAME, "body").text
+    kit.audit(f"ws-{name}", max_height=8000)
 
 
 n = random.randint(100000, 9999999)
@@ -217,11 +156,4 @@ try:
     verdict("/sign-in" in driver.current_url, "signed out")
     axe_and_photos("sign-in")
 finally:
-    driver.quit()
-
-if FAILURES:
-    print(f"\n{len(FAILURES)} check(s) failed:")
-    for f in FAILURES:
-        print("  - " + f)
-    sys.exit(1)
-print("\nthe institution's workspace: every check passed")
+    kit.finish("institution pages")
