@@ -5,7 +5,9 @@
 # (no serious or critical violation) and photographed at 375 and 1280 px into target/portal/;
 # then an institution builds its file and applies through its workspace (workspace_institution.py),
 # and the reviewer works through the queue, dossier, decisions, notice, objection, exit case and
-# blacklist import (workspace_reviewer.py), on the same server.
+# blacklist import (workspace_reviewer.py), and last the whole mission through pages only
+# (mission.py: registration to the ban on /bans, a school's contract in between), on the same
+# server.
 #
 #   scripts/portal/run.sh
 #
@@ -83,4 +85,6 @@ log "the institution's workspace in Chromium"
 "$VENV/bin/python" "$HERE/workspace_institution.py" "$BASE" "$OUT" "$AXE_JS" "$(pwd)/fixtures/pdf/chromium.pdf"
 log "the reviewer's workspace in Chromium (after the visitor's steps, on the same demo)"
 "$VENV/bin/python" "$HERE/workspace_reviewer.py" "$BASE" "$OUT" "$AXE_JS"
+log "the whole mission through pages only in Chromium"
+"$VENV/bin/python" "$HERE/mission.py" "$BASE" "$OUT" "$AXE_JS" "$(pwd)/fixtures/pdf/chromium.pdf"
 log "done: $(ls "$OUT"/*.png | wc -l) screenshots in $OUT"
