@@ -21,9 +21,11 @@ pub struct MessageSummary {
     /// The event's template (`application_submitted`, `exit_case_opened`, …).
     #[schema(value_type = String)]
     pub template: Template,
+    #[schema(value_type = String, format = DateTime)]
     pub queued_at: DateTime<Utc>,
     /// `sent` (delivered to the mail server), `queued` (waiting or being retried) or `failed`
     /// (given up; an administrator may retry it).
+    #[schema(value_type = String)]
     pub delivery: &'static str,
 }
 

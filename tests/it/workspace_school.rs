@@ -423,6 +423,25 @@ async fn a_school_signs_within_two_school_years_evaluates_once_per_term_and_term
         .matches("<tr>")
         .count();
     assert_eq!(rows as i64, queued, "{}", messages.body);
+    // The same list through the JSON API.
+    let token = app.login(&member.email, PASSWORD).await;
+    let res = app
+        .get("/api/v1/me/messages")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let listed: Value = res.json().await.unwrap();
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len() as i64, queued);
+    let subject = listed[0]["subject"].as_str().unwrap();
+    assert!(unescaped(&messages).contains(subject), "{subject}");
+    assert!(
+        listed
+            .iter()
+            .all(|m| m.get("text").is_none() && m.get("html").is_none())
+    );
 
     // No page shows a full identity number (the legal representative's, the teacher's).
     let ids = [flow::resident_id(2), flow::resident_id(3)];
