@@ -11,6 +11,7 @@ the next page; form helpers; valid credit codes and identity numbers for new acc
 import json
 import sys
 import urllib.request
+from datetime import date, timedelta
 
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
@@ -148,6 +149,84 @@ def choose(field_id, value):
 def set_date(field_id, value):
     """A date input's value (`YYYY-MM-DD`), whatever the browser's date picker expects typed."""
     driver.execute_script(f"document.getElementById('{field_id}').value = '{value}'")
+
+
+# ---- the institution's file, through its workspace pages ---------------------------------------
+
+DOCUMENT_KINDS = ("registration_certificate", "uscc_certificate", "legal_rep_id",
+                  "teacher_certificate", "inspection_record", "service_plan", "integrity_pledge",
+                  "merged_pdf")
+
+
+def fill_profile(n, legal_rep, contact):
+    """Completes the profile on /institution/profile (the page on screen) and saves it."""
+    choose("registration_kind", "private_non_enterprise_certificate")
+    type_into("registration_number", f"民证字第{n}号")
+    type_into("issuing_authority", "南宁市民政局")
+    choose("authority_level", "city")
+    type_into("registered_address", "南宁市青秀区民族大道100号")
+    type_into("district", "青秀区")
+    type_into("legal_rep_name", legal_rep)
+    choose("legal_rep_id_kind", "resident_id")
+    type_into("legal_rep_id_number", resident_id(n))
+    type_into("contact_person", contact)
+    type_into("contact_mobile", "13800771234")
+    press("main form button[type=submit]")
+
+
+def add_teacher(n, name):
+    """A basketball teacher with a teacher's qualification and a clean record check."""
+    go("/institution/teachers")
+    type_into("name", name)
+    choose("id_kind", "resident_id")
+    type_into("id_number", resident_id(n + 1))
+    choose("speciality", "sports.basketball")
+    choose("credential_kind", "teacher_qualification")
+    type_into("credential_number", f"2015450021{n % 10000000:07d}")
+    type_into("credential_issuer", "南宁市教育局")
+    set_date("credential_issued_on", "2015-07-01")
+    set_date("check_date", (date.today() - timedelta(days=30)).isoformat())
+    choose("check_result", "clean")
+    type_into("check_issuer", "南宁市公安局青秀分局")
+    press("main form button[type=submit]")
+
+
+def add_inspections():
+    """Passed inspections of the two years before this one."""
+    year = date.today().year
+    for y in (year - 2, year - 1):
+        go("/institution/inspections")
+        type_into("year", str(y))
+        choose("result", "passed")
+        type_into("authority", "南宁市民政局")
+        press("main form button[type=submit]")
+
+
+def upload_documents(pdf):
+    """Uploads `pdf` as every kind an application needs, the merged PDF last; returns the
+    extraction status of each upload listed."""
+    for kind in DOCUMENT_KINDS:
+        go("/institution/documents")
+        choose("kind", kind)
+        driver.find_element(By.ID, "file").send_keys(pdf)
+        press("main form button[type=submit]")
+    return [e.get_attribute("data-status")
+            for e in driver.find_elements(By.CSS_SELECTOR, "td.text-status")]
+
+
+def apply_without_pledge(teacher_id, plan):
+    """A basketball application with the teacher, every upload and `plan`, submitted without
+    the integrity pledge (so blocked); returns its id."""
+    go("/institution/applications/new")
+    driver.find_element(By.ID, "item-sports.basketball").click()
+    press("main form button[type=submit]")
+    application = int(driver.current_url.rstrip("/").split("/")[-1])
+    driver.find_element(By.ID, f"teacher-{teacher_id}").click()
+    for box in driver.find_elements(By.CSS_SELECTOR, "input[name=document_ids]"):
+        box.click()
+    type_into("service_plan-input", plan)
+    press("button[value=submit]")
+    return application
 
 
 def uscc(n):

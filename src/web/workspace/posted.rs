@@ -8,10 +8,14 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::app::AppState;
+use crate::auth::{AuthUser, Ctx, Roles};
+use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult, Lang};
 use crate::web::Page;
 use crate::web::forms::Form;
 use crate::web::security;
+use crate::web::session::SignedIn;
 
 /// A posted urlencoded form, repeated names kept (checkbox lists).
 pub struct Posted(Vec<(String, String)>);
@@ -142,4 +146,37 @@ pub fn csrf_page(page: &Page) -> actix_web::HttpResponse {
         &page.t("error.refused_title"),
         &page.t("form.csrf_failed"),
     )
+}
+
+/// A page built by `view`, or the error page.
+pub async fn show<R: Roles + 'static>(
+    s: &SignedIn<R>,
+    status: StatusCode,
+    template: &str,
+    view: impl std::future::Future<Output = ApiResult<Value>>,
+) -> actix_web::HttpResponse {
+    match view.await {
+        Ok(view) => s.render(status, template, view),
+        Err(e) => s.error(&e),
+    }
+}
+
+/// What a JSON handler does with its body, for a form: `request` read by the API's parser,
+/// then `service(conn, user, ctx, input)` in a write transaction.
+pub async fn submit<T, O, R>(
+    s: &SignedIn<R>,
+    state: &AppState,
+    request: &Value,
+    service: impl FnOnce(&mut DbConn, &AuthUser, &Ctx, &T) -> ApiResult<O> + Send + 'static,
+) -> ApiResult<O>
+where
+    T: DeserializeOwned + validator::Validate + Send + 'static,
+    O: Send + 'static,
+    R: Roles + 'static,
+{
+    let input = parse::<T>(request)?;
+    let (user, ctx) = (s.user.clone(), s.ctx.clone());
+    state
+        .write(move |conn| service(conn, &user, &ctx, &input))
+        .await
 }

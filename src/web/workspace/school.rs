@@ -25,7 +25,7 @@ use crate::web::Page;
 use crate::web::forms::{Field, Form};
 use crate::web::security;
 use crate::web::session::SignedIn;
-use crate::web::workspace::posted::{Posted, parse, problem_status, wire};
+use crate::web::workspace::posted::{Posted, parse, problem_status, show, submit, wire};
 
 /// Where a school lands after signing in.
 pub const HOME: &str = "/school";
@@ -56,18 +56,6 @@ fn item_name(page: &Page, item: &crate::pool::search::PoolItem) -> String {
         Lang::En => item.name_en.clone(),
     };
     name.unwrap_or_else(|| item.code.clone())
-}
-
-async fn show(
-    s: &School,
-    status: StatusCode,
-    template: &str,
-    view: impl std::future::Future<Output = ApiResult<Value>>,
-) -> HttpResponse {
-    match view.await {
-        Ok(view) => s.render(status, template, view),
-        Err(e) => s.error(&e),
-    }
 }
 
 // ---- contracts -----------------------------------------------------------------------------
@@ -301,15 +289,13 @@ pub async fn sign(
         "starts_on": posted.get("starts_on").trim(),
         "ends_on": posted.get("ends_on").trim(),
     });
-    let (user, ctx) = (s.user.clone(), s.ctx.clone());
-    let result = match parse::<NewContract>(&request) {
-        Ok(input) => {
-            state
-                .write(move |conn| contracts::create(conn, &user, &ctx, &input))
-                .await
-        }
-        Err(e) => Err(e),
-    };
+    let result = submit(
+        &s,
+        &state,
+        &request,
+        |conn, user, ctx, input: &NewContract| contracts::create(conn, user, ctx, input),
+    )
+    .await;
     match result {
         Ok(contract) => s.page.redirect_with_flash(
             &format!("/school/contracts/{}", contract.id),
@@ -522,15 +508,15 @@ pub async fn evaluate(
             "punctuality": posted.int("punctuality"),
             "comment": posted.get("comment").trim(),
         });
-        let (user, ctx) = (s.user.clone(), s.ctx.clone());
-        let result = match parse::<NewEvaluation>(&request) {
-            Ok(input) => {
-                state
-                    .write(move |conn| contracts::evaluate(conn, &user, &ctx, id, &input))
-                    .await
-            }
-            Err(e) => Err(e),
-        };
+        let result = submit(
+            &s,
+            &state,
+            &request,
+            move |conn, user, ctx, input: &NewEvaluation| {
+                contracts::evaluate(conn, user, ctx, id, input)
+            },
+        )
+        .await;
         match result {
             Ok(_) => {
                 return s.page.redirect_with_flash(
@@ -628,15 +614,18 @@ pub async fn terminate(
         }
     }
     let result = match stored {
-        Ok(doc) => match parse::<Termination>(&termination_request(&fields, &[doc.id])) {
-            Ok(input) => {
-                let (user, ctx) = (s.user.clone(), s.ctx.clone());
-                state
-                    .write(move |conn| crate::exits::terminate(conn, &user, &ctx, id, &input))
-                    .await
-            }
-            Err(e) => Err(e),
-        },
+        Ok(doc) => {
+            let request = termination_request(&fields, &[doc.id]);
+            submit(
+                &s,
+                &state,
+                &request,
+                move |conn, user, ctx, input: &Termination| {
+                    crate::exits::terminate(conn, user, ctx, id, input)
+                },
+            )
+            .await
+        }
         Err(e) => Err(e),
     };
     let status = match result {

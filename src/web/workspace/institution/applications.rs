@@ -13,7 +13,7 @@ use crate::documents::store as documents;
 use crate::error::{ApiError, ApiResult, Lang};
 use crate::institutions::roster;
 use crate::web::Page;
-use crate::web::workspace::posted::{Posted, csrf_refusal, parse, problem_status, wire};
+use crate::web::workspace::posted::{Posted, csrf_refusal, parse, problem_status, submit, wire};
 
 use super::{Inst, own};
 
@@ -313,15 +313,13 @@ pub async fn create_application(
         .round_id
         .parse::<i64>()
         .map_or_else(|_| Value::String(values.round_id.clone()), Value::from);
-    let (user, ctx) = (s.user.clone(), s.ctx.clone());
-    let result = match parse::<NewApplication>(&body) {
-        Ok(new) => {
-            state
-                .write(move |conn| applications::create(conn, &user, &ctx, &new))
-                .await
-        }
-        Err(e) => Err(e),
-    };
+    let result = submit(
+        &s,
+        &state,
+        &body,
+        |conn, user, ctx, new: &NewApplication| applications::create(conn, user, ctx, new),
+    )
+    .await;
     match result {
         Ok(app) => s.page.redirect_with_flash(
             &format!("/institution/applications/{}", app.id),

@@ -13,7 +13,7 @@ use crate::error::ApiResult;
 use crate::exits::{self, CaseStatus, ExitCase, Statement};
 use crate::web::Page;
 use crate::web::forms::{Field, Form};
-use crate::web::workspace::posted::{Posted, parse, problem_status, rename_issues, wire};
+use crate::web::workspace::posted::{Posted, problem_status, rename_issues, submit, wire};
 
 use super::{Inst, own, show};
 
@@ -130,15 +130,15 @@ pub async fn file_statement(
             "statement": posted.get("statement").trim(),
             "document_ids": document_ids,
         });
-        let (user, ctx) = (s.user.clone(), s.ctx.clone());
-        let result = match parse::<Statement>(&request) {
-            Ok(input) => {
-                state
-                    .write(move |conn| exits::file_statement(conn, &user, &ctx, id, &input))
-                    .await
-            }
-            Err(e) => Err(e),
-        };
+        let result = submit(
+            &s,
+            &state,
+            &request,
+            move |conn, user, ctx, input: &Statement| {
+                exits::file_statement(conn, user, ctx, id, input)
+            },
+        )
+        .await;
         match result {
             Ok(_) => {
                 return s.page.redirect_with_flash(

@@ -16,7 +16,7 @@ mod profile;
 mod roster;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, web};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -26,6 +26,7 @@ use crate::error::{ApiError, ApiResult, Lang};
 use crate::web::Page;
 use crate::web::forms::Form;
 use crate::web::session::SignedIn;
+pub(super) use crate::web::workspace::posted::show;
 use crate::web::workspace::posted::{Posted, parse, rename_issues};
 
 /// Where an institution lands after signing in.
@@ -121,19 +122,6 @@ where
         (Err(e), _) | (_, Err(e)) => Err(e),
     };
     result.map_err(|e| form.refused(&s.page, &rename_issues(e, renames)))
-}
-
-/// A page built by `view`, or the error page.
-async fn show(
-    s: &Inst,
-    status: StatusCode,
-    template: &str,
-    view: impl std::future::Future<Output = ApiResult<Value>>,
-) -> HttpResponse {
-    match view.await {
-        Ok(view) => s.render(status, template, view),
-        Err(e) => s.error(&e),
-    }
 }
 
 /// Registers the institution's pages.
