@@ -60,6 +60,7 @@ api! {
         accounts::routes::register,
         accounts::routes::login,
         accounts::routes::me,
+        accounts::routes::my_messages,
         accounts::routes::create_user,
         accounts::routes::list_users,
         accounts::routes::disable_user,

@@ -7,7 +7,9 @@
 # and the reviewer works through the queue, dossier, decisions, notice, objection, exit case and
 # blacklist import (workspace_reviewer.py), then the admin keeps accounts, rounds, the calendar
 # (preview, then load), jobs and the audit check, and the reviewer opens an exit case from a
-# dossier and imports a blacklist file (workspace_admin.py), on the same server.
+# dossier and imports a blacklist file (workspace_admin.py), and last the whole mission through
+# pages only (mission.py: registration to the ban on /bans, a school's contract in between), on
+# the same server.
 #
 #   scripts/portal/run.sh
 #
@@ -87,4 +89,6 @@ log "the reviewer's workspace in Chromium (after the visitor's steps, on the sam
 "$VENV/bin/python" "$HERE/workspace_reviewer.py" "$BASE" "$OUT" "$AXE_JS"
 log "the admin's workspace and the reviewer's exit case and blacklist file in Chromium"
 "$VENV/bin/python" "$HERE/workspace_admin.py" "$BASE" "$OUT" "$AXE_JS" "$(pwd)/fixtures"
+log "the whole mission through pages only in Chromium"
+"$VENV/bin/python" "$HERE/mission.py" "$BASE" "$OUT" "$AXE_JS" "$(pwd)/fixtures/pdf/chromium.pdf"
 log "done: $(ls "$OUT"/*.png | wc -l) screenshots in $OUT"

@@ -10,94 +10,32 @@ serious or critical violation and is photographed at 375 and 1280 px (`ws-*.png`
     python workspace_institution.py BASE_URL OUT_DIR AXE_JS MERGED_PDF
 """
 
-import json
 import random
 import sys
-import urllib.request
-from datetime import date, timedelta
 
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
 
-import chromium
+import kit
+from kit import choose, press, resident_id, type_into, uscc
 
 BASE, OUT, AXE_JS, PDF = sys.argv[1:5]
-AXE = open(AXE_JS, encoding="utf-8").read()
-FAILURES = []
 PASSWORD = "workspace-password-2026"
-
-
-def verdict(condition, what):
-    print(("   ok   " if condition else "   FAIL ") + what, flush=True)
-    if not condition:
-        FAILURES.append(what)
+driver = kit.start(BASE, OUT, AXE_JS)
+verdict = kit.check
+open_page = kit.go
+page_text = kit.text
 
 
 def call(method, path, token, body=None):
-    req = urllib.request.Request(BASE + path, method=method)
-    req.add_header("Accept", "application/json")
-    req.add_header("Authorization", "Bearer " + token)
-    data = None if body is None else json.dumps(body).encode()
-    if data:
-        req.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(req, data) as res:
-        return json.loads(res.read() or b"null")
+    return kit.api(method, path, body, token)
 
 
 def bearer(email):
-    req = urllib.request.Request(BASE + "/api/v1/auth/login", method="POST")
-    req.add_header("Content-Type", "application/json")
-    body = json.dumps({"email": email, "password": PASSWORD}).encode()
-    with urllib.request.urlopen(req, body) as res:
-        return json.loads(res.read())["access_token"]
-
-
-def uscc(n):
-    """A valid unified social credit code (GB 32100) of a private non-enterprise unit."""
-    chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-    body = f"52450100MJ{n:07d}"
-    weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
-    total = sum(chars.index(c) * w for c, w in zip(body, weights))
-    return body + chars[(31 - total % 31) % 31]
-
-
-def resident_id(n):
-    """A valid resident identity number (GB 11643)."""
-    body = f"45010319{85 + n % 10:02d}{1 + n % 12:02d}{1 + n % 28:02d}{n % 1000:03d}"
-    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights)) % 11]
-
-
-driver = chromium.start()
+    return kit.login(email, PASSWORD)
 
 
 def axe_and_photos(name):
-    serious, found = chromium.axe_violations(driver, AXE)
-    verdict(not serious, f"{name}: no serious or critical axe-core violation ({len(found)} minor)")
-    chromium.photograph(driver, f"{OUT}/ws-{name}", 8000)
-
-
-def open_page(path):
-    driver.get(BASE + path)
-
-
-def type_into(field_id, value):
-    element = driver.find_element(By.ID, field_id)
-    element.clear()
-    element.send_keys(value)
-
-
-def choose(field_id, value):
-    Select(driver.find_element(By.ID, field_id)).select_by_value(value)
-
-
-def press(selector):
-    """Clicks a submit button and waits for the next page."""
-    chromium.follow(driver, driver.find_element(By.CSS_SELECTOR, selector), 30)
-
-
-def page_text():
-    return driver.find_element(By.TAG_NAME, "body").text
+    kit.audit(f"ws-{name}", max_height=8000)
 
 
 n = random.randint(100000, 9999999)
@@ -124,78 +62,32 @@ try:
     token = bearer(email)
 
     print("== the profile")
-    choose("registration_kind", "private_non_enterprise_certificate")
-    type_into("registration_number", f"民证字第{n}号")
-    type_into("issuing_authority", "南宁市民政局")
-    choose("authority_level", "city")
-    type_into("registered_address", "南宁市青秀区民族大道100号")
-    type_into("district", "青秀区")
-    type_into("legal_rep_name", "张三")
-    choose("legal_rep_id_kind", "resident_id")
-    type_into("legal_rep_id_number", resident_id(n))
-    type_into("contact_person", "王经理")
-    type_into("contact_mobile", "13800771234")
-    press("main form button[type=submit]")
+    kit.fill_profile(n, "张三", "王经理")
     verdict("已保存" in page_text(), "the profile is saved")
     verdict(resident_id(n) not in driver.page_source, "the identity number is not shown")
     verdict(call("GET", "/api/v1/institutions/me", token)["district"] == "青秀区", "API: the profile")
     axe_and_photos("profile")
 
     print("== the roster")
-    open_page("/institution/teachers")
-    type_into("name", "李老师")
-    choose("id_kind", "resident_id")
-    type_into("id_number", resident_id(n + 1))
-    choose("speciality", "sports.basketball")
-    choose("credential_kind", "teacher_qualification")
-    type_into("credential_number", f"2015450021{n % 10000000:07d}")
-    type_into("credential_issuer", "南宁市教育局")
-    driver.execute_script("document.getElementById('credential_issued_on').value = '2015-07-01'")
-    checked = (date.today() - timedelta(days=30)).isoformat()
-    driver.execute_script(f"document.getElementById('check_date').value = '{checked}'")
-    choose("check_result", "clean")
-    type_into("check_issuer", "南宁市公安局青秀分局")
-    press("main form button[type=submit]")
+    kit.add_teacher(n, "李老师")
     verdict("已添加教师" in page_text(), "the teacher is on the roster")
     teachers = call("GET", "/api/v1/institutions/me/teachers", token)
     verdict(len(teachers) == 1, "API: one teacher")
     axe_and_photos("teachers")
 
     print("== the annual inspections")
-    this_year = date.today().year
-    for year in (this_year - 2, this_year - 1):
-        open_page("/institution/inspections")
-        type_into("year", str(year))
-        choose("result", "passed")
-        type_into("authority", "南宁市民政局")
-        press("main form button[type=submit]")
+    kit.add_inspections()
     verdict(len(call("GET", "/api/v1/institutions/me/inspections", token)) == 2, "API: two inspections")
     axe_and_photos("inspections")
 
     print("== the uploads, the merged PDF among them")
-    for kind in ("registration_certificate", "uscc_certificate", "legal_rep_id",
-                 "teacher_certificate", "inspection_record", "service_plan", "integrity_pledge",
-                 "merged_pdf"):
-        open_page("/institution/documents")
-        choose("kind", kind)
-        driver.find_element(By.ID, "file").send_keys(PDF)
-        press("main form button[type=submit]")
-    statuses = [e.get_attribute("data-status")
-                for e in driver.find_elements(By.CSS_SELECTOR, "td.text-status")]
+    statuses = kit.upload_documents(PDF)
     verdict(len(statuses) == 8 and all(s == "ok" for s in statuses),
             f"eight uploads with their text extracted ({statuses})")
     axe_and_photos("documents")
 
     print("== the application: blocked without the pledge, then submitted")
-    open_page("/institution/applications/new")
-    driver.find_element(By.ID, "item-sports.basketball").click()
-    press("main form button[type=submit]")
-    application = int(driver.current_url.rstrip("/").split("/")[-1])
-    driver.find_element(By.ID, f"teacher-{teachers[0]['id']}").click()
-    for box in driver.find_elements(By.CSS_SELECTOR, "input[name=document_ids]"):
-        box.click()
-    type_into("service_plan-input", "每周三次课后训练，配备专职教练与安全员。")
-    press("button[value=submit]")
+    application = kit.apply_without_pledge(teachers[0]["id"], "每周三次课后训练，配备专职教练与安全员。")
     findings = driver.find_elements(By.CSS_SELECTOR, "#pledge_signed-findings .finding")
     verdict(bool(findings) and "依据" in findings[0].text,
             "the missing pledge is shown next to it with its rule")
@@ -217,11 +109,4 @@ try:
     verdict("/sign-in" in driver.current_url, "signed out")
     axe_and_photos("sign-in")
 finally:
-    driver.quit()
-
-if FAILURES:
-    print(f"\n{len(FAILURES)} check(s) failed:")
-    for f in FAILURES:
-        print("  - " + f)
-    sys.exit(1)
-print("\nthe institution's workspace: every check passed")
+    kit.finish("institution pages")

@@ -107,6 +107,29 @@ pub async fn me(user: Authed<AnyRole>, state: web::Data<AppState>) -> ApiResult<
     Ok(HttpResponse::Ok().json(state.run(move |conn| service::account(conn, id)).await?))
 }
 
+/// The e-mails sent to the signed-in account's address, newest first (at most 200): subject,
+/// template, when it was queued, whether it has gone out. Bodies are not listed.
+#[utoipa::path(
+    tag = "accounts",
+    operation_id = "list_my_messages",
+    responses((status = 200, body = Vec<crate::mail::inbox::MessageSummary>, description = "The account's e-mails, newest first.")),
+    security(("bearer" = []))
+)]
+#[get("/me/messages")]
+pub async fn my_messages(
+    user: Authed<AnyRole>,
+    state: web::Data<AppState>,
+) -> ApiResult<HttpResponse> {
+    let email = user.email.clone();
+    let messages = state
+        .run(move |conn| crate::mail::inbox::sent_to(conn, &email, MESSAGES_LISTED))
+        .await?;
+    Ok(HttpResponse::Ok().json(messages))
+}
+
+/// How many of the newest e-mails `GET /me/messages` lists.
+pub const MESSAGES_LISTED: i64 = 200;
+
 /// Create a reviewer, school or admin account.
 #[utoipa::path(
     tag = "admin",

@@ -284,7 +284,8 @@ pub(super) fn check_documents(
     }
 }
 
-pub(super) fn check_grounds(grounds: &[Ground]) -> ApiResult<()> {
+/// At least one ground (also checked by a page before it stores the evidence).
+pub fn check_grounds(grounds: &[Ground]) -> ApiResult<()> {
     if grounds.is_empty() {
         return Err(ApiError::validation(vec![FieldIssue::new(
             "grounds",

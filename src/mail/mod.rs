@@ -21,6 +21,7 @@
 //! message and the job's `done` mark, the job runs again after its lease; the Message-ID is
 //! derived from the de-duplication key, so such a duplicate carries the same Message-ID.
 
+pub mod inbox;
 pub mod outbox;
 pub mod templates;
 pub mod transport;

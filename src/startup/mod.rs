@@ -204,6 +204,7 @@ fn routes(cfg: &mut web::ServiceConfig, test_clock: bool) {
             .service(accounts::routes::register)
             .service(accounts::routes::login)
             .service(accounts::routes::me)
+            .service(accounts::routes::my_messages)
             .service(accounts::routes::create_user)
             .service(accounts::routes::list_users)
             .service(accounts::routes::disable_user)

@@ -88,6 +88,18 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/sign-in", &[Method::GET, Method::HEAD, Method::POST]),
     ("/sign-out", &[Method::POST]),
     ("/institution", &[Method::GET, Method::HEAD]),
+    ("/institution/exit-cases", &[Method::GET, Method::HEAD]),
+    ("/institution/exit-cases/{id}", &[Method::GET, Method::HEAD]),
+    ("/institution/exit-cases/{id}/statement", &[Method::POST]),
+    ("/institution/contracts", &[Method::GET, Method::HEAD]),
+    ("/institution/messages", &[Method::GET, Method::HEAD]),
+    ("/school", &[Method::GET, Method::HEAD]),
+    ("/school/pool", &[Method::GET, Method::HEAD]),
+    ("/school/contracts", &[Method::POST]),
+    ("/school/contracts/new", &[Method::GET, Method::HEAD]),
+    ("/school/contracts/{id}", &[Method::GET, Method::HEAD]),
+    ("/school/contracts/{id}/evaluations", &[Method::POST]),
+    ("/school/contracts/{id}/terminate", &[Method::POST]),
 ];
 
 /// Registers the pages and the assets (one line in `startup::routes`).
@@ -108,7 +120,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(session::sign_out)
         .configure(workspace::institution::configure)
         .configure(workspace::reviewer::configure)
-        .configure(workspace::admin::configure);
+        .configure(workspace::admin::configure)
+        .configure(workspace::school::configure);
 }
 
 /// Whether an unknown address should get the HTML 404 page: a browser's request (it accepts

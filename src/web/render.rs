@@ -106,6 +106,38 @@ const TEMPLATES: &[(&str, &str)] = &[
         "inst_application.html",
         include_str!("templates/inst_application.html"),
     ),
+    (
+        "inst_exit_cases.html",
+        include_str!("templates/inst_exit_cases.html"),
+    ),
+    (
+        "inst_exit_case.html",
+        include_str!("templates/inst_exit_case.html"),
+    ),
+    (
+        "inst_contracts.html",
+        include_str!("templates/inst_contracts.html"),
+    ),
+    (
+        "inst_messages.html",
+        include_str!("templates/inst_messages.html"),
+    ),
+    (
+        "school_home.html",
+        include_str!("templates/school_home.html"),
+    ),
+    (
+        "school_pool.html",
+        include_str!("templates/school_pool.html"),
+    ),
+    (
+        "school_contract_new.html",
+        include_str!("templates/school_contract_new.html"),
+    ),
+    (
+        "school_contract.html",
+        include_str!("templates/school_contract.html"),
+    ),
 ];
 
 fn environment() -> &'static Environment<'static> {

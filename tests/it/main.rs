@@ -32,3 +32,4 @@ mod sanctions;
 mod workspace;
 mod workspace_admin;
 mod workspace_reviewer;
+mod workspace_school;

@@ -3,6 +3,9 @@
 //!
 //! - [`institution`]: registration, profile, roster, inspections, uploads, applications,
 //!   exit cases, contracts, messages (`/register`, `/institution/…`).
+//! - [`school`]: pool search, contracts with the school-year rule, evaluations per term,
+//!   termination with grounds and evidence (`/school/…`).
+//! - [`posted`]: what the form handlers share (the posted form, the API body, options).
 //! - [`reviewer`]: the work queue, the dossier, decisions, objections, notices, exit cases,
 //!   the blacklist import, the audited reveal (`/review/…`).
 //! - [`admin`]: accounts and schools, rounds, the calendar with its preview, dead jobs, the
@@ -11,8 +14,10 @@
 
 pub mod admin;
 pub mod institution;
+pub mod posted;
 pub mod reviewer;
 pub mod signed_form;
+pub mod school;
 
 use crate::auth::Role;
 use crate::web::Page;
@@ -23,7 +28,7 @@ pub fn links(page: &Page, role: Role) -> Vec<(String, String)> {
         Role::Institution => institution::links(page),
         Role::Reviewer => reviewer::links(page),
         Role::Admin => admin::links(page),
-        Role::School => Vec::new(),
+        Role::School => school::links(page),
     }
 }
 
@@ -33,6 +38,6 @@ pub fn home(role: Role) -> &'static str {
         Role::Institution => institution::HOME,
         Role::Reviewer => reviewer::HOME,
         Role::Admin => admin::HOME,
-        Role::School => "/",
+        Role::School => school::HOME,
     }
 }
