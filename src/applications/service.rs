@@ -18,7 +18,7 @@ use crate::catalogue::Catalogue;
 use crate::clock::beijing_date;
 use crate::db::columns::UtcTime;
 use crate::db::schema::{applications, documents, institutions, teachers};
-use crate::db::{DbConn, JsonText, db_time, is_unique_violation};
+use crate::db::{DbConn, JsonText, db_time};
 use crate::documents::store as docs;
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
 use crate::institutions as institutions_service;
@@ -424,17 +424,11 @@ pub fn transition(
         applications::updated_at.eq(now),
     ))
     .execute(conn)
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            ApiError::conflict(
-                "duplicate_application",
-                "本机构在该批次已有一份在办申报。",
-                "The institution already has a live application in this round.",
-            )
-        } else {
-            e.into()
-        }
-    })?;
+    .map_err(ApiError::on_unique(ApiError::conflict(
+        "duplicate_application",
+        "本机构在该批次已有一份在办申报。",
+        "The institution already has a live application in this round.",
+    )))?;
     if changed == 0 {
         return Err(changed_meanwhile());
     }
