@@ -13,7 +13,7 @@ use crate::applications::checks::{
 use crate::applications::facts::item_refs;
 use crate::applications::status::{Event, Status};
 use crate::audit;
-use crate::auth::{AuthUser, Ctx, Role};
+use crate::auth::{AuthUser, Ctx, Owners, Scope};
 use crate::catalogue::Catalogue;
 use crate::clock::beijing_date;
 use crate::db::columns::UtcTime;
@@ -210,10 +210,10 @@ fn load_row(conn: &mut DbConn, id: i64) -> ApiResult<Row> {
 /// staff any.
 fn visible_row(conn: &mut DbConn, user: &AuthUser, id: i64) -> ApiResult<Row> {
     let row = load_row(conn, id)?;
-    match user.role() {
-        Role::Reviewer | Role::Admin => Ok(row),
-        Role::Institution if user.institution_id == Some(row.institution_id) => Ok(row),
-        _ => Err(ApiError::not_found("申报", "application")),
+    if user.may_see(Owners::institution(row.institution_id)) {
+        Ok(row)
+    } else {
+        Err(ApiError::not_found("申报", "application"))
     }
 }
 
@@ -706,8 +706,8 @@ pub fn list(
         let mut q = applications::table
             .inner_join(institutions::table)
             .into_boxed();
-        if user.role() == Role::Institution {
-            q = q.filter(applications::institution_id.eq(user.institution_id.unwrap_or(-1)));
+        if let Scope::Institution(own) = user.scope() {
+            q = q.filter(applications::institution_id.eq(own));
         }
         if let Some(s) = filter.status {
             q = q.filter(applications::status.eq(s.as_str()));

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::audit;
-use crate::auth::{AuthUser, Ctx, Role};
+use crate::auth::{AuthUser, Ctx, Owners, Role};
 use crate::db::columns::UtcTime;
 use crate::db::schema::{documents, exit_cases, exit_grounds};
 use crate::db::{DbConn, JsonText, db_time};
@@ -314,22 +314,26 @@ fn not_found() -> ApiError {
 /// institution's document is "not found" (its existence is not disclosed).
 pub fn readable(conn: &mut DbConn, user: &AuthUser, id: i64) -> ApiResult<Document> {
     let doc = get(conn, id)?;
-    let allowed = match user.role() {
-        Role::Reviewer | Role::Admin => true,
-        Role::Institution => match user.institution_id {
-            Some(inst) if doc.institution_id == Some(inst) => true,
-            // The evidence cited against it in an exit case, so that it can answer it.
-            Some(inst) => cited_against(conn, inst, id)?,
-            None => false,
-        },
+    let allowed = match (user.role(), user.institution_id) {
+        // The evidence cited against it in an exit case, so that it can answer it.
+        (Role::Institution, Some(inst)) if doc.institution_id != Some(inst) => {
+            cited_against(conn, inst, id)?
+        }
         // A school reads only what it uploaded itself (evidence for an exit case).
-        Role::School => {
-            let by: Option<i64> = documents::table
+        (Role::School, _) => {
+            let uploaded_by: Option<i64> = documents::table
                 .find(id)
                 .select(documents::uploaded_by)
                 .first(conn)?;
-            by == Some(user.id)
+            user.may_see(Owners {
+                uploaded_by,
+                ..Owners::default()
+            })
         }
+        _ => user.may_see(Owners {
+            institution_id: doc.institution_id,
+            ..Owners::default()
+        }),
     };
     if allowed { Ok(doc) } else { Err(not_found()) }
 }
