@@ -23,11 +23,13 @@ pub async fn list_audit(
     filter: web::Query<AuditFilter>,
     page: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    let (filter, page) = (filter.into_inner(), page.into_inner());
-    let (items, total) = state
-        .run(move |conn| Ok(audit::list(conn, &filter, page.offset(), page.per_page())?))
+    let filter = filter.into_inner();
+    let page = state
+        .page(page.into_inner(), move |conn, offset, limit| {
+            Ok(audit::list(conn, &filter, offset, limit)?)
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(Page::new(items, &page, total)))
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Walks the hash chain and reports the first edited, inserted or deleted event.

@@ -419,7 +419,10 @@ mod tests {
         assert!(user(Role::Institution, Some(1), None).may_see(theirs));
         assert!(!user(Role::Institution, Some(9), None).may_see(theirs));
         assert!(!user(Role::Institution, None, None).may_see(nobodys));
-        assert_eq!(user(Role::Institution, None, None).scope(), Scope::Institution(-1));
+        assert_eq!(
+            user(Role::Institution, None, None).scope(),
+            Scope::Institution(-1)
+        );
         assert!(user(Role::School, None, Some(2)).may_see(theirs));
         assert!(!user(Role::School, None, Some(9)).may_see(theirs));
         assert!(!user(Role::School, None, None).may_see(nobodys));

@@ -152,11 +152,13 @@ pub async fn list(
     filter: web::Query<ObjectionFilter>,
     page: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    let (filter, page) = (filter.into_inner(), page.into_inner());
-    let (items, total) = state
-        .run(move |conn| objections::list(conn, &filter, page.offset(), page.per_page()))
+    let filter = filter.into_inner();
+    let page = state
+        .page(page.into_inner(), move |conn, offset, limit| {
+            objections::list(conn, &filter, offset, limit)
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(Page::new(items, &page, total)))
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Resolve an objection: `upheld` rejects the application; `dismissed` admits it at once if

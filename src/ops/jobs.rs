@@ -49,21 +49,15 @@ pub async fn list_jobs(
             ),
         )]));
     }
-    let page = page.into_inner();
-    let (mut items, total) = state
-        .run(move |conn| {
-            Ok(jobs::list(
-                conn,
-                wanted.as_deref(),
-                page.offset(),
-                page.per_page(),
-            )?)
+    let mut page = state
+        .page(page.into_inner(), move |conn, offset, limit| {
+            Ok(jobs::list(conn, wanted.as_deref(), offset, limit)?)
         })
         .await?;
-    for job in &mut items {
+    for job in &mut page.items {
         crate::mail::redact_for_admins(&job.kind, &mut job.payload.0);
     }
-    Ok(HttpResponse::Ok().json(Page::new(items, &page, total)))
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Put a dead job back in the queue.
