@@ -9,7 +9,20 @@ use crate::applications::service::{
 use crate::audit::AuditEvent;
 use crate::auth::{AnyRole, Authed, InstitutionRole, Role};
 use crate::error::{ApiError, ApiResult, ProblemBody};
+use crate::http::routes::Register;
 use crate::http::{Json, Page, PageQuery};
+
+/// Registers the routes of this module, each once (the app and the OpenAPI document both come
+/// from this registration: `crate::routes`).
+pub fn configure(cfg: &mut impl Register) {
+    cfg.service(create)
+        .service(list)
+        .service(get)
+        .service(update)
+        .service(submit)
+        .service(withdraw)
+        .service(history);
+}
 
 /// Create a draft application for an open selection round.
 #[utoipa::path(

@@ -6,7 +6,14 @@ use crate::app::AppState;
 use crate::audit::{self, AuditEvent, AuditFilter, Verification};
 use crate::auth::{Authed, Staff};
 use crate::error::ApiResult;
+use crate::http::routes::Register;
 use crate::http::{Page, PageQuery};
+
+/// Registers the routes of this module, each once (the app and the OpenAPI document both come
+/// from this registration: `crate::routes`).
+pub fn configure(cfg: &mut impl Register) {
+    cfg.service(list_audit).service(verify_audit);
+}
 
 /// The audit trail, newest first, with filters.
 #[utoipa::path(

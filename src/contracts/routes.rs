@@ -7,10 +7,11 @@ use crate::app::AppState;
 use crate::auth::{AnyRole, Authed, SchoolRole};
 use crate::contracts::{self, Contract, ContractFilter, Evaluation, NewContract, NewEvaluation};
 use crate::error::{ApiResult, ProblemBody};
+use crate::http::routes::Register;
 use crate::http::{Json, Page, PageQuery};
 
 /// Registers the contract routes (one line in `startup::routes`).
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut impl Register) {
     cfg.service(create)
         .service(list)
         .service(get)

@@ -14,7 +14,17 @@ use crate::documents::blobs;
 use crate::documents::store::{self, Document, DocumentKind};
 use crate::documents::upload::{prepare, receive};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg, ProblemBody};
+use crate::http::routes::Register;
 use crate::pdf::PageText;
+
+/// Registers the routes of this module, each once (the app and the OpenAPI document both come
+/// from this registration: `crate::routes`).
+pub fn configure(cfg: &mut impl Register) {
+    cfg.service(upload)
+        .service(metadata)
+        .service(content)
+        .service(document_text);
+}
 
 /// Who may upload: institutions (any kind), schools and reviewers (exit evidence only).
 #[derive(Debug)]

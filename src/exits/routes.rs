@@ -15,10 +15,11 @@ use crate::exits::{
     self, CaseFilter, DecisionRequest, ExitCase, NewCase, Statement, Termination,
     TerminationOutcome, Verification, VerificationOutcome, Verified,
 };
+use crate::http::routes::Register;
 use crate::http::{Json, Page, PageQuery};
 
 /// Registers the routes of this module.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut impl Register) {
     cfg.service(list)
         .service(create)
         .service(get_case)

@@ -13,10 +13,31 @@ use crate::auth::{AuthUser, Authed, InstitutionRole, Reviewer, Staff};
 use crate::clock::beijing_date;
 use crate::error::{ApiError, ApiResult, ProblemBody};
 use crate::http::Json;
+use crate::http::routes::Register;
 use crate::institutions::{
     self as service, Inspection, InspectionInput, Profile, ProfileUpdate, RevealRequest,
     RevealedId, Teacher, TeacherInput,
 };
+
+/// Registers the routes of this module, each once (the app and the OpenAPI document both come
+/// from this registration: `crate::routes`).
+pub fn configure(cfg: &mut impl Register) {
+    cfg.service(get_profile)
+        .service(update_profile)
+        .service(list_teachers)
+        .service(create_teacher)
+        .service(get_teacher)
+        .service(update_teacher)
+        .service(remove_teacher)
+        .service(list_inspections)
+        .service(create_inspection)
+        .service(update_inspection)
+        .service(delete_inspection)
+        .service(staff_profile)
+        .service(staff_teachers)
+        .service(staff_inspections)
+        .service(reveal);
+}
 
 /// The institution an institution account belongs to (every one has one: registration
 /// creates both together).

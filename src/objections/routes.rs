@@ -10,12 +10,13 @@ use crate::app::AppState;
 use crate::auth::{Authed, Ctx, Reviewer};
 use crate::error::{ApiError, ApiResult, Msg, ProblemBody};
 use crate::http::json::{JsonLimit, parse_json};
+use crate::http::routes::Register;
 use crate::http::{Json, Page, PageQuery, client_ip};
 use crate::objections::{
     self, NewObjection, Objection, ObjectionFilter, ObjectionReceipt, Resolution, Resolved, intake,
 };
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut impl Register) {
     cfg.service(file).service(list).service(resolve);
 }
 

@@ -7,12 +7,13 @@ use crate::app::AppState;
 use crate::auth::{Authed, Ctx, Reviewer};
 use crate::clock::beijing_date;
 use crate::error::ApiResult;
+use crate::http::routes::Register;
 use crate::http::{Page, PageQuery};
 use crate::sanctions::bans::{self, Ban, BanFilter};
 use crate::sanctions::blacklist::{self, Entry, EntryFilter};
 
 /// Registers the routes of this module.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut impl Register) {
     cfg.service(list_bans).service(list_blacklist);
 }
 
