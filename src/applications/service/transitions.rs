@@ -11,30 +11,13 @@ pub fn transition(
     event: Event,
     now: NaiveDateTime,
 ) -> ApiResult<Status> {
-    let to = from.apply(event).map_err(invalid_transition)?;
-    let changed = diesel::update(
-        applications::table
-            .find(id)
-            .filter(applications::status.eq(from.as_str())),
-    )
-    .set((
-        applications::status.eq(to.as_str()),
-        applications::updated_at.eq(now),
-    ))
-    .execute(conn)
-    .map_err(ApiError::on_unique(ApiError::conflict(
-        "duplicate_application",
-        "本机构在该批次已有一份在办申报。",
-        "The institution already has a live application in this round.",
-    )))?;
-    if changed == 0 {
-        return Err(changed_meanwhile());
-    }
-    Ok(to)
+    transition_many(conn, &[id], from, event, now)
 }
 
-/// [`transition`] for many applications in one statement: all of `ids` move from `from`, or
-/// none (a conflict when any of them changed meanwhile; the caller's transaction rolls back).
+/// Moves applications along the state machine in one statement: all of `ids` move from `from`,
+/// or none (a conflict when any of them changed meanwhile; the caller's transaction rolls
+/// back). A second live application of an institution in a round (the unique index) is 409
+/// `duplicate_application`.
 pub fn transition_many(
     conn: &mut DbConn,
     ids: &[i64],
@@ -52,7 +35,12 @@ pub fn transition_many(
         applications::status.eq(to.as_str()),
         applications::updated_at.eq(now),
     ))
-    .execute(conn)?;
+    .execute(conn)
+    .map_err(ApiError::on_unique(ApiError::conflict(
+        "duplicate_application",
+        "本机构在该批次已有一份在办申报。",
+        "The institution already has a live application in this round.",
+    )))?;
     if changed != ids.len() {
         return Err(changed_meanwhile());
     }
