@@ -6,10 +6,12 @@ use std::sync::Arc;
 use actix_web::web;
 
 use crate::auth::jwt::JwtKeys;
+use crate::auth::{AuthUser, Authed, Ctx, Roles};
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::db::{self, DbConn, Pool};
 use crate::error::ApiResult;
+use crate::http::{Page, PageQuery};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -55,5 +57,30 @@ impl AppState {
         T: Send + 'static,
     {
         self.run(move |conn| db::write_tx(conn, f)).await
+    }
+
+    /// Runs a service call as the signed-in `user` in one write transaction (see
+    /// [`Self::write`]): `f(conn, user, ctx)`.
+    pub async fn write_as<R, T, F>(&self, user: &Authed<R>, f: F) -> ApiResult<T>
+    where
+        R: Roles,
+        F: FnOnce(&mut DbConn, &AuthUser, &Ctx) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (u, ctx) = (user.user.clone(), user.ctx.clone());
+        self.write(move |conn| f(conn, &u, &ctx)).await
+    }
+
+    /// One page of a list: `f(conn, offset, limit)` answers the page's items and the number of
+    /// all matching items.
+    pub async fn page<T, F>(&self, page: PageQuery, f: F) -> ApiResult<Page<T>>
+    where
+        F: FnOnce(&mut DbConn, i64, i64) -> ApiResult<(Vec<T>, i64)> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (items, total) = self
+            .run(move |conn| f(conn, page.offset(), page.per_page()))
+            .await?;
+        Ok(Page::new(items, &page, total))
     }
 }

@@ -182,6 +182,19 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, code, Msg::new(zh, en))
     }
 
+    /// Maps a database error to `conflict` when it is a unique-constraint violation (the
+    /// database arbitrates uniqueness; DESIGN.md: never select-then-insert), and as any other
+    /// database error otherwise: `.map_err(ApiError::on_unique(ApiError::conflict(…)))`.
+    pub fn on_unique(conflict: ApiError) -> impl FnOnce(diesel::result::Error) -> ApiError {
+        move |e| {
+            if crate::db::is_unique_violation(&e) {
+                conflict
+            } else {
+                e.into()
+            }
+        }
+    }
+
     /// 400: the request itself is malformed.
     pub fn bad_request(
         code: &'static str,

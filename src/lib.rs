@@ -44,6 +44,7 @@ pub mod pdf;
 pub mod pool;
 pub mod review;
 pub mod rounds;
+pub mod routes;
 pub mod sanctions;
 pub mod signing;
 pub mod startup;

@@ -1,5 +1,8 @@
-//! The OpenAPI document (`GET /api/v1/openapi.json`, Swagger UI at `/docs`).
-//! Every endpoint is listed here; `tests/it/openapi.rs` snapshots the whole document.
+//! The OpenAPI document (`GET /api/v1/openapi.json`, Swagger UI at `/docs`): its paths and
+//! schemas come from the one route registration (`crate::routes`, collected by
+//! utoipa-actix-web); this module adds the document's info, tags and security schemes and the
+//! statuses every operation of a shape answers. `tests/it/openapi.rs` snapshots the whole
+//! document.
 //!
 //! Who writes which response:
 //! - each handler's `#[utoipa::path]` documents its success response and the statuses its
@@ -22,142 +25,18 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, Response};
 use utoipa::{Modify, OpenApi};
 
-use crate::{
-    accounts, applications, audit, calendar, catalogue, contracts, credentials, documents, exits,
-    institutions, notices, objections, ops, pool, review, rounds, sanctions,
-};
+use utoipa_actix_web::{AppExt, scope};
 
-/// Declares an API struct from its handler list, and (for the component-name test) a function
-/// that walks the same handlers through utoipa's schema collection.
-macro_rules! api {
-    (
-        $(#[$meta:meta])*
-        $vis:vis struct $name:ident;
-        fn $references:ident;
-        paths($($($segment:ident)::+),* $(,)?),
-        $($rest:tt)*
-    ) => {
-        #[derive(OpenApi)]
-        #[openapi(paths($($($segment)::+),*), $($rest)*)]
-        $(#[$meta])*
-        $vis struct $name;
-
-        /// Every `(component name, schema)` pair the handlers' bodies contribute, in the order
-        /// utoipa collects them, duplicates included (the derive keeps the last of each name).
-        #[cfg(test)]
-        fn $references(
-            out: &mut Vec<(String, RefOr<utoipa::openapi::schema::Schema>)>,
-        ) {
-            $(<$($segment)::+ as utoipa::__dev::SchemaReferences>::schemas(out);)*
-        }
-    };
-}
-
-api! {
-    struct ApiV1;
-    fn v1_references;
-    paths(
-        accounts::routes::register,
-        accounts::routes::login,
-        accounts::routes::me,
-        accounts::routes::my_messages,
-        accounts::routes::create_user,
-        accounts::routes::list_users,
-        accounts::routes::disable_user,
-        accounts::routes::enable_user,
-        accounts::routes::create_school,
-        accounts::routes::list_schools,
-        audit::routes::list_audit,
-        audit::routes::verify_audit,
-        ops::jobs::list_jobs,
-        ops::jobs::retry_job,
-        ops::routes::set_clock,
-        calendar::routes::list_years,
-        calendar::routes::get_year,
-        notices::routes::put_year,
-        calendar::routes::working_days,
-        catalogue::routes::categories,
-        credentials::routes::check_uscc,
-        rounds::routes::create_round,
-        rounds::routes::list_rounds,
-        documents::routes::upload,
-        documents::routes::metadata,
-        documents::routes::content,
-        documents::routes::document_text,
-        applications::routes::create,
-        applications::routes::list,
-        applications::routes::get,
-        applications::routes::update,
-        applications::routes::submit,
-        applications::routes::withdraw,
-        applications::routes::history,
-        institutions::routes::get_profile,
-        institutions::routes::update_profile,
-        institutions::routes::list_teachers,
-        institutions::routes::create_teacher,
-        institutions::routes::get_teacher,
-        institutions::routes::update_teacher,
-        institutions::routes::remove_teacher,
-        institutions::routes::list_inspections,
-        institutions::routes::create_inspection,
-        institutions::routes::update_inspection,
-        institutions::routes::delete_inspection,
-        institutions::routes::staff_profile,
-        institutions::routes::staff_teachers,
-        institutions::routes::staff_inspections,
-        institutions::routes::reveal,
-        review::routes::decide,
-        review::routes::dossier,
-        review::routes::work_queue,
-        notices::routes::publish,
-        notices::routes::list,
-        notices::routes::get,
-        objections::routes::file,
-        objections::routes::list,
-        objections::routes::resolve,
-        exits::routes::list,
-        exits::routes::create,
-        exits::routes::get_case,
-        exits::routes::statement,
-        exits::routes::decision,
-        exits::routes::terminate,
-        exits::routes::verify_inspection,
-        exits::routes::verify_teacher,
-        sanctions::routes::list_bans,
-        exits::routes::import_blacklist,
-        sanctions::routes::list_blacklist,
-        pool::routes::search,
-        pool::routes::entry,
-        pool::routes::export_csv,
-        pool::routes::export_json,
-        pool::routes::export_xlsx,
-        pool::routes::institution_status,
-        crate::opendata::routes::snapshot_list,
-        crate::opendata::routes::snapshot_document,
-        crate::opendata::routes::snapshot_signature,
-        crate::opendata::routes::change_feed,
-        crate::opendata::routes::change_feed_atom,
-        crate::opendata::routes::list_keys,
-        crate::opendata::routes::keys_pem,
-        crate::opendata::routes::key_pem,
-        contracts::routes::create,
-        contracts::routes::list,
-        contracts::routes::get,
-        contracts::routes::evaluate,
-    ),
-    components(schemas(crate::error::ProblemBody, crate::error::FieldErrorBody))
-}
-
-api! {
-    pub struct ApiDoc;
-    fn root_references;
-    paths(ops::routes::healthz, ops::routes::readyz, ops::routes::metrics),
+/// The document's info, tags, shared components and security schemes; the paths are added from
+/// the route registration by [`document`].
+#[derive(OpenApi)]
+#[openapi(
     info(
         title = "Provider Registry",
         description = "课后服务第三方机构备选库 — the registry of third-party institutions admitted to schools' after-school services. Errors are RFC 9457 `application/problem+json` with a stable `code`; messages are Chinese unless `Accept-Language: en`.",
     ),
-    nest((path = "/api/v1", api = ApiV1)),
-    modifiers(&BearerAuth, &FrameworkResponses),
+    modifiers(&BearerAuth),
+    components(schemas(crate::error::ProblemBody, crate::error::FieldErrorBody)),
     tags(
         (name = "accounts", description = "registration, login, the signed-in account"),
         (name = "admin", description = "accounts, schools, jobs and the test clock"),
@@ -177,7 +56,8 @@ api! {
         (name = "contracts", description = "school contracts with pool members and their evaluations"),
         (name = "ops", description = "health, readiness and metrics"),
     )
-}
+)]
+pub struct ApiDoc;
 
 /// The security scheme of the API: an account's JWT.
 const BEARER: &str = "bearer";
@@ -439,7 +319,15 @@ fn problem_content() -> RefOr<Content> {
 
 /// The document as served.
 pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let (_, mut doc) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(|cfg| crate::routes::root(cfg))
+        .service(scope("/api/v1").configure(|cfg| crate::routes::api_v1(cfg, true)))
+        .split_for_parts();
+    // After the paths are in: the statuses follow from each operation's shape.
+    FrameworkResponses.modify(&mut doc);
+    doc
 }
 
 #[cfg(test)]
@@ -450,10 +338,10 @@ mod tests {
     //! whichever type utoipa collected last (that is how `POST /applications/{id}/decisions`
     //! came to be documented with the exit-case decision body).
     //!
-    //! The derive collects, for every handler, `(T::name(), T::schema())` of each type its
+    //! The registration collects, for every handler, `(T::name(), T::schema())` of each type its
     //! bodies use and, recursively, of every type those reach (`ToSchema::schemas`), then
-    //! de-duplicates by name. [`all_references`] runs the same collection over the same handler
-    //! list but keeps the duplicates, so a name that arrives with two different schemas is two
+    //! de-duplicates by name. [`all_references`] walks the same registration (`crate::routes`)
+    //! with a [`Register`] that keeps the duplicates, so a name that arrives with two different schemas is two
     //! Rust types behind one component. (Two types whose schemas are identical, description
     //! included, would pass: they describe one contract.) Query parameters refer to components
     //! by name only and contribute no schema; `tests/it/openapi.rs` checks that every such name
@@ -465,13 +353,32 @@ mod tests {
     use utoipa::openapi::schema::Schema;
     use utoipa::{PartialSchema, ToSchema};
 
+    use actix_web::dev::HttpServiceFactory;
+    use utoipa_actix_web::OpenApiFactory;
+
+    use crate::http::routes::Register;
+
     type References = Vec<(String, RefOr<Schema>)>;
 
+    /// Walks a registration, keeping every schema reference of every handler.
+    struct Collector(References);
+
+    impl Register for Collector {
+        fn service<F>(&mut self, handler: F) -> &mut Self
+        where
+            F: HttpServiceFactory + OpenApiFactory + 'static,
+        {
+            handler.schemas(&mut self.0);
+            self
+        }
+    }
+
     fn all_references() -> References {
-        let mut out = Vec::new();
-        super::root_references(&mut out);
-        super::v1_references(&mut out);
-        // The components listed by name in `ApiV1`.
+        let mut collector = Collector(Vec::new());
+        crate::routes::root(&mut collector);
+        crate::routes::api_v1(&mut collector, true);
+        let mut out = collector.0;
+        // The components listed by name in `ApiDoc`.
         for (name, schema) in [
             (
                 crate::error::ProblemBody::name(),

@@ -10,7 +10,23 @@ use crate::accounts::service::{
 use crate::app::AppState;
 use crate::auth::{Admin, AnyRole, Authed, Ctx, Role};
 use crate::error::{ApiResult, ProblemBody};
+use crate::http::routes::Register;
 use crate::http::{Json, Page, PageQuery};
+
+/// Registers the routes of this module, each once (the app and the OpenAPI document both come
+/// from this registration: `crate::routes`).
+pub fn configure(cfg: &mut impl Register) {
+    cfg.service(register)
+        .service(login)
+        .service(me)
+        .service(my_messages)
+        .service(create_user)
+        .service(list_users)
+        .service(disable_user)
+        .service(enable_user)
+        .service(create_school)
+        .service(list_schools);
+}
 
 /// A signed-in session.
 #[derive(Debug, Serialize, ToSchema)]

@@ -9,7 +9,20 @@ use crate::applications::service::{
 use crate::audit::AuditEvent;
 use crate::auth::{AnyRole, Authed, InstitutionRole, Role};
 use crate::error::{ApiError, ApiResult, ProblemBody};
+use crate::http::routes::Register;
 use crate::http::{Json, Page, PageQuery};
+
+/// Registers the routes of this module, each once (the app and the OpenAPI document both come
+/// from this registration: `crate::routes`).
+pub fn configure(cfg: &mut impl Register) {
+    cfg.service(create)
+        .service(list)
+        .service(get)
+        .service(update)
+        .service(submit)
+        .service(withdraw)
+        .service(history);
+}
 
 /// Create a draft application for an open selection round.
 #[utoipa::path(
@@ -30,9 +43,11 @@ pub async fn create(
     state: web::Data<AppState>,
     body: Json<NewApplication>,
 ) -> ApiResult<HttpResponse> {
-    let (req, u, ctx) = (body.into_inner(), user.user.clone(), user.ctx.clone());
+    let req = body.into_inner();
     let app = state
-        .write(move |conn| service::create(conn, &u, &ctx, &req))
+        .write_as(&user, move |conn, u, ctx| {
+            service::create(conn, u, ctx, &req)
+        })
         .await?;
     Ok(HttpResponse::Created().json(app))
 }
@@ -58,11 +73,13 @@ pub async fn list(
     if user.role() == Role::School {
         return Err(ApiError::forbidden());
     }
-    let (u, filter, page) = (user.user.clone(), filter.into_inner(), page.into_inner());
-    let (items, total) = state
-        .run(move |conn| service::list(conn, &u, &filter, page.offset(), page.per_page()))
+    let (u, filter) = (user.user.clone(), filter.into_inner());
+    let page = state
+        .page(page.into_inner(), move |conn, offset, limit| {
+            service::list(conn, &u, &filter, offset, limit)
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(Page::new(items, &page, total)))
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// One application (its owner, or bureau staff).
@@ -107,15 +124,12 @@ pub async fn update(
     id: web::Path<i64>,
     body: Json<ApplicationContent>,
 ) -> ApiResult<HttpResponse> {
-    let (u, ctx, id, c) = (
-        user.user.clone(),
-        user.ctx.clone(),
-        id.into_inner(),
-        body.into_inner(),
-    );
+    let (id, c) = (id.into_inner(), body.into_inner());
     Ok(HttpResponse::Ok().json(
         state
-            .write(move |conn| service::update(conn, &u, &ctx, id, &c))
+            .write_as(&user, move |conn, u, ctx| {
+                service::update(conn, u, ctx, id, &c)
+            })
             .await?,
     ))
 }
@@ -142,11 +156,12 @@ pub async fn submit(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    let (u, ctx, id) = (user.user.clone(), user.ctx.clone(), id.into_inner());
-    let region = state.settings.region_prefix.clone();
+    let (id, region) = (id.into_inner(), state.settings.region_prefix.clone());
     Ok(HttpResponse::Ok().json(
         state
-            .write(move |conn| service::submit(conn, &u, &ctx, id, &region))
+            .write_as(&user, move |conn, u, ctx| {
+                service::submit(conn, u, ctx, id, &region)
+            })
             .await?,
     ))
 }
@@ -169,10 +184,12 @@ pub async fn withdraw(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    let (u, ctx, id) = (user.user.clone(), user.ctx.clone(), id.into_inner());
+    let id = id.into_inner();
     Ok(HttpResponse::Ok().json(
         state
-            .write(move |conn| service::withdraw(conn, &u, &ctx, id))
+            .write_as(&user, move |conn, u, ctx| {
+                service::withdraw(conn, u, ctx, id)
+            })
             .await?,
     ))
 }

@@ -6,7 +6,14 @@ use crate::app::AppState;
 use crate::audit::{self, AuditEvent, AuditFilter, Verification};
 use crate::auth::{Authed, Staff};
 use crate::error::ApiResult;
+use crate::http::routes::Register;
 use crate::http::{Page, PageQuery};
+
+/// Registers the routes of this module, each once (the app and the OpenAPI document both come
+/// from this registration: `crate::routes`).
+pub fn configure(cfg: &mut impl Register) {
+    cfg.service(list_audit).service(verify_audit);
+}
 
 /// The audit trail, newest first, with filters.
 #[utoipa::path(
@@ -23,11 +30,13 @@ pub async fn list_audit(
     filter: web::Query<AuditFilter>,
     page: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    let (filter, page) = (filter.into_inner(), page.into_inner());
-    let (items, total) = state
-        .run(move |conn| Ok(audit::list(conn, &filter, page.offset(), page.per_page())?))
+    let filter = filter.into_inner();
+    let page = state
+        .page(page.into_inner(), move |conn, offset, limit| {
+            Ok(audit::list(conn, &filter, offset, limit)?)
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(Page::new(items, &page, total)))
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Walks the hash chain and reports the first edited, inserted or deleted event.

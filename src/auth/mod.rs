@@ -185,6 +185,56 @@ impl AuthUser {
     pub fn role(&self) -> Role {
         self.role.0
     }
+
+    /// Whether the user may see a record with these owners (see [`Owners`]).
+    pub fn may_see(&self, owners: Owners) -> bool {
+        let same = |mine: Option<i64>, theirs: Option<i64>| mine.is_some() && mine == theirs;
+        match self.role() {
+            Role::Reviewer | Role::Admin => true,
+            Role::Institution => same(self.institution_id, owners.institution_id),
+            Role::School => {
+                same(self.school_id, owners.school_id) || same(Some(self.id), owners.uploaded_by)
+            }
+        }
+    }
+
+    /// The rows a list shows the user (see [`Owners`]); an account without its institution or
+    /// school sees nothing (`-1` matches no row).
+    pub fn scope(&self) -> Scope {
+        match self.role() {
+            Role::Reviewer | Role::Admin => Scope::All,
+            Role::Institution => Scope::Institution(self.institution_id.unwrap_or(-1)),
+            Role::School => Scope::School(self.school_id.unwrap_or(-1)),
+        }
+    }
+}
+
+/// Whose a record is, for the one rule of who may see what (DESIGN.md §2): bureau staff
+/// (reviewers, admins) see everything; an institution its own records; a school its own
+/// records and the files it uploaded itself. Anything else is "not found" to the caller.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Owners {
+    pub institution_id: Option<i64>,
+    pub school_id: Option<i64>,
+    pub uploaded_by: Option<i64>,
+}
+
+impl Owners {
+    /// A record of one institution's (an application, an exit case).
+    pub fn institution(id: i64) -> Self {
+        Self {
+            institution_id: Some(id),
+            ..Self::default()
+        }
+    }
+}
+
+/// The owner a list is narrowed to for a user: [`AuthUser::scope`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Institution(i64),
+    School(i64),
 }
 
 /// Which roles a guard admits.
@@ -335,4 +385,53 @@ fn bearer_token(req: &HttpRequest) -> Option<String> {
         .eq_ignore_ascii_case("bearer")
         .then(|| token.trim().to_owned())
         .filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(role: Role, institution_id: Option<i64>, school_id: Option<i64>) -> AuthUser {
+        AuthUser {
+            id: 7,
+            email: "u@example.cn".into(),
+            role: RoleColumn(role),
+            display_name: "u".into(),
+            institution_id,
+            school_id,
+            disabled_at: None,
+        }
+    }
+
+    #[test]
+    fn each_role_sees_what_is_its_own_and_staff_see_everything() {
+        let theirs = Owners {
+            institution_id: Some(1),
+            school_id: Some(2),
+            uploaded_by: Some(3),
+        };
+        let nobodys = Owners::default();
+        for role in [Role::Reviewer, Role::Admin] {
+            assert!(user(role, None, None).may_see(theirs));
+            assert!(user(role, None, None).may_see(nobodys));
+            assert_eq!(user(role, None, None).scope(), Scope::All);
+        }
+        assert!(user(Role::Institution, Some(1), None).may_see(theirs));
+        assert!(!user(Role::Institution, Some(9), None).may_see(theirs));
+        assert!(!user(Role::Institution, None, None).may_see(nobodys));
+        assert_eq!(
+            user(Role::Institution, None, None).scope(),
+            Scope::Institution(-1)
+        );
+        assert!(user(Role::School, None, Some(2)).may_see(theirs));
+        assert!(!user(Role::School, None, Some(9)).may_see(theirs));
+        assert!(!user(Role::School, None, None).may_see(nobodys));
+        let uploaded = Owners {
+            uploaded_by: Some(7),
+            ..Owners::default()
+        };
+        assert!(user(Role::School, None, None).may_see(uploaded));
+        assert!(!user(Role::Institution, None, None).may_see(uploaded));
+        assert_eq!(user(Role::School, None, Some(2)).scope(), Scope::School(2));
+    }
 }

@@ -10,6 +10,15 @@ use crate::app::AppState;
 use crate::calendar::rules::{CalendarError, WorkingDayCount, YearCalendarInput};
 use crate::calendar::store::{self, StoredYear};
 use crate::error::{ApiError, ApiResult, ProblemBody};
+use crate::http::routes::Register;
+
+/// Registers the routes of this module, each once (the app and the OpenAPI document both come
+/// from this registration: `crate::routes`).
+pub fn configure(cfg: &mut impl Register) {
+    cfg.service(list_years)
+        .service(working_days)
+        .service(get_year);
+}
 
 /// A calendar failure as a problem (422, naming the missing year).
 pub fn calendar_problem(err: CalendarError) -> ApiError {

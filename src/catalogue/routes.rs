@@ -3,6 +3,13 @@
 use actix_web::{HttpResponse, get, http::header};
 
 use crate::catalogue::Catalogue;
+use crate::http::routes::Register;
+
+/// Registers the routes of this module, each once (the app and the OpenAPI document both come
+/// from this registration: `crate::routes`).
+pub fn configure(cfg: &mut impl Register) {
+    cfg.service(categories);
+}
 
 /// The activity catalogue: categories with their items, and the academic subjects refused.
 #[utoipa::path(

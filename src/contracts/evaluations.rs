@@ -15,7 +15,7 @@ use crate::clock::beijing_date;
 use crate::contracts::term::Term;
 use crate::db::columns::UtcTime;
 use crate::db::schema::{contracts, evaluations};
-use crate::db::{DbConn, db_time, is_unique_violation};
+use crate::db::{DbConn, db_time};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
 
 /// A school's evaluation of a contract for one term (satisfaction survey, seed 004).
@@ -147,13 +147,7 @@ pub fn evaluate(
         ))
         .returning(evaluations::id)
         .get_result(conn)
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                already_evaluated(&term_text)
-            } else {
-                e.into()
-            }
-        })?;
+        .map_err(ApiError::on_unique(already_evaluated(&term_text)))?;
     audit::record(
         conn,
         ctx,

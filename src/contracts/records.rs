@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::evaluations::{Evaluation, evaluations_of};
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::{AuthUser, Owners, Scope};
 use crate::db::columns::UtcTime;
 use crate::db::schema::{contracts, institutions, schools};
 use crate::db::{DbConn, JsonText};
@@ -136,11 +136,11 @@ pub(super) fn load(conn: &mut DbConn, id: i64) -> ApiResult<Contract> {
 
 /// Whether `user` may see the contract of `school_id` with `institution_id`.
 pub(super) fn may_see(user: &AuthUser, school_id: i64, institution_id: i64) -> bool {
-    match user.role() {
-        Role::Reviewer | Role::Admin => true,
-        Role::School => user.school_id == Some(school_id),
-        Role::Institution => user.institution_id == Some(institution_id),
-    }
+    user.may_see(Owners {
+        institution_id: Some(institution_id),
+        school_id: Some(school_id),
+        uploaded_by: None,
+    })
 }
 
 /// One contract with its evaluations; 404 for a contract the caller may not see.
@@ -180,12 +180,10 @@ pub fn list(
             .inner_join(schools::table)
             .inner_join(institutions::table.on(institutions::id.eq(contracts::institution_id)))
             .into_boxed();
-        match user.role() {
-            Role::School => q = q.filter(contracts::school_id.eq(user.school_id.unwrap_or(-1))),
-            Role::Institution => {
-                q = q.filter(contracts::institution_id.eq(user.institution_id.unwrap_or(-1)))
-            }
-            Role::Reviewer | Role::Admin => {
+        match user.scope() {
+            Scope::School(own) => q = q.filter(contracts::school_id.eq(own)),
+            Scope::Institution(own) => q = q.filter(contracts::institution_id.eq(own)),
+            Scope::All => {
                 if let Some(s) = filter.school_id {
                     q = q.filter(contracts::school_id.eq(s));
                 }

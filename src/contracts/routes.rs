@@ -7,10 +7,11 @@ use crate::app::AppState;
 use crate::auth::{AnyRole, Authed, SchoolRole};
 use crate::contracts::{self, Contract, ContractFilter, Evaluation, NewContract, NewEvaluation};
 use crate::error::{ApiResult, ProblemBody};
+use crate::http::routes::Register;
 use crate::http::{Json, Page, PageQuery};
 
 /// Registers the contract routes (one line in `startup::routes`).
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut impl Register) {
     cfg.service(create)
         .service(list)
         .service(get)
@@ -35,9 +36,11 @@ pub async fn create(
     state: web::Data<AppState>,
     body: Json<NewContract>,
 ) -> ApiResult<HttpResponse> {
-    let (req, u, ctx) = (body.into_inner(), user.user.clone(), user.ctx.clone());
+    let req = body.into_inner();
     let contract = state
-        .write(move |conn| contracts::create(conn, &u, &ctx, &req))
+        .write_as(&user, move |conn, u, ctx| {
+            contracts::create(conn, u, ctx, &req)
+        })
         .await?;
     Ok(HttpResponse::Created().json(contract))
 }
@@ -57,11 +60,13 @@ pub async fn list(
     filter: web::Query<ContractFilter>,
     page: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    let (u, filter, page) = (user.user.clone(), filter.into_inner(), page.into_inner());
-    let (items, total) = state
-        .run(move |conn| contracts::list(conn, &u, &filter, page.offset(), page.per_page()))
+    let (u, filter) = (user.user.clone(), filter.into_inner());
+    let page = state
+        .page(page.into_inner(), move |conn, offset, limit| {
+            contracts::list(conn, &u, &filter, offset, limit)
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(Page::new(items, &page, total)))
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// One contract with its evaluations (its school, its institution, or bureau staff; 404 for
@@ -108,14 +113,11 @@ pub async fn evaluate(
     id: web::Path<i64>,
     body: Json<NewEvaluation>,
 ) -> ApiResult<HttpResponse> {
-    let (req, u, ctx, id) = (
-        body.into_inner(),
-        user.user.clone(),
-        user.ctx.clone(),
-        id.into_inner(),
-    );
+    let (req, id) = (body.into_inner(), id.into_inner());
     let evaluation = state
-        .write(move |conn| contracts::evaluate(conn, &u, &ctx, id, &req))
+        .write_as(&user, move |conn, u, ctx| {
+            contracts::evaluate(conn, u, ctx, id, &req)
+        })
         .await?;
     Ok(HttpResponse::Created().json(evaluation))
 }

@@ -7,6 +7,13 @@ use utoipa::ToSchema;
 use crate::app::AppState;
 use crate::credentials::uscc::{EntityType, Uscc};
 use crate::error::Lang;
+use crate::http::routes::Register;
+
+/// Registers the routes of this module, each once (the app and the OpenAPI document both come
+/// from this registration: `crate::routes`).
+pub fn configure(cfg: &mut impl Register) {
+    cfg.service(check_uscc);
+}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UsccCheck {

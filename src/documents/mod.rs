@@ -5,5 +5,7 @@
 //! Only the owning institution and bureau staff can read a document.
 
 pub mod blobs;
+pub mod kind;
 pub mod routes;
 pub mod store;
+pub mod upload;

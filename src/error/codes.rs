@@ -955,7 +955,7 @@ mod tests {
         ("src/applications/checks.rs", "Finding::new", "e.code()", &["ActivityError::code"]),
         ("src/applications/checks.rs", "Finding::new", "&fi.code", &["BlockingIssue::code"]),
         // Blocking findings as the errors of `submission_blocked`: `Finding::new` is scanned.
-        ("src/applications/service.rs", "FieldIssue::new", "f.code.clone()", &[]),
+        ("src/applications/service/submission.rs", "FieldIssue::new", "f.code.clone()", &[]),
         ("src/accounts/service.rs", "FieldIssue::new", "weakness.code()", &["Weakness::code"]),
         ("src/calendar/routes.rs", "ApiError::rule", "err.code()", &["CalendarError::code"]),
         // `check_text`'s parameter: its callers are scanned.
@@ -989,7 +989,7 @@ mod tests {
         ("src/credentials/regions.rs", "significant_prefix", "code"),
         ("src/credentials/routes.rs", "check_uscc", "code"),
         ("src/http/json.rs", "rule_code", "code"),
-        ("src/institutions/roster.rs", "of", "code"),
+        ("src/institutions/roster/mod.rs", "of", "code"),
         ("src/notices/admission.rs", "category_of", "code"),
         ("src/notify/events.rs", "application_rejected", "cause"),
         ("src/notify/events.rs", "ground_label", "code"),

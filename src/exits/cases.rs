@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::grounds::Source;
 use super::{CaseStatus, DecisionKind};
 
-use crate::auth::{AuthUser, Role};
+use crate::auth::{AuthUser, Owners, Scope};
 use crate::clock::end_of_beijing_day;
 use crate::db::columns::UtcTime;
 use crate::db::schema::{exit_cases, exit_grounds, institutions};
@@ -117,10 +117,10 @@ pub(super) fn load_case(conn: &mut DbConn, id: i64) -> ApiResult<CaseRow> {
 /// A case the user may see: staff any, an institution its own; others "not found".
 pub(super) fn visible_case(conn: &mut DbConn, user: &AuthUser, id: i64) -> ApiResult<CaseRow> {
     let row = load_case(conn, id)?;
-    match user.role() {
-        Role::Reviewer | Role::Admin => Ok(row),
-        Role::Institution if user.institution_id == Some(row.institution_id) => Ok(row),
-        _ => Err(ApiError::not_found("清退案件", "exit case")),
+    if user.may_see(Owners::institution(row.institution_id)) {
+        Ok(row)
+    } else {
+        Err(ApiError::not_found("清退案件", "exit case"))
     }
 }
 
@@ -215,8 +215,8 @@ pub fn list(
 ) -> ApiResult<(Vec<ExitCase>, i64)> {
     let query = || {
         let mut q = exit_cases::table.into_boxed();
-        if user.role() == Role::Institution {
-            q = q.filter(exit_cases::institution_id.eq(user.institution_id.unwrap_or(-1)));
+        if let Scope::Institution(own) = user.scope() {
+            q = q.filter(exit_cases::institution_id.eq(own));
         }
         if let Some(s) = filter.status {
             q = q.filter(exit_cases::status.eq(s.as_str()));

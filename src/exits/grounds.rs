@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::CaseStatus;
 
 use crate::audit;
-use crate::auth::{AuthUser, Ctx, Role};
+use crate::auth::{AuthUser, Ctx, Owners};
 use crate::calendar::store as calendar_store;
 use crate::clock::beijing_date;
 use crate::db::schema::{documents, exit_cases, exit_grounds, pool_entries};
@@ -259,11 +259,11 @@ pub(super) fn check_documents(
         .filter(|(_, id)| {
             !rows.iter().any(|(d, inst, by)| {
                 *d == **id
-                    && match user.role() {
-                        Role::Reviewer | Role::Admin => true,
-                        Role::Institution => inst.is_some() && *inst == user.institution_id,
-                        Role::School => *by == Some(user.id),
-                    }
+                    && user.may_see(Owners {
+                        institution_id: *inst,
+                        school_id: None,
+                        uploaded_by: *by,
+                    })
             })
         })
         .map(|(i, id)| {

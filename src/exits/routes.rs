@@ -15,10 +15,11 @@ use crate::exits::{
     self, CaseFilter, DecisionRequest, ExitCase, NewCase, Statement, Termination,
     TerminationOutcome, Verification, VerificationOutcome, Verified,
 };
+use crate::http::routes::Register;
 use crate::http::{Json, Page, PageQuery};
 
 /// Registers the routes of this module.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut impl Register) {
     cfg.service(list)
         .service(create)
         .service(get_case)
@@ -48,11 +49,13 @@ pub async fn list(
     if user.role() == Role::School {
         return Err(ApiError::forbidden());
     }
-    let (u, filter, page) = (user.user.clone(), filter.into_inner(), page.into_inner());
-    let (items, total) = state
-        .run(move |conn| exits::list(conn, &u, &filter, page.offset(), page.per_page()))
+    let (u, filter) = (user.user.clone(), filter.into_inner());
+    let page = state
+        .page(page.into_inner(), move |conn, offset, limit| {
+            exits::list(conn, &u, &filter, offset, limit)
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(Page::new(items, &page, total)))
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Open an exit case (reviewer), or add grounds to the institution's open case.
@@ -74,9 +77,9 @@ pub async fn create(
     state: web::Data<AppState>,
     body: Json<NewCase>,
 ) -> ApiResult<HttpResponse> {
-    let (u, ctx, req) = (user.user.clone(), user.ctx.clone(), body.into_inner());
+    let req = body.into_inner();
     let case = state
-        .write(move |conn| exits::create(conn, &u, &ctx, &req))
+        .write_as(&user, move |conn, u, ctx| exits::create(conn, u, ctx, &req))
         .await?;
     Ok(HttpResponse::Created().json(case))
 }
@@ -124,15 +127,12 @@ pub async fn statement(
     id: web::Path<i64>,
     body: Json<Statement>,
 ) -> ApiResult<HttpResponse> {
-    let (u, ctx, id, req) = (
-        user.user.clone(),
-        user.ctx.clone(),
-        id.into_inner(),
-        body.into_inner(),
-    );
+    let (id, req) = (id.into_inner(), body.into_inner());
     Ok(HttpResponse::Ok().json(
         state
-            .write(move |conn| exits::file_statement(conn, &u, &ctx, id, &req))
+            .write_as(&user, move |conn, u, ctx| {
+                exits::file_statement(conn, u, ctx, id, &req)
+            })
             .await?,
     ))
 }
@@ -159,14 +159,11 @@ pub async fn decision(
     id: web::Path<i64>,
     body: Json<DecisionRequest>,
 ) -> ApiResult<HttpResponse> {
-    let (u, ctx, id, req) = (
-        user.user.clone(),
-        user.ctx.clone(),
-        id.into_inner(),
-        body.into_inner(),
-    );
+    let (id, req) = (id.into_inner(), body.into_inner());
     let (case, _removal) = state
-        .write(move |conn| exits::decide(conn, &u, &ctx, id, &req))
+        .write_as(&user, move |conn, u, ctx| {
+            exits::decide(conn, u, ctx, id, &req)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(case))
 }
@@ -193,15 +190,12 @@ pub async fn terminate(
     id: web::Path<i64>,
     body: Json<Termination>,
 ) -> ApiResult<HttpResponse> {
-    let (u, ctx, id, req) = (
-        user.user.clone(),
-        user.ctx.clone(),
-        id.into_inner(),
-        body.into_inner(),
-    );
+    let (id, req) = (id.into_inner(), body.into_inner());
     Ok(HttpResponse::Ok().json(
         state
-            .write(move |conn| exits::terminate(conn, &u, &ctx, id, &req))
+            .write_as(&user, move |conn, u, ctx| {
+                exits::terminate(conn, u, ctx, id, &req)
+            })
             .await?,
     ))
 }
@@ -228,15 +222,12 @@ pub async fn verify_inspection(
     path: web::Path<(i64, i64)>,
     body: Json<Verification>,
 ) -> ApiResult<HttpResponse> {
-    let (u, ctx, (inst, id), req) = (
-        user.user.clone(),
-        user.ctx.clone(),
-        path.into_inner(),
-        body.into_inner(),
-    );
+    let ((inst, id), req) = (path.into_inner(), body.into_inner());
     Ok(HttpResponse::Ok().json(
         state
-            .write(move |conn| exits::verify(conn, &u, &ctx, inst, Verified::Inspection(id), &req))
+            .write_as(&user, move |conn, u, ctx| {
+                exits::verify(conn, u, ctx, inst, Verified::Inspection(id), &req)
+            })
             .await?,
     ))
 }
@@ -263,15 +254,12 @@ pub async fn verify_teacher(
     path: web::Path<(i64, i64)>,
     body: Json<Verification>,
 ) -> ApiResult<HttpResponse> {
-    let (u, ctx, (inst, id), req) = (
-        user.user.clone(),
-        user.ctx.clone(),
-        path.into_inner(),
-        body.into_inner(),
-    );
+    let ((inst, id), req) = (path.into_inner(), body.into_inner());
     Ok(HttpResponse::Ok().json(
         state
-            .write(move |conn| exits::verify(conn, &u, &ctx, inst, Verified::Teacher(id), &req))
+            .write_as(&user, move |conn, u, ctx| {
+                exits::verify(conn, u, ctx, inst, Verified::Teacher(id), &req)
+            })
             .await?,
     ))
 }

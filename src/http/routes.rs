@@ -5,8 +5,30 @@
 //! wrong method falls through to the default service like an unknown path; the OpenAPI
 //! document is the one list of every path and method, so the table is built from it.
 
+use actix_web::dev::HttpServiceFactory;
 use actix_web::http::Method;
 use utoipa::openapi::OpenApi;
+use utoipa_actix_web::OpenApiFactory;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Where a capability registers its handlers (its `routes::configure`), each once: the app
+/// serves what is registered and the OpenAPI document lists the same registration (each
+/// handler's `#[utoipa::path]`, collected by utoipa-actix-web). Generic so that a test can walk
+/// the registration too (the component-name check in `openapi`).
+pub trait Register {
+    fn service<F>(&mut self, handler: F) -> &mut Self
+    where
+        F: HttpServiceFactory + OpenApiFactory + 'static;
+}
+
+impl Register for ServiceConfig<'_> {
+    fn service<F>(&mut self, handler: F) -> &mut Self
+    where
+        F: HttpServiceFactory + OpenApiFactory + 'static,
+    {
+        ServiceConfig::service(self, handler)
+    }
+}
 
 /// Path templates (`/api/v1/pool/{institution_id}`) with the methods they accept.
 #[derive(Debug, Default)]

@@ -11,7 +11,7 @@ use crate::auth::Ctx;
 use crate::clock::beijing_date;
 use crate::db::columns::UtcTime;
 use crate::db::schema::inspections;
-use crate::db::{DbConn, db_time, is_unique_violation};
+use crate::db::{DbConn, db_time};
 use crate::documents::store::{self as documents, DocumentKind};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
 
@@ -131,16 +131,12 @@ pub(crate) fn inspection_not_found() -> ApiError {
 }
 
 /// One record per year: the `UNIQUE (institution_id, year)` constraint arbitrates.
-pub(crate) fn year_taken(e: diesel::result::Error, year: i32) -> ApiError {
-    if is_unique_violation(&e) {
-        ApiError::conflict(
-            "inspection_year_exists",
-            format!("{year} 年的年检记录已存在。"),
-            format!("There is already an inspection record for {year}."),
-        )
-    } else {
-        e.into()
-    }
+pub(crate) fn year_taken(year: i32) -> impl FnOnce(diesel::result::Error) -> ApiError {
+    ApiError::on_unique(ApiError::conflict(
+        "inspection_year_exists",
+        format!("{year} 年的年检记录已存在。"),
+        format!("There is already an inspection record for {year}."),
+    ))
 }
 
 /// The institution's annual inspections, newest year first.
@@ -191,7 +187,7 @@ pub fn create_inspection(
         ))
         .returning(inspections::id)
         .get_result(conn)
-        .map_err(|e| year_taken(e, req.year))?;
+        .map_err(year_taken(req.year))?;
     audit::record(
         conn,
         ctx,
@@ -226,7 +222,7 @@ pub fn update_inspection(
         inspections::updated_at.eq(db_time(ctx.now)),
     ))
     .execute(conn)
-    .map_err(|e| year_taken(e, req.year))?;
+    .map_err(year_taken(req.year))?;
     if changed == 0 {
         return Err(inspection_not_found());
     }

@@ -13,10 +13,31 @@ use crate::auth::{AuthUser, Authed, InstitutionRole, Reviewer, Staff};
 use crate::clock::beijing_date;
 use crate::error::{ApiError, ApiResult, ProblemBody};
 use crate::http::Json;
+use crate::http::routes::Register;
 use crate::institutions::{
     self as service, Inspection, InspectionInput, Profile, ProfileUpdate, RevealRequest,
     RevealedId, Teacher, TeacherInput,
 };
+
+/// Registers the routes of this module, each once (the app and the OpenAPI document both come
+/// from this registration: `crate::routes`).
+pub fn configure(cfg: &mut impl Register) {
+    cfg.service(get_profile)
+        .service(update_profile)
+        .service(list_teachers)
+        .service(create_teacher)
+        .service(get_teacher)
+        .service(update_teacher)
+        .service(remove_teacher)
+        .service(list_inspections)
+        .service(create_inspection)
+        .service(update_inspection)
+        .service(delete_inspection)
+        .service(staff_profile)
+        .service(staff_teachers)
+        .service(staff_inspections)
+        .service(reveal);
+}
 
 /// The institution an institution account belongs to (every one has one: registration
 /// creates both together).
@@ -66,9 +87,11 @@ pub async fn update_profile(
     state: web::Data<AppState>,
     body: Json<ProfileUpdate>,
 ) -> ApiResult<HttpResponse> {
-    let (id, ctx, req) = (own_institution(&user)?, user.ctx.clone(), body.into_inner());
+    let (id, req) = (own_institution(&user)?, body.into_inner());
     let profile = state
-        .write(move |conn| service::update_profile(conn, &ctx, id, &req))
+        .write_as(&user, move |conn, _, ctx| {
+            service::update_profile(conn, ctx, id, &req)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(profile))
 }
@@ -109,9 +132,11 @@ pub async fn create_teacher(
     state: web::Data<AppState>,
     body: Json<TeacherInput>,
 ) -> ApiResult<HttpResponse> {
-    let (id, ctx, req) = (own_institution(&user)?, user.ctx.clone(), body.into_inner());
+    let (id, req) = (own_institution(&user)?, body.into_inner());
     let teacher = state
-        .write(move |conn| service::create_teacher(conn, &ctx, id, &req))
+        .write_as(&user, move |conn, _, ctx| {
+            service::create_teacher(conn, ctx, id, &req)
+        })
         .await?;
     Ok(HttpResponse::Created().json(teacher))
 }
@@ -164,14 +189,15 @@ pub async fn update_teacher(
     path: web::Path<i64>,
     body: Json<TeacherInput>,
 ) -> ApiResult<HttpResponse> {
-    let (id, ctx, teacher_id, req) = (
+    let (id, teacher_id, req) = (
         own_institution(&user)?,
-        user.ctx.clone(),
         path.into_inner(),
         body.into_inner(),
     );
     let teacher = state
-        .write(move |conn| service::update_teacher(conn, &ctx, id, teacher_id, &req))
+        .write_as(&user, move |conn, _, ctx| {
+            service::update_teacher(conn, ctx, id, teacher_id, &req)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(teacher))
 }
@@ -193,9 +219,11 @@ pub async fn remove_teacher(
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    let (id, ctx, teacher_id) = (own_institution(&user)?, user.ctx.clone(), path.into_inner());
+    let (id, teacher_id) = (own_institution(&user)?, path.into_inner());
     state
-        .write(move |conn| service::remove_teacher(conn, &ctx, id, teacher_id))
+        .write_as(&user, move |conn, _, ctx| {
+            service::remove_teacher(conn, ctx, id, teacher_id)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -237,9 +265,11 @@ pub async fn create_inspection(
     state: web::Data<AppState>,
     body: Json<InspectionInput>,
 ) -> ApiResult<HttpResponse> {
-    let (id, ctx, req) = (own_institution(&user)?, user.ctx.clone(), body.into_inner());
+    let (id, req) = (own_institution(&user)?, body.into_inner());
     let inspection = state
-        .write(move |conn| service::create_inspection(conn, &ctx, id, &req))
+        .write_as(&user, move |conn, _, ctx| {
+            service::create_inspection(conn, ctx, id, &req)
+        })
         .await?;
     Ok(HttpResponse::Created().json(inspection))
 }
@@ -265,14 +295,15 @@ pub async fn update_inspection(
     path: web::Path<i64>,
     body: Json<InspectionInput>,
 ) -> ApiResult<HttpResponse> {
-    let (id, ctx, inspection_id, req) = (
+    let (id, inspection_id, req) = (
         own_institution(&user)?,
-        user.ctx.clone(),
         path.into_inner(),
         body.into_inner(),
     );
     let inspection = state
-        .write(move |conn| service::update_inspection(conn, &ctx, id, inspection_id, &req))
+        .write_as(&user, move |conn, _, ctx| {
+            service::update_inspection(conn, ctx, id, inspection_id, &req)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(inspection))
 }
@@ -294,9 +325,11 @@ pub async fn delete_inspection(
     state: web::Data<AppState>,
     path: web::Path<i64>,
 ) -> ApiResult<HttpResponse> {
-    let (id, ctx, inspection_id) = (own_institution(&user)?, user.ctx.clone(), path.into_inner());
+    let (id, inspection_id) = (own_institution(&user)?, path.into_inner());
     state
-        .write(move |conn| service::delete_inspection(conn, &ctx, id, inspection_id))
+        .write_as(&user, move |conn, _, ctx| {
+            service::delete_inspection(conn, ctx, id, inspection_id)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -400,10 +433,12 @@ pub async fn reveal(
     path: web::Path<i64>,
     body: Json<RevealRequest>,
 ) -> ApiResult<HttpResponse> {
-    let (id, ctx, req) = (path.into_inner(), reviewer.ctx.clone(), body.into_inner());
+    let (id, req) = (path.into_inner(), body.into_inner());
     let (subject, teacher_id) = (req.subject(), req.teacher_id());
     let revealed = state
-        .write(move |conn| service::reveal(conn, &ctx, id, &req))
+        .write_as(&reviewer, move |conn, _, ctx| {
+            service::reveal(conn, ctx, id, &req)
+        })
         .await?;
     // Logged once committed; the subject only, never the number.
     tracing::info!(

@@ -7,11 +7,15 @@ use crate::auth::{Admin, Authed, Ctx, Reviewer};
 use crate::calendar::rules::YearCalendarInput;
 use crate::calendar::store::StoredYear;
 use crate::error::{ApiResult, ProblemBody};
+use crate::http::routes::Register;
 use crate::http::{Json, Page, PageQuery};
 use crate::notices::service::{self, NewNotice, Notice};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(publish).service(list).service(get);
+pub fn configure(cfg: &mut impl Register) {
+    cfg.service(put_year)
+        .service(publish)
+        .service(list)
+        .service(get);
 }
 
 /// Publish a notice (公示) for approved applications of one round. The window (start, end on

@@ -144,6 +144,15 @@ fn institution_name(conn: &mut DbConn, id: i64) -> ApiResult<String> {
         .first(conn)?)
 }
 
+/// The institution that made an application: its id and name.
+fn applicant(conn: &mut DbConn, application_id: i64) -> ApiResult<(i64, String)> {
+    let institution_id: i64 = applications::table
+        .find(application_id)
+        .select(applications::institution_id)
+        .first(conn)?;
+    Ok((institution_id, institution_name(conn, institution_id)?))
+}
+
 fn to_institution(
     conn: &mut DbConn,
     now: DateTime<Utc>,
@@ -208,11 +217,7 @@ pub fn application_decided(
             decisions::deadline,
         ))
         .first(conn)?;
-    let institution_id: i64 = applications::table
-        .find(application_id)
-        .select(applications::institution_id)
-        .first(conn)?;
-    let name = institution_name(conn, institution_id)?;
+    let (institution_id, name) = applicant(conn, application_id)?;
     let reasons = list_or_text(&reasons);
     let (template, vars) = match kind.as_str() {
         "approve" => (
@@ -252,11 +257,7 @@ pub fn application_rejected(
     reasons: &str,
     cause: &str,
 ) -> ApiResult<()> {
-    let institution_id: i64 = applications::table
-        .find(application_id)
-        .select(applications::institution_id)
-        .first(conn)?;
-    let name = institution_name(conn, institution_id)?;
+    let (institution_id, name) = applicant(conn, application_id)?;
     to_institution(
         conn,
         now,
@@ -331,11 +332,7 @@ pub fn objection_filed(conn: &mut DbConn, now: DateTime<Utc>, objection_id: i64)
         .find(notice_id)
         .select(notices::title)
         .first(conn)?;
-    let institution_id: i64 = applications::table
-        .find(application_id)
-        .select(applications::institution_id)
-        .first(conn)?;
-    let name = institution_name(conn, institution_id)?;
+    let (institution_id, name) = applicant(conn, application_id)?;
     to_institution(
         conn,
         now,
@@ -366,11 +363,7 @@ pub fn objection_resolved(
     if to.is_empty() {
         return Ok(());
     }
-    let institution_id: i64 = applications::table
-        .find(application_id)
-        .select(applications::institution_id)
-        .first(conn)?;
-    let name = institution_name(conn, institution_id)?;
+    let (_, name) = applicant(conn, application_id)?;
     queue(
         conn,
         now,

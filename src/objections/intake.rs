@@ -12,8 +12,8 @@ use validator::Validate;
 
 use crate::app::AppState;
 use crate::auth::Ctx;
-use crate::documents::routes::{multipart_error, prepare, receive_file, sanitize_filename};
 use crate::documents::store::{DocumentKind, Incoming};
+use crate::documents::upload::{multipart_error, prepare, receive_file, sanitize_filename};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
 use crate::http::json::validation_issues;
 use crate::objections::{self, NewObjection, ObjectionReceipt};

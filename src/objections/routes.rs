@@ -10,12 +10,13 @@ use crate::app::AppState;
 use crate::auth::{Authed, Ctx, Reviewer};
 use crate::error::{ApiError, ApiResult, Msg, ProblemBody};
 use crate::http::json::{JsonLimit, parse_json};
+use crate::http::routes::Register;
 use crate::http::{Json, Page, PageQuery, client_ip};
 use crate::objections::{
     self, NewObjection, Objection, ObjectionFilter, ObjectionReceipt, Resolution, Resolved, intake,
 };
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut impl Register) {
     cfg.service(file).service(list).service(resolve);
 }
 
@@ -152,11 +153,13 @@ pub async fn list(
     filter: web::Query<ObjectionFilter>,
     page: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    let (filter, page) = (filter.into_inner(), page.into_inner());
-    let (items, total) = state
-        .run(move |conn| objections::list(conn, &filter, page.offset(), page.per_page()))
+    let filter = filter.into_inner();
+    let page = state
+        .page(page.into_inner(), move |conn, offset, limit| {
+            objections::list(conn, &filter, offset, limit)
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(Page::new(items, &page, total)))
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Resolve an objection: `upheld` rejects the application; `dismissed` admits it at once if

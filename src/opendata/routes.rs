@@ -11,10 +11,11 @@ use super::snapshot::{self, SnapshotDocument, SnapshotRef};
 use super::{List, changes_after, current_version};
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult, ProblemBody};
+use crate::http::routes::Register;
 use crate::signing::{self, PublishedKey};
 
 /// Registers the open-data routes (one line in `startup::routes`).
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut impl Register) {
     cfg.service(snapshot_list)
         .service(snapshot_document)
         .service(snapshot_signature)

@@ -50,11 +50,12 @@ pub async fn list_jobs(
             ),
         )]));
     }
-    let page = page.into_inner();
-    let (items, total) = state
-        .run(move |conn| list(conn, wanted.as_deref(), page.offset(), page.per_page()))
+    let page = state
+        .page(page.into_inner(), move |conn, offset, limit| {
+            list(conn, wanted.as_deref(), offset, limit)
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(Page::new(items, &page, total)))
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Put a dead job back in the queue.

@@ -13,6 +13,23 @@ use crate::clock::Clock;
 use crate::error::{ApiError, ApiResult, ProblemBody};
 use crate::http::Json;
 use crate::http::metrics::Metrics;
+use crate::http::routes::Register;
+
+/// Registers the operators' routes outside `/api/v1`: health, readiness, metrics.
+pub fn configure_root(cfg: &mut impl Register) {
+    cfg.service(healthz).service(readyz).service(metrics);
+}
+
+/// Registers the operators' routes under `/api/v1`: the job queue, and the settable clock
+/// when the service runs one (`REGISTRY_TEST_CLOCK`; without it the route does not exist at
+/// all, 404, while the OpenAPI document always lists it).
+pub fn configure(cfg: &mut impl Register, test_clock: bool) {
+    cfg.service(super::jobs::list_jobs)
+        .service(super::jobs::retry_job);
+    if test_clock {
+        cfg.service(set_clock);
+    }
+}
 
 /// Liveness: the process answers. Does no work.
 #[utoipa::path(

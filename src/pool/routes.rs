@@ -13,6 +13,7 @@ use crate::app::AppState;
 use crate::auth::{Authed, Staff};
 use crate::clock::beijing_date;
 use crate::error::{ApiError, ApiResult, ProblemBody};
+use crate::http::routes::Register;
 use crate::http::{Page, PageQuery};
 use crate::pool::detail::{self, PoolEntryDetail};
 use crate::pool::export::{self, PoolExport};
@@ -21,7 +22,7 @@ use crate::pool::search::{self as pool_search, PoolEntry, PoolQuery, Viewer};
 use crate::pool::status::{self, InstitutionStatus};
 
 /// Registers the pool's routes (one line in `startup::routes`).
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut impl Register) {
     cfg.service(export_csv)
         .service(export_xlsx)
         .service(export_json)

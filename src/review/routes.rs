@@ -7,11 +7,12 @@ use crate::app::AppState;
 use crate::applications::service::Application;
 use crate::auth::{Authed, Reviewer, Staff};
 use crate::error::{ApiResult, ProblemBody};
+use crate::http::routes::Register;
 use crate::http::{Json, PageQuery};
 use crate::review::queue::{self, QueueFilter, WorkQueue};
 use crate::review::{self, DecisionRequest, Dossier};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut impl Register) {
     cfg.service(decide).service(dossier).service(work_queue);
 }
 

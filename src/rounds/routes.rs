@@ -6,7 +6,14 @@ use crate::app::AppState;
 use crate::auth::{Admin, Authed, Ctx};
 use crate::error::{ApiResult, ProblemBody};
 use crate::http::Json;
+use crate::http::routes::Register;
 use crate::rounds::{self, NewRound, Round};
+
+/// Registers the routes of this module, each once (the app and the OpenAPI document both come
+/// from this registration: `crate::routes`).
+pub fn configure(cfg: &mut impl Register) {
+    cfg.service(create_round).service(list_rounds);
+}
 
 /// Open a selection round: its application window and the validity of the pool it forms.
 #[utoipa::path(

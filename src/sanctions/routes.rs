@@ -7,12 +7,13 @@ use crate::app::AppState;
 use crate::auth::{Authed, Ctx, Reviewer};
 use crate::clock::beijing_date;
 use crate::error::ApiResult;
+use crate::http::routes::Register;
 use crate::http::{Page, PageQuery};
 use crate::sanctions::bans::{self, Ban, BanFilter};
 use crate::sanctions::blacklist::{self, Entry, EntryFilter};
 
 /// Registers the routes of this module.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut impl Register) {
     cfg.service(list_bans).service(list_blacklist);
 }
 
@@ -31,15 +32,13 @@ pub async fn list_bans(
     filter: web::Query<BanFilter>,
     page: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    let (filter, page, today) = (
-        filter.into_inner(),
-        page.into_inner(),
-        beijing_date(ctx.now),
-    );
-    let (items, total) = state
-        .run(move |conn| bans::list(conn, &filter, today, page.offset(), page.per_page()))
+    let (filter, today) = (filter.into_inner(), beijing_date(ctx.now));
+    let page = state
+        .page(page.into_inner(), move |conn, offset, limit| {
+            bans::list(conn, &filter, today, offset, limit)
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(Page::new(items, &page, total)))
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Blacklist entries (reviewer), by source.
@@ -57,9 +56,11 @@ pub async fn list_blacklist(
     filter: web::Query<EntryFilter>,
     page: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    let (filter, page) = (filter.into_inner(), page.into_inner());
-    let (items, total) = state
-        .run(move |conn| blacklist::list(conn, &filter, page.offset(), page.per_page()))
+    let filter = filter.into_inner();
+    let page = state
+        .page(page.into_inner(), move |conn, offset, limit| {
+            blacklist::list(conn, &filter, offset, limit)
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(Page::new(items, &page, total)))
+    Ok(HttpResponse::Ok().json(page))
 }

@@ -12,6 +12,7 @@ use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use secrecy::ExposeSecret;
+use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::app::AppState;
@@ -24,10 +25,7 @@ use crate::http::routes::RouteTable;
 use crate::jobs::registry::{JobEnv, Registry};
 use crate::jobs::{scheduler, worker::Worker};
 use crate::pdf::PdfExtractor;
-use crate::{
-    accounts, applications, audit, calendar, catalogue, credentials, db, documents, institutions,
-    ops, rounds,
-};
+use crate::{calendar, db};
 
 /// Everything `serve` needs, ready to run.
 pub struct Application {
@@ -59,9 +57,10 @@ impl Application {
             state.pool.clone(),
             Duration::from_millis(state.settings.pool_refresh_ms),
         ));
-        let route_table = web::Data::new(
-            RouteTable::from_openapi(&crate::openapi::document()).with(crate::web::ROUTES),
-        );
+        // Built once from the route registration; each worker serves a copy.
+        let openapi = crate::openapi::document();
+        let route_table =
+            web::Data::new(RouteTable::from_openapi(&openapi).with(crate::web::ROUTES));
         let server = HttpServer::new(move || {
             // `wrap` nests outwards: `Compress` is outermost, so it compresses the final body
             // after `observe` has rendered errors as problem+json.
@@ -78,7 +77,18 @@ impl Application {
                 .app_data(json_limit.clone())
                 .app_data(query_config())
                 .app_data(path_config())
-                .configure(|cfg| routes(cfg, test_clock))
+                .into_utoipa_app()
+                .configure(|cfg| crate::routes::root(cfg))
+                .map(|app| {
+                    app.service(
+                        SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi.clone()),
+                    )
+                    .service(web::redirect("/docs", "/docs/"))
+                })
+                .service(scope("/api/v1").configure(|cfg| crate::routes::api_v1(cfg, test_clock)))
+                .into_app()
+                // The public portal's pages (HTML, not in the OpenAPI document).
+                .configure(crate::web::configure)
                 .default_service(web::to(unmatched))
         })
         .workers(state.settings.http_workers)
@@ -186,83 +196,6 @@ pub fn prepare_state(settings: Settings) -> anyhow::Result<AppState> {
         jwt,
         pdf,
     })
-}
-
-fn routes(cfg: &mut web::ServiceConfig, test_clock: bool) {
-    cfg.service(ops::routes::healthz)
-        .service(ops::routes::readyz)
-        .service(ops::routes::metrics)
-        .service(
-            SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", crate::openapi::document()),
-        )
-        .service(web::redirect("/docs", "/docs/"));
-    cfg.service({
-        // The public pool search first: resources are matched in order, and it is the hot path.
-        let mut api = web::scope("/api/v1")
-            .configure(crate::pool::routes::configure)
-            .configure(crate::opendata::routes::configure)
-            .service(accounts::routes::register)
-            .service(accounts::routes::login)
-            .service(accounts::routes::me)
-            .service(accounts::routes::my_messages)
-            .service(accounts::routes::create_user)
-            .service(accounts::routes::list_users)
-            .service(accounts::routes::disable_user)
-            .service(accounts::routes::enable_user)
-            .service(accounts::routes::create_school)
-            .service(accounts::routes::list_schools)
-            .service(audit::routes::list_audit)
-            .service(audit::routes::verify_audit)
-            .service(ops::jobs::list_jobs)
-            .service(ops::jobs::retry_job)
-            .service(calendar::routes::list_years)
-            .service(calendar::routes::working_days)
-            .service(calendar::routes::get_year)
-            .service(crate::notices::routes::put_year)
-            .service(catalogue::routes::categories)
-            .service(credentials::routes::check_uscc)
-            .service(rounds::routes::create_round)
-            .service(rounds::routes::list_rounds)
-            .service(documents::routes::upload)
-            .service(documents::routes::metadata)
-            .service(documents::routes::content)
-            .service(documents::routes::document_text)
-            .service(applications::routes::create)
-            .service(applications::routes::list)
-            .service(applications::routes::get)
-            .service(applications::routes::update)
-            .service(applications::routes::submit)
-            .service(applications::routes::withdraw)
-            .service(applications::routes::history)
-            .service(institutions::routes::get_profile)
-            .service(institutions::routes::update_profile)
-            .service(institutions::routes::list_teachers)
-            .service(institutions::routes::create_teacher)
-            .service(institutions::routes::get_teacher)
-            .service(institutions::routes::update_teacher)
-            .service(institutions::routes::remove_teacher)
-            .service(institutions::routes::list_inspections)
-            .service(institutions::routes::create_inspection)
-            .service(institutions::routes::update_inspection)
-            .service(institutions::routes::delete_inspection)
-            .service(institutions::routes::staff_profile)
-            .service(institutions::routes::staff_teachers)
-            .service(institutions::routes::staff_inspections)
-            .service(institutions::routes::reveal)
-            .configure(crate::review::routes::configure)
-            .configure(crate::notices::routes::configure)
-            .configure(crate::objections::routes::configure)
-            .configure(crate::exits::routes::configure)
-            .configure(crate::sanctions::routes::configure)
-            .configure(crate::contracts::routes::configure);
-        if test_clock {
-            // Without REGISTRY_TEST_CLOCK the route does not exist at all (404).
-            api = api.service(ops::routes::set_clock);
-        }
-        api
-    });
-    // The public portal's pages (HTML, not in the OpenAPI document).
-    cfg.configure(crate::web::configure);
 }
 
 /// No route took the request: 405 with `Allow` when the path exists with other methods,

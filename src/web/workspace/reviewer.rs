@@ -732,7 +732,7 @@ pub async fn open_exit_case(
         let mut request: NewCase = crate::http::json::parse_valid(body.to_string().as_bytes())?;
         let evidence = match evidence {
             Some(file) => Some(
-                crate::documents::routes::prepare(
+                crate::documents::upload::prepare(
                     &state,
                     DocumentKind::ExitEvidence,
                     file.filename,
