@@ -164,6 +164,8 @@ pub struct Snapshot {
     pub by_char: HashMap<char, Vec<u32>>,
     /// Every ban by credit code.
     pub bans: HashMap<String, Vec<ActiveBan>>,
+    /// The days on which every entry is valid (the latest start, the earliest end), if any.
+    all_valid: Option<(NaiveDate, NaiveDate)>,
 }
 
 /// The entry's own columns.
@@ -227,7 +229,7 @@ impl Snapshot {
             let all_bans = bans::all_bans(c)?;
             Ok((rows, counts, standings, all_bans))
         })?;
-        let mut entries = rows
+        let entries = rows
             .into_iter()
             .map(
                 |Row {
@@ -264,6 +266,15 @@ impl Snapshot {
                 },
             )
             .collect::<ApiResult<Vec<Stored>>>()?;
+        let mut snapshot = Self::indexed(entries, Some(signature));
+        for (uscc, ban) in all_bans {
+            snapshot.bans.entry(uscc).or_default().push(ban);
+        }
+        Ok(snapshot)
+    }
+
+    /// `entries` sorted in result order and indexed (no bans).
+    pub(crate) fn indexed(mut entries: Vec<Stored>, signature: Option<Signature>) -> Self {
         // Byte order of the name, then the entry id: what `ORDER BY name, id` gives on both
         // backends under the C collation.
         entries.sort_by(|a, b| {
@@ -271,7 +282,7 @@ impl Snapshot {
                 .cmp(&(b.entry.name.as_str(), b.entry.entry_id))
         });
         let mut snapshot = Snapshot {
-            signature: Some(signature),
+            signature,
             generation: GENERATIONS.fetch_add(1, Ordering::Relaxed),
             ..Snapshot::default()
         };
@@ -290,11 +301,22 @@ impl Snapshot {
                 push(&mut snapshot.by_char, ch, pos);
             }
         }
-        for (uscc, ban) in all_bans {
-            snapshot.bans.entry(uscc).or_default().push(ban);
-        }
+        snapshot.all_valid = entries
+            .iter()
+            .map(|s| (s.entry.valid_from, s.entry.valid_until))
+            .reduce(|(from, until), (f, u)| (from.max(f), until.min(u)))
+            .filter(|(from, until)| from <= until);
         snapshot.entries = entries;
-        Ok(snapshot)
+        snapshot
+    }
+
+    /// Whether every entry is valid on `today` (then an index list needs no date check). An
+    /// empty snapshot has nothing to check either.
+    pub fn all_valid_on(&self, today: NaiveDate) -> bool {
+        self.entries.is_empty()
+            || self
+                .all_valid
+                .is_some_and(|(from, until)| from <= today && today <= until)
     }
 
     /// The standing of an institution in the pool, if it has one.

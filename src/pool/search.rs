@@ -332,6 +332,30 @@ pub fn matching<'a>(
         ),
         None => (0, usize::MAX),
     };
+    // One index list that is exactly the answer (a category, an item or a district alone, or
+    // no filter) on a day every entry is valid: the total is its length and the page a slice,
+    // without visiting the other matches.
+    let exact = folded.is_none()
+        && !filter.flagged_only
+        && usize::from(filter.category.is_some()) + usize::from(filter.district.is_some()) <= 1
+        && pool.all_valid_on(today);
+    if exact {
+        let page_of = |list: &[u32]| -> Vec<&'a Stored> {
+            list.iter()
+                .skip(skip)
+                .take(take)
+                .map(|&p| &pool.entries[p as usize])
+                .collect()
+        };
+        let (found, total) = match lists.first() {
+            Some(list) => (page_of(list), list.len()),
+            None => (
+                pool.entries.iter().skip(skip).take(take).collect(),
+                pool.entries.len(),
+            ),
+        };
+        return (found, i64::try_from(total).unwrap_or(i64::MAX));
+    }
     let mut total = 0usize;
     let mut found = Vec::new();
     let mut visit = |stored: &'a Stored| {
@@ -507,5 +531,67 @@ mod tests {
             0,
         );
         assert_eq!(empty, br#"{"items":[],"page":1,"per_page":20,"total":0}"#);
+    }
+
+    #[test]
+    fn a_lone_index_list_answers_by_slicing_only_when_every_entry_is_valid_that_day() {
+        let mut entries: Vec<PoolEntry> = (1..=30)
+            .map(|i| entry(i, &format!("机构{i:02}"), Some(4.0)))
+            .collect();
+        // The last entry starts a year later than the others.
+        entries[29].valid_from = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+        let stored = entries
+            .into_iter()
+            .map(|e| Stored::new(e).unwrap())
+            .collect();
+        let pool = Snapshot::indexed(stored, None);
+        let viewer = Viewer {
+            staff: false,
+            flag_threshold: 3.0,
+        };
+        let sports = Filter {
+            category: Some(CategoryFilter::Category("sports".into())),
+            ..Filter::default()
+        };
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let names = |found: Vec<&Stored>| -> Vec<String> {
+            found.iter().map(|s| s.entry.name.clone()).collect()
+        };
+        // 2026: 29 valid, by the visiting path.
+        assert!(!pool.all_valid_on(day(2026, 6, 1)));
+        let (found, total) = matching(&pool, &sports, day(2026, 6, 1), viewer, Some((20, 20)));
+        assert_eq!(total, 29);
+        assert_eq!(
+            names(found),
+            (21..=29).map(|i| format!("机构{i}")).collect::<Vec<_>>()
+        );
+        // 2027: every entry valid, by slicing; the same answers as visiting would give.
+        for filter in [
+            sports.clone(),
+            Filter::default(),
+            Filter {
+                district: Some("青秀区".into()),
+                ..Filter::default()
+            },
+        ] {
+            assert!(pool.all_valid_on(day(2027, 6, 1)));
+            let (found, total) = matching(&pool, &filter, day(2027, 6, 1), viewer, Some((20, 20)));
+            assert_eq!(total, 30);
+            assert_eq!(
+                names(found),
+                (21..=30).map(|i| format!("机构{i}")).collect::<Vec<_>>()
+            );
+        }
+        let (found, total) = matching(&pool, &sports, day(2027, 6, 1), viewer, None);
+        assert_eq!((found.len(), total), (30, 30));
+        // An unknown district is an empty list, not the whole pool.
+        let nowhere = Filter {
+            district: Some("不存在区".into()),
+            ..Filter::default()
+        };
+        assert_eq!(
+            matching(&pool, &nowhere, day(2027, 6, 1), viewer, None).1,
+            0
+        );
     }
 }
