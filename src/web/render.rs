@@ -28,6 +28,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("objection.html", include_str!("templates/objection.html")),
     ("received.html", include_str!("templates/received.html")),
     ("pool.html", include_str!("templates/pool.html")),
+    (
+        "_category_options.html",
+        include_str!("templates/_category_options.html"),
+    ),
     ("pool_entry.html", include_str!("templates/pool_entry.html")),
     ("bans.html", include_str!("templates/bans.html")),
     ("status.html", include_str!("templates/status.html")),
@@ -96,6 +100,25 @@ fn environment() -> &'static Environment<'static> {
         }
         env
     })
+}
+
+/// A fragment rendered once, outside any request: `template` with the strings of `lang` as
+/// `t` and `data`'s fields (auto-escaped like every page). `None` (logged) if it fails.
+pub fn fragment(template: &str, lang: Lang, data: impl Serialize) -> Option<String> {
+    let context = minijinja::context! {
+        t => i18n::strings(lang),
+        ..minijinja::Value::from_serialize(&data)
+    };
+    match environment()
+        .get_template(template)
+        .and_then(|t| t.render(context))
+    {
+        Ok(html) => Some(html),
+        Err(e) => {
+            tracing::error!(template, error = ?e, "portal fragment failed to render");
+            None
+        }
+    }
 }
 
 /// The request as a page sees it.

@@ -20,7 +20,7 @@ use crate::error::{ApiError, Lang};
 use crate::pool::detail::{self, PoolEntryDetail};
 use crate::pool::read_model::PoolModel;
 use crate::pool::search::{self as pool_search, PoolEntry, PoolQuery};
-use crate::web::Page;
+use crate::web::{Page, render};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct PoolPageQuery {
@@ -45,33 +45,53 @@ fn entry_view(lang: Lang, e: &PoolEntry) -> serde_json::Value {
     })
 }
 
-/// The category tree of the search form, in the page's language (built once per language:
-/// the catalogue does not change while the service runs).
-fn category_tree(lang: Lang) -> &'static serde_json::Value {
-    static TREES: [OnceLock<serde_json::Value>; 2] = [OnceLock::new(), OnceLock::new()];
+/// The options of the search form's category list in the page's language, rendered once
+/// (the catalogue does not change while the service runs), with the `category` asked for
+/// marked `selected` (only a known code matches: the value is compared escaped).
+fn category_options(lang: Lang, category: &str) -> String {
+    static OPTIONS: [OnceLock<String>; 2] = [OnceLock::new(), OnceLock::new()];
     let slot = match lang {
-        Lang::Zh => &TREES[0],
-        Lang::En => &TREES[1],
+        Lang::Zh => &OPTIONS[0],
+        Lang::En => &OPTIONS[1],
     };
-    slot.get_or_init(|| {
-        let name = |zh: &str, en: &str| match lang {
-            Lang::Zh => zh.to_owned(),
-            Lang::En => en.to_owned(),
-        };
-        crate::catalogue::Catalogue::get()
-            .categories
-            .iter()
-            .map(|c| {
-                serde_json::json!({
-                    "code": c.code,
-                    "name": name(&c.name_zh, &c.name_en),
-                    "items": c.items.iter().map(|i| serde_json::json!({
-                        "code": i.code, "name": name(&i.name_zh, &i.name_en),
-                    })).collect::<Vec<_>>(),
-                })
+    let options = slot.get_or_init(|| {
+        render::fragment(
+            "_category_options.html",
+            lang,
+            serde_json::json!({ "categories": category_tree(lang) }),
+        )
+        .unwrap_or_default()
+    });
+    if category.is_empty() {
+        return options.clone();
+    }
+    let value = format!("<option value=\"{}\">", minijinja::HtmlEscape(category));
+    let chosen = format!(
+        "<option value=\"{}\" selected>",
+        minijinja::HtmlEscape(category)
+    );
+    options.replacen(&value, &chosen, 1)
+}
+
+/// The category tree of the search form, in `lang`.
+fn category_tree(lang: Lang) -> serde_json::Value {
+    let name = |zh: &str, en: &str| match lang {
+        Lang::Zh => zh.to_owned(),
+        Lang::En => en.to_owned(),
+    };
+    crate::catalogue::Catalogue::get()
+        .categories
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "code": c.code,
+                "name": name(&c.name_zh, &c.name_en),
+                "items": c.items.iter().map(|i| serde_json::json!({
+                    "code": i.code, "name": name(&i.name_zh, &i.name_en),
+                })).collect::<Vec<_>>(),
             })
-            .collect()
-    })
+        })
+        .collect()
 }
 
 /// `/pool`: the whitelist — category tree, district, name, pagination, export links.
@@ -159,7 +179,7 @@ pub async fn pool_page(
         status,
         "pool.html",
         serde_json::json!({
-            "categories": category_tree(page.lang),
+            "category_options": category_options(page.lang, query.category.as_deref().unwrap_or("")),
             "districts": districts,
             "category": query.category.unwrap_or_default(),
             "district": query.district.unwrap_or_default(),
