@@ -121,15 +121,21 @@ pub fn csv_document<'a>(rows: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
     buf
 }
 
-/// The CSV row of one entry (every cell quoted, CRLF at the end; see [`writer`]).
-pub fn csv_row(e: &PoolEntry) -> ApiResult<Vec<u8>> {
-    let mut out = writer(Vec::with_capacity(256));
+/// The items' cells: their codes (`;`-separated) and their Chinese names (`、`-separated).
+fn item_cells(e: &PoolEntry) -> (String, String) {
     let codes: Vec<&str> = e.items.iter().map(|i| i.code.as_str()).collect();
     let names: Vec<&str> = e
         .items
         .iter()
         .map(|i| i.name_zh.as_deref().unwrap_or(i.code.as_str()))
         .collect();
+    (codes.join(";"), names.join("、"))
+}
+
+/// The CSV row of one entry (every cell quoted, CRLF at the end; see [`writer`]).
+pub fn csv_row(e: &PoolEntry) -> ApiResult<Vec<u8>> {
+    let mut out = writer(Vec::with_capacity(256));
+    let (codes, names) = item_cells(e);
     let id = e.institution_id.to_string();
     let until = e.valid_until.to_string();
     let contracts = e.contract_count.to_string();
@@ -149,8 +155,8 @@ pub fn csv_row(e: &PoolEntry) -> ApiResult<Vec<u8>> {
             e.contact.person.as_deref().unwrap_or(""),
             e.contact.mobile.as_deref().unwrap_or(""),
             e.contact.email.as_deref().unwrap_or(""),
-            &codes.join(";"),
-            &names.join("、"),
+            &codes,
+            &names,
             &until,
             &contracts,
             &standing,
@@ -195,12 +201,7 @@ pub fn xlsx(entries: &[PoolEntry]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError
         sheet.set_column_width(col, width)?;
     }
     for (row, e) in (1u32..).zip(entries) {
-        let codes: Vec<&str> = e.items.iter().map(|i| i.code.as_str()).collect();
-        let names: Vec<&str> = e
-            .items
-            .iter()
-            .map(|i| i.name_zh.as_deref().unwrap_or(i.code.as_str()))
-            .collect();
+        let (codes, names) = item_cells(e);
         sheet.write_number(row, 0, e.institution_id as f64)?;
         let texts: [(u16, &str, &Format); 10] = [
             (1, &e.name, &plain),
@@ -211,8 +212,8 @@ pub fn xlsx(entries: &[PoolEntry]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError
             (6, e.contact.person.as_deref().unwrap_or(""), &plain),
             (7, e.contact.mobile.as_deref().unwrap_or(""), &text),
             (8, e.contact.email.as_deref().unwrap_or(""), &plain),
-            (9, &codes.join(";"), &plain),
-            (10, &names.join("、"), &plain),
+            (9, &codes, &plain),
+            (10, &names, &plain),
         ];
         for (col, value, format) in texts {
             sheet.write_string_with_format(row, col, value, format)?;

@@ -109,13 +109,18 @@ pub fn fragment(template: &str, lang: Lang, data: impl Serialize) -> Option<Stri
         t => i18n::strings(lang),
         ..minijinja::Value::from_serialize(&data)
     };
+    render_template(template, context)
+}
+
+/// `template` rendered in `context`; `None` (logged) if it fails.
+fn render_template(template: &str, context: minijinja::Value) -> Option<String> {
     match environment()
         .get_template(template)
         .and_then(|t| t.render(context))
     {
         Ok(html) => Some(html),
         Err(e) => {
-            tracing::error!(template, error = ?e, "portal fragment failed to render");
+            tracing::error!(template, error = ?e, "portal page failed to render");
             None
         }
     }
@@ -294,16 +299,7 @@ impl Page {
             request_id => request_id,
             page => minijinja::Value::from_serialize(&data),
         };
-        match environment()
-            .get_template(template)
-            .and_then(|t| t.render(context))
-        {
-            Ok(html) => Some(html),
-            Err(e) => {
-                tracing::error!(template, error = ?e, "portal page failed to render");
-                None
-            }
-        }
+        render_template(template, context)
     }
 
     /// An HTML answer with this page's headers and, for a new visitor, the CSRF cookie.

@@ -444,7 +444,10 @@ async fn the_pool_page_links_to_the_csv_json_and_excel_exports_with_its_filters(
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains(&applicant.name));
     // The form keeps the category chosen (and only that one).
-    assert!(body.contains("<option value=\"sports\" selected>"), "{body}");
+    assert!(
+        body.contains("<option value=\"sports\" selected>"),
+        "{body}"
+    );
     assert_eq!(body.matches(" selected>").count(), 1);
     for (prefix, content_type) in [
         ("/api/v1/pool/export.csv", "text/csv; charset=utf-8"),
