@@ -4,6 +4,7 @@
 //! application without a pending or upheld objection to the pool ([`admission`]).
 
 pub mod admission;
+pub mod board;
 pub mod objection_status;
 pub mod routes;
 pub mod service;

@@ -475,7 +475,7 @@ fn view(row: Row, applications: Vec<NoticedApplication>, now: DateTime<Utc>) -> 
 
 /// Objections are accepted from the start of the first day through the whole last second
 /// `closes_at` (23:59:59.999… Beijing time): the window is over from the next midnight.
-fn accepting_objections(status: &str, window: &Window, now: DateTime<Utc>) -> bool {
+pub(crate) fn accepting_objections(status: &str, window: &Window, now: DateTime<Utc>) -> bool {
     NoticeStatus::parse(status) == Some(NoticeStatus::Open)
         && beijing_instant(window.starts_on, NaiveTime::MIN) <= now
         && !is_past(window.closes_at, now)

@@ -104,50 +104,67 @@ fn row<W: std::io::Write>(
     }))
 }
 
-/// The CSV document of `entries` (see [`writer`]).
-pub fn csv(entries: &[PoolEntry]) -> ApiResult<String> {
-    let mut buf = Vec::with_capacity(256 * (entries.len() + 1));
-    buf.extend_from_slice(BOM.as_bytes());
-    let mut out = writer(buf);
-    row(&mut out, &HEADER, &[]).map_err(internal)?;
-    for e in entries {
-        let codes: Vec<&str> = e.items.iter().map(|i| i.code.as_str()).collect();
-        let names: Vec<&str> = e
-            .items
-            .iter()
-            .map(|i| i.name_zh.as_deref().unwrap_or(i.code.as_str()))
-            .collect();
-        let id = e.institution_id.to_string();
-        let until = e.valid_until.to_string();
-        let contracts = e.contract_count.to_string();
-        let standing = e
-            .standing
-            .map(|s| format!("{:.2}", s.score))
-            .unwrap_or_default();
-        row(
-            &mut out,
-            &[
-                &id,
-                &e.name,
-                &e.uscc,
-                e.entity_type_zh(),
-                e.district.as_deref().unwrap_or(""),
-                e.address.as_deref().unwrap_or(""),
-                e.contact.person.as_deref().unwrap_or(""),
-                e.contact.mobile.as_deref().unwrap_or(""),
-                e.contact.email.as_deref().unwrap_or(""),
-                &codes.join(";"),
-                &names.join("、"),
-                &until,
-                &contracts,
-                &standing,
-            ],
-            &TEXT_COLUMNS,
-        )
-        .map_err(internal)?;
-    }
-    let bytes = out.into_inner().map_err(|e| internal(e.into_error()))?;
-    String::from_utf8(bytes).map_err(|e| ApiError::Internal(e.into()))
+/// The CSV document made of rows already written by [`csv_row`]: the byte-order mark, the
+/// header row and the rows (what the read model stores per entry, so an export of 2,000
+/// entries copies bytes).
+pub fn csv_document<'a>(rows: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
+    static HEAD: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    let head = HEAD.get_or_init(|| {
+        let mut out = writer(BOM.as_bytes().to_vec());
+        // Writing fixed strings into memory cannot fail.
+        let _ = row(&mut out, &HEADER, &[]);
+        out.into_inner().unwrap_or_default()
+    });
+    let mut buf = Vec::with_capacity(head.len() + 256 * rows.size_hint().0);
+    buf.extend_from_slice(head);
+    rows.for_each(|r| buf.extend_from_slice(r));
+    buf
+}
+
+/// The items' cells: their codes (`;`-separated) and their Chinese names (`、`-separated).
+fn item_cells(e: &PoolEntry) -> (String, String) {
+    let codes: Vec<&str> = e.items.iter().map(|i| i.code.as_str()).collect();
+    let names: Vec<&str> = e
+        .items
+        .iter()
+        .map(|i| i.name_zh.as_deref().unwrap_or(i.code.as_str()))
+        .collect();
+    (codes.join(";"), names.join("、"))
+}
+
+/// The CSV row of one entry (every cell quoted, CRLF at the end; see [`writer`]).
+pub fn csv_row(e: &PoolEntry) -> ApiResult<Vec<u8>> {
+    let mut out = writer(Vec::with_capacity(256));
+    let (codes, names) = item_cells(e);
+    let id = e.institution_id.to_string();
+    let until = e.valid_until.to_string();
+    let contracts = e.contract_count.to_string();
+    let standing = e
+        .standing
+        .map(|s| format!("{:.2}", s.score))
+        .unwrap_or_default();
+    row(
+        &mut out,
+        &[
+            &id,
+            &e.name,
+            &e.uscc,
+            e.entity_type_zh(),
+            e.district.as_deref().unwrap_or(""),
+            e.address.as_deref().unwrap_or(""),
+            e.contact.person.as_deref().unwrap_or(""),
+            e.contact.mobile.as_deref().unwrap_or(""),
+            e.contact.email.as_deref().unwrap_or(""),
+            &codes,
+            &names,
+            &until,
+            &contracts,
+            &standing,
+        ],
+        &TEXT_COLUMNS,
+    )
+    .map_err(internal)?;
+    out.into_inner().map_err(|e| internal(e.into_error()))
 }
 
 fn internal(e: impl Into<anyhow::Error>) -> ApiError {
@@ -184,12 +201,7 @@ pub fn xlsx(entries: &[PoolEntry]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError
         sheet.set_column_width(col, width)?;
     }
     for (row, e) in (1u32..).zip(entries) {
-        let codes: Vec<&str> = e.items.iter().map(|i| i.code.as_str()).collect();
-        let names: Vec<&str> = e
-            .items
-            .iter()
-            .map(|i| i.name_zh.as_deref().unwrap_or(i.code.as_str()))
-            .collect();
+        let (codes, names) = item_cells(e);
         sheet.write_number(row, 0, e.institution_id as f64)?;
         let texts: [(u16, &str, &Format); 10] = [
             (1, &e.name, &plain),
@@ -200,8 +212,8 @@ pub fn xlsx(entries: &[PoolEntry]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError
             (6, e.contact.person.as_deref().unwrap_or(""), &plain),
             (7, e.contact.mobile.as_deref().unwrap_or(""), &text),
             (8, e.contact.email.as_deref().unwrap_or(""), &plain),
-            (9, &codes.join(";"), &plain),
-            (10, &names.join("、"), &plain),
+            (9, &codes, &plain),
+            (10, &names, &plain),
         ];
         for (col, value, format) in texts {
             sheet.write_string_with_format(row, col, value, format)?;

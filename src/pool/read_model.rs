@@ -84,20 +84,75 @@ impl Signature {
     }
 }
 
-/// One stored entry: the public record and what the filters compare.
+/// One stored entry: the public record, what the filters compare, and the entry rendered
+/// once when the snapshot is built (its public JSON and its CSV row), so a search answer or an
+/// export is assembled from stored bytes instead of serialising every entry per request.
 #[derive(Debug)]
 pub struct Stored {
     pub entry: PoolEntry,
     /// The name with ASCII letters in lower case (the name filter ignores their case, as SQL
     /// `LIKE` does on SQLite).
     pub folded_name: String,
+    /// `entry` as the public sees it, serialised (`flagged` absent, the last field when
+    /// present: see [`Stored::write_json`]).
+    json: Box<str>,
+    /// The entry's row of the CSV export (CRLF included).
+    csv_row: Box<[u8]>,
 }
+
+impl Stored {
+    pub(crate) fn new(entry: PoolEntry) -> ApiResult<Self> {
+        debug_assert!(entry.flagged.is_none());
+        let json = serde_json::to_string(&entry).map_err(|e| ApiError::Internal(e.into()))?;
+        let csv_row = crate::pool::export::csv_row(&entry)?;
+        Ok(Self {
+            folded_name: fold(&entry.name),
+            entry,
+            json: json.into_boxed_str(),
+            csv_row: csv_row.into_boxed_slice(),
+        })
+    }
+
+    /// Appends the entry's JSON as `flagged` (staff only) makes it: the stored public JSON,
+    /// with `"flagged":…` added as the last field (where serde puts it) for staff — the same
+    /// bytes as serialising the entry as seen.
+    pub fn write_json(&self, out: &mut Vec<u8>, flagged: Option<bool>) {
+        match flagged {
+            None => out.extend_from_slice(self.json.as_bytes()),
+            Some(flag) => {
+                let open = &self.json[..self.json.len() - 1];
+                out.extend_from_slice(open.as_bytes());
+                out.extend_from_slice(if flag {
+                    b",\"flagged\":true}"
+                } else {
+                    b",\"flagged\":false}"
+                });
+            }
+        }
+    }
+
+    /// The length of the stored public JSON.
+    pub fn json_len(&self) -> usize {
+        self.json.len()
+    }
+
+    /// The entry's CSV row (see [`crate::pool::export::csv_row`]).
+    pub fn csv_row(&self) -> &[u8] {
+        &self.csv_row
+    }
+}
+
+/// Numbers snapshots in the order this process built them (see [`Snapshot::generation`]).
+static GENERATIONS: AtomicU64 = AtomicU64::new(1);
 
 /// The pool at one signature. Positions (`u32`) index [`Snapshot::entries`], which is sorted
 /// by institution name then entry id, so every index list is in result order.
 #[derive(Debug, Default)]
 pub struct Snapshot {
     signature: Option<Signature>,
+    /// Unique to this snapshot within the process (0: the empty one before the first load):
+    /// what caches of answers derived from it compare.
+    pub generation: u64,
     pub entries: Vec<Stored>,
     pub by_category: HashMap<String, Vec<u32>>,
     pub by_item: HashMap<String, Vec<u32>>,
@@ -109,6 +164,8 @@ pub struct Snapshot {
     pub by_char: HashMap<char, Vec<u32>>,
     /// Every ban by credit code.
     pub bans: HashMap<String, Vec<ActiveBan>>,
+    /// The days on which every entry is valid (the latest start, the earliest end), if any.
+    all_valid: Option<(NaiveDate, NaiveDate)>,
 }
 
 /// The entry's own columns.
@@ -172,7 +229,7 @@ impl Snapshot {
             let all_bans = bans::all_bans(c)?;
             Ok((rows, counts, standings, all_bans))
         })?;
-        let mut entries = rows
+        let entries = rows
             .into_iter()
             .map(
                 |Row {
@@ -185,33 +242,39 @@ impl Snapshot {
                         )
                     })?;
                     codes.sort();
-                    Ok(Stored {
-                        folded_name: fold(&i.name),
-                        entry: PoolEntry {
-                            institution_id: r.institution_id,
-                            entry_id: r.id,
-                            name: i.name,
-                            uscc: i.uscc,
-                            entity_type: i.entity_type,
-                            district: i.district,
-                            address: i.registered_address,
-                            contact: BusinessContact {
-                                person: i.contact_person,
-                                mobile: i.contact_mobile,
-                                email: i.contact_email,
-                            },
-                            items: codes.iter().map(|c| PoolItem::of(c)).collect(),
-                            valid_from: r.valid_from,
-                            valid_until: r.valid_until,
-                            contract_count: counts.get(&r.institution_id).copied().unwrap_or(0),
-                            standing: standings.get(&r.institution_id).copied(),
-                            flagged: None,
-                            notice_id: r.notice_id,
+                    Stored::new(PoolEntry {
+                        institution_id: r.institution_id,
+                        entry_id: r.id,
+                        name: i.name,
+                        uscc: i.uscc,
+                        entity_type: i.entity_type,
+                        district: i.district,
+                        address: i.registered_address,
+                        contact: BusinessContact {
+                            person: i.contact_person,
+                            mobile: i.contact_mobile,
+                            email: i.contact_email,
                         },
+                        items: codes.iter().map(|c| PoolItem::of(c)).collect(),
+                        valid_from: r.valid_from,
+                        valid_until: r.valid_until,
+                        contract_count: counts.get(&r.institution_id).copied().unwrap_or(0),
+                        standing: standings.get(&r.institution_id).copied(),
+                        flagged: None,
+                        notice_id: r.notice_id,
                     })
                 },
             )
             .collect::<ApiResult<Vec<Stored>>>()?;
+        let mut snapshot = Self::indexed(entries, Some(signature));
+        for (uscc, ban) in all_bans {
+            snapshot.bans.entry(uscc).or_default().push(ban);
+        }
+        Ok(snapshot)
+    }
+
+    /// `entries` sorted in result order and indexed (no bans).
+    pub(crate) fn indexed(mut entries: Vec<Stored>, signature: Option<Signature>) -> Self {
         // Byte order of the name, then the entry id: what `ORDER BY name, id` gives on both
         // backends under the C collation.
         entries.sort_by(|a, b| {
@@ -219,7 +282,8 @@ impl Snapshot {
                 .cmp(&(b.entry.name.as_str(), b.entry.entry_id))
         });
         let mut snapshot = Snapshot {
-            signature: Some(signature),
+            signature,
+            generation: GENERATIONS.fetch_add(1, Ordering::Relaxed),
             ..Snapshot::default()
         };
         for (pos, stored) in (0u32..).zip(&entries) {
@@ -237,11 +301,22 @@ impl Snapshot {
                 push(&mut snapshot.by_char, ch, pos);
             }
         }
-        for (uscc, ban) in all_bans {
-            snapshot.bans.entry(uscc).or_default().push(ban);
-        }
+        snapshot.all_valid = entries
+            .iter()
+            .map(|s| (s.entry.valid_from, s.entry.valid_until))
+            .reduce(|(from, until), (f, u)| (from.max(f), until.min(u)))
+            .filter(|(from, until)| from <= until);
         snapshot.entries = entries;
-        Ok(snapshot)
+        snapshot
+    }
+
+    /// Whether every entry is valid on `today` (then an index list needs no date check). An
+    /// empty snapshot has nothing to check either.
+    pub fn all_valid_on(&self, today: NaiveDate) -> bool {
+        self.entries.is_empty()
+            || self
+                .all_valid
+                .is_some_and(|(from, until)| from <= today && today <= until)
     }
 
     /// The standing of an institution in the pool, if it has one.

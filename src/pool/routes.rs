@@ -70,15 +70,15 @@ pub async fn search(
         .into_inner();
     let filter = query.parse(is_staff)?;
     let pool = model.read().await?;
-    let (items, total) = pool_search::search(
+    let viewer = viewer(&state, is_staff);
+    let (found, total) = pool_search::matching(
         &pool,
         &filter,
         today,
-        viewer(&state, is_staff),
+        viewer,
         Some((page.offset(), page.per_page())),
     );
-    let body = serde_json::to_vec(&Page::new(items, &page, total))
-        .map_err(|e| ApiError::Internal(e.into()))?;
+    let body = pool_search::page_json(&found, viewer, page.page(), page.per_page(), total);
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/json"))
         .body(body))
@@ -134,14 +134,19 @@ pub async fn export_csv(
     query: web::Query<PoolQuery>,
     staff: Option<Authed<Staff>>,
 ) -> ApiResult<HttpResponse> {
-    let (today, items, _) = all_entries(&state, &model, &query, staff.is_some()).await?;
+    let filter = query.parse(staff.is_some())?;
+    let today = beijing_date(state.clock.now());
+    let viewer = viewer(&state, staff.is_some());
+    let pool = model.read().await?;
+    let (found, _) = pool_search::matching(&pool, &filter, today, viewer, None);
+    let body = export::csv_document(found.iter().map(|s| s.csv_row()));
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"pool-{today}.csv\""),
         ))
-        .body(web::block(move || export::csv(&items)).await??))
+        .body(body))
 }
 
 /// Export the pool as an Excel workbook (XLSX): the same filters as the search, every matching

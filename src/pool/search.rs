@@ -240,11 +240,7 @@ fn valid_on(stored: &Stored, today: NaiveDate) -> bool {
 /// The entry as `viewer` sees it: staff also get the `flagged` mark.
 fn as_seen(stored: &Stored, viewer: Viewer) -> PoolEntry {
     let mut entry = stored.entry.clone();
-    entry.flagged = viewer.staff.then(|| {
-        entry
-            .standing
-            .is_some_and(|s| s.score < viewer.flag_threshold)
-    });
+    entry.flagged = flagged(stored, viewer);
     entry
 }
 
@@ -275,6 +271,23 @@ pub fn search(
     viewer: Viewer,
     page: Option<(i64, i64)>,
 ) -> (Vec<PoolEntry>, i64) {
+    let (found, total) = matching(pool, filter, today, viewer, page);
+    (
+        found.into_iter().map(|s| as_seen(s, viewer)).collect(),
+        total,
+    )
+}
+
+/// [`search`] without copying: the stored entries of the page (or of every match), in result
+/// order, with the total — what the JSON search and the CSV export assemble their answers from
+/// (each entry's pre-rendered bytes).
+pub fn matching<'a>(
+    pool: &'a Snapshot,
+    filter: &Filter,
+    today: NaiveDate,
+    viewer: Viewer,
+    page: Option<(i64, i64)>,
+) -> (Vec<&'a Stored>, i64) {
     static NONE: Vec<u32> = Vec::new();
     let folded = filter.name.as_deref().map(fold);
     let mut lists: Vec<&Vec<u32>> = Vec::new();
@@ -319,12 +332,36 @@ pub fn search(
         ),
         None => (0, usize::MAX),
     };
+    // One index list that is exactly the answer (a category, an item or a district alone, or
+    // no filter) on a day every entry is valid: the total is its length and the page a slice,
+    // without visiting the other matches.
+    let exact = folded.is_none()
+        && !filter.flagged_only
+        && usize::from(filter.category.is_some()) + usize::from(filter.district.is_some()) <= 1
+        && pool.all_valid_on(today);
+    if exact {
+        let page_of = |list: &[u32]| -> Vec<&'a Stored> {
+            list.iter()
+                .skip(skip)
+                .take(take)
+                .map(|&p| &pool.entries[p as usize])
+                .collect()
+        };
+        let (found, total) = match lists.first() {
+            Some(list) => (page_of(list), list.len()),
+            None => (
+                pool.entries.iter().skip(skip).take(take).collect(),
+                pool.entries.len(),
+            ),
+        };
+        return (found, i64::try_from(total).unwrap_or(i64::MAX));
+    }
     let mut total = 0usize;
     let mut found = Vec::new();
-    let mut visit = |stored: &Stored| {
+    let mut visit = |stored: &'a Stored| {
         if matches(stored) {
             if total >= skip && found.len() < take {
-                found.push(as_seen(stored, viewer));
+                found.push(stored);
             }
             total += 1;
         }
@@ -336,6 +373,40 @@ pub fn search(
         None => pool.entries.iter().for_each(visit),
     }
     (found, i64::try_from(total).unwrap_or(i64::MAX))
+}
+
+/// The `flagged` mark of `stored` as `viewer` sees it (staff only).
+pub fn flagged(stored: &Stored, viewer: Viewer) -> Option<bool> {
+    viewer.staff.then(|| {
+        stored
+            .entry
+            .standing
+            .is_some_and(|s| s.score < viewer.flag_threshold)
+    })
+}
+
+/// The JSON of a search answer (the [`crate::http::Page`] envelope around `found`), assembled
+/// from the entries' pre-rendered JSON: the same bytes as serialising
+/// `Page<PoolEntry>` (checked by the tests below and by the integration tests).
+pub fn page_json(
+    found: &[&Stored],
+    viewer: Viewer,
+    page: i64,
+    per_page: i64,
+    total: i64,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + found.iter().map(|s| s.json_len() + 20).sum::<usize>());
+    out.extend_from_slice(b"{\"items\":[");
+    for (i, stored) in found.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        stored.write_json(&mut out, flagged(stored, viewer));
+    }
+    out.extend_from_slice(
+        format!("],\"page\":{page},\"per_page\":{per_page},\"total\":{total}}}").as_bytes(),
+    );
+    out
 }
 
 /// The entry of one institution (its newest valid active entry), if it is in the pool today.
@@ -386,5 +457,141 @@ mod tests {
         };
         assert_eq!(flagged.parse(false).unwrap_err().code(), "forbidden");
         assert!(flagged.parse(true).unwrap().flagged_only);
+    }
+
+    fn entry(id: i64, name: &str, standing: Option<f64>) -> PoolEntry {
+        PoolEntry {
+            institution_id: id,
+            entry_id: id * 10,
+            name: name.into(),
+            uscc: "91450100MA5KXXXX0X".into(),
+            entity_type: "enterprise".into(),
+            district: Some("青秀区".into()),
+            address: None,
+            contact: BusinessContact {
+                person: Some("张\"三\"".into()),
+                mobile: None,
+                email: Some("a@b.cn".into()),
+            },
+            items: vec![
+                PoolItem::of("sports.basketball"),
+                PoolItem::of("arts.dance"),
+            ],
+            valid_from: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default(),
+            valid_until: NaiveDate::from_ymd_opt(2029, 1, 1).unwrap_or_default(),
+            contract_count: 2,
+            standing: standing.map(|score| Standing {
+                score,
+                evaluations: 3,
+            }),
+            flagged: None,
+            notice_id: Some(1),
+        }
+    }
+
+    #[test]
+    fn the_assembled_page_is_the_serialised_page_for_the_public_and_for_staff() {
+        let stored: Vec<Stored> = [
+            entry(1, "甲 <Sports> & \\ 体育", Some(2.5)),
+            entry(2, "乙", Some(4.75)),
+            entry(3, "丙", None),
+        ]
+        .into_iter()
+        .map(|e| Stored::new(e).map_err(|e| e.to_string()))
+        .collect::<Result<_, _>>()
+        .unwrap_or_default();
+        assert_eq!(stored.len(), 3);
+        let found: Vec<&Stored> = stored.iter().collect();
+        let query = crate::http::PageQuery {
+            page: Some(2),
+            per_page: Some(3),
+        };
+        for staff in [false, true] {
+            let viewer = Viewer {
+                staff,
+                flag_threshold: 3.0,
+            };
+            let items: Vec<PoolEntry> = found.iter().map(|s| as_seen(s, viewer)).collect();
+            let expected =
+                serde_json::to_vec(&crate::http::Page::new(items, &query, 7)).unwrap_or_default();
+            let assembled = page_json(&found, viewer, query.page(), query.per_page(), 7);
+            assert_eq!(
+                String::from_utf8_lossy(&assembled),
+                String::from_utf8_lossy(&expected)
+            );
+        }
+        let empty = page_json(
+            &[],
+            Viewer {
+                staff: false,
+                flag_threshold: 3.0,
+            },
+            1,
+            20,
+            0,
+        );
+        assert_eq!(empty, br#"{"items":[],"page":1,"per_page":20,"total":0}"#);
+    }
+
+    #[test]
+    fn a_lone_index_list_answers_by_slicing_only_when_every_entry_is_valid_that_day() {
+        let mut entries: Vec<PoolEntry> = (1..=30)
+            .map(|i| entry(i, &format!("机构{i:02}"), Some(4.0)))
+            .collect();
+        // The last entry starts a year later than the others.
+        entries[29].valid_from = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+        let stored = entries
+            .into_iter()
+            .map(|e| Stored::new(e).unwrap())
+            .collect();
+        let pool = Snapshot::indexed(stored, None);
+        let viewer = Viewer {
+            staff: false,
+            flag_threshold: 3.0,
+        };
+        let sports = Filter {
+            category: Some(CategoryFilter::Category("sports".into())),
+            ..Filter::default()
+        };
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let names = |found: Vec<&Stored>| -> Vec<String> {
+            found.iter().map(|s| s.entry.name.clone()).collect()
+        };
+        // 2026: 29 valid, by the visiting path.
+        assert!(!pool.all_valid_on(day(2026, 6, 1)));
+        let (found, total) = matching(&pool, &sports, day(2026, 6, 1), viewer, Some((20, 20)));
+        assert_eq!(total, 29);
+        assert_eq!(
+            names(found),
+            (21..=29).map(|i| format!("机构{i}")).collect::<Vec<_>>()
+        );
+        // 2027: every entry valid, by slicing; the same answers as visiting would give.
+        for filter in [
+            sports.clone(),
+            Filter::default(),
+            Filter {
+                district: Some("青秀区".into()),
+                ..Filter::default()
+            },
+        ] {
+            assert!(pool.all_valid_on(day(2027, 6, 1)));
+            let (found, total) = matching(&pool, &filter, day(2027, 6, 1), viewer, Some((20, 20)));
+            assert_eq!(total, 30);
+            assert_eq!(
+                names(found),
+                (21..=30).map(|i| format!("机构{i}")).collect::<Vec<_>>()
+            );
+        }
+        let (found, total) = matching(&pool, &sports, day(2027, 6, 1), viewer, None);
+        assert_eq!((found.len(), total), (30, 30));
+        // An unknown district is an empty list, not the whole pool.
+        let nowhere = Filter {
+            district: Some("不存在区".into()),
+            ..Filter::default()
+        };
+        assert_eq!(
+            matching(&pool, &nowhere, day(2027, 6, 1), viewer, None).1,
+            0
+        );
     }
 }

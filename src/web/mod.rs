@@ -9,7 +9,8 @@
 //! - [`i18n`]: the interface strings, one JSON file per language;
 //! - [`security`]: cookies, the signed double-submit CSRF token, signed flash messages;
 //! - [`assets`]: `/assets/site.css`, content-hashed and cached for a year;
-//! - `pages`: the handlers of the public pages;
+//! - `pages`: the handlers of the public pages, one file per page family, and the bounded cache
+//!   of rendered pages;
 //! - [`session`]: browser sign-in (a session cookie over `auth::session`), the
 //!   [`session::SignedIn`] guard, `/sign-in`, `/sign-out`;
 //! - [`forms`]: forms with every refusal next to its field;
@@ -102,26 +103,31 @@ pub const ROUTES: &[(&str, &[Method])] = &[
     ("/school/contracts/{id}/terminate", &[Method::POST]),
 ];
 
-/// Registers the pages and the assets (one line in `startup::routes`).
+/// Registers the pages and the assets (one line in `startup::routes`), with each worker's
+/// rendered-page cache and kept notices (per worker: no lock shared between workers).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(assets::stylesheet)
-        .service(pages::home)
-        .service(pages::notice_board)
-        .service(pages::notice_page)
-        .service(pages::objection_form)
-        .service(pages::file_objection)
-        .service(pages::objection_received)
-        .service(pages::pool_page)
-        .service(pages::pool_entry_page)
-        .service(pages::bans_page)
-        .service(pages::status_page)
-        .service(session::sign_in_page)
-        .service(session::sign_in)
-        .service(session::sign_out)
-        .configure(workspace::institution::configure)
-        .configure(workspace::reviewer::configure)
-        .configure(workspace::admin::configure)
-        .configure(workspace::school::configure);
+    cfg.app_data(web::Data::new(
+        pages::cache::PageCache::<[u64; 2]>::default(),
+    ))
+    .app_data(web::Data::new(crate::notices::board::NoticeBoard::default()))
+    .service(assets::stylesheet)
+    .service(pages::home::home)
+    .service(pages::notices::notice_board)
+    .service(pages::notices::notice_page)
+    .service(pages::objection::objection_form)
+    .service(pages::objection::file_objection)
+    .service(pages::objection::objection_received)
+    .service(pages::pool::pool_page)
+    .service(pages::pool::pool_entry_page)
+    .service(pages::bans::bans_page)
+    .service(pages::status::status_page)
+    .service(session::sign_in_page)
+    .service(session::sign_in)
+    .service(session::sign_out)
+    .configure(workspace::institution::configure)
+    .configure(workspace::reviewer::configure)
+    .configure(workspace::admin::configure)
+    .configure(workspace::school::configure);
 }
 
 /// Whether an unknown address should get the HTML 404 page: a browser's request (it accepts

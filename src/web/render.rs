@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::app::AppState;
 use crate::error::{ApiError, Lang, Msg};
+use crate::web::pages::cache::{CachedPage, Key, PageCache, TOKEN_SLOT};
 use crate::web::security::{self, CSRF_COOKIE, FLASH_COOKIE, LANG_COOKIE};
 use crate::web::{PAGE_CSP, assets, i18n};
 
@@ -27,6 +28,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("objection.html", include_str!("templates/objection.html")),
     ("received.html", include_str!("templates/received.html")),
     ("pool.html", include_str!("templates/pool.html")),
+    (
+        "_category_options.html",
+        include_str!("templates/_category_options.html"),
+    ),
     ("pool_entry.html", include_str!("templates/pool_entry.html")),
     ("bans.html", include_str!("templates/bans.html")),
     ("status.html", include_str!("templates/status.html")),
@@ -155,6 +160,30 @@ fn environment() -> &'static Environment<'static> {
     })
 }
 
+/// A fragment rendered once, outside any request: `template` with the strings of `lang` as
+/// `t` and `data`'s fields (auto-escaped like every page). `None` (logged) if it fails.
+pub fn fragment(template: &str, lang: Lang, data: impl Serialize) -> Option<String> {
+    let context = minijinja::context! {
+        t => i18n::strings(lang),
+        ..minijinja::Value::from_serialize(&data)
+    };
+    render_template(template, context)
+}
+
+/// `template` rendered in `context`; `None` (logged) if it fails.
+fn render_template(template: &str, context: minijinja::Value) -> Option<String> {
+    match environment()
+        .get_template(template)
+        .and_then(|t| t.render(context))
+    {
+        Ok(html) => Some(html),
+        Err(e) => {
+            tracing::error!(template, error = ?e, "portal page failed to render");
+            None
+        }
+    }
+}
+
 /// The request as a page sees it.
 pub struct Page {
     pub lang: Lang,
@@ -251,39 +280,101 @@ impl Page {
     /// `lang`, `csrf` (the token of this response's cookie), `flash`, `css`, `path`,
     /// `switch_url`.
     pub fn render(&self, status: StatusCode, template: &str, data: impl Serialize) -> HttpResponse {
-        let (csrf_value, new_cookie) = match &self.csrf_cookie {
+        let (csrf_value, new_cookie) = self.csrf_value();
+        let token = security::csrf_token(&self.key, &csrf_value);
+        match self.html(template, token, self.request_id.clone(), data) {
+            Some(html) => self.respond(status, html.into(), &csrf_value, new_cookie),
+            None => self.plain_error(),
+        }
+    }
+
+    /// The address of this page in a [`PageCache`]: its language and its path with the query.
+    fn cache_key(&self) -> Key {
+        (i18n::tag(self.lang), self.path_and_query())
+    }
+
+    /// This page from `cache`, if it was rendered from the data `stamp` names (and the request
+    /// carries no flash message, which pages show once).
+    pub fn from_cache(&self, cache: &PageCache, stamp: &[u64; 2]) -> Option<HttpResponse> {
+        if self.flash.is_some() {
+            return None;
+        }
+        let hit = cache.get(&self.cache_key(), stamp)?;
+        let (csrf_value, new_cookie) = self.csrf_value();
+        let body = hit.body_for(|| security::csrf_token(&self.key, &csrf_value));
+        Some(self.respond(hit.status, body, &csrf_value, new_cookie))
+    }
+
+    /// [`Page::render`], keeping the body in `cache` for the next visitor of the same address
+    /// while the data (`stamp`) stays the same. The body is rendered without this visitor's
+    /// CSRF token (a slot filled when served), so no visitor's secret is shared.
+    pub fn render_cached(
+        &self,
+        cache: &PageCache,
+        stamp: [u64; 2],
+        status: StatusCode,
+        template: &str,
+        data: impl Serialize,
+    ) -> HttpResponse {
+        // Nothing of this visitor's request goes in: no token, no request id.
+        let Some(html) = self.html(template, TOKEN_SLOT.to_owned(), None, data) else {
+            return self.plain_error();
+        };
+        let page = CachedPage::new(status, html);
+        let (csrf_value, new_cookie) = self.csrf_value();
+        let body = page.body_for(|| security::csrf_token(&self.key, &csrf_value));
+        if self.flash.is_none() {
+            cache.insert(self.cache_key(), stamp, page);
+        }
+        self.respond(status, body, &csrf_value, new_cookie)
+    }
+
+    /// The CSRF cookie value of this visitor, or a new one (`true`: to be set).
+    fn csrf_value(&self) -> (String, bool) {
+        match &self.csrf_cookie {
             Some(v) => (v.clone(), false),
             None => (security::random_value(), true),
-        };
+        }
+    }
+
+    /// `template` rendered with `data` and the common context, `csrf` as the token.
+    fn html(
+        &self,
+        template: &str,
+        csrf: String,
+        request_id: Option<String>,
+        data: impl Serialize,
+    ) -> Option<String> {
         let context = minijinja::context! {
             t => i18n::strings(self.lang),
             lang => i18n::tag(self.lang),
             html_lang => match self.lang { Lang::Zh => "zh-CN", Lang::En => "en" },
-            csrf => security::csrf_token(&self.key, &csrf_value),
+            csrf => csrf,
             flash => self.flash.clone(),
             css => assets::css_url(),
             path => self.path.clone(),
             switch_url => self.switch_url(),
-            request_id => self.request_id.clone(),
+            request_id => request_id,
             page => minijinja::Value::from_serialize(&data),
         };
-        let html = match environment()
-            .get_template(template)
-            .and_then(|t| t.render(context))
-        {
-            Ok(html) => html,
-            Err(e) => {
-                tracing::error!(template, error = ?e, "portal page failed to render");
-                return self.plain_error();
-            }
-        };
+        render_template(template, context)
+    }
+
+    /// An HTML answer with this page's headers and, for a new visitor, the CSRF cookie.
+    fn respond(
+        &self,
+        status: StatusCode,
+        body: web::Bytes,
+        csrf_value: &str,
+        new_cookie: bool,
+    ) -> HttpResponse {
         let mut response = HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
-            .body(html);
+            .body(body);
         if new_cookie {
             self.add_cookie(
                 &mut response,
-                &security::set_cookie(CSRF_COOKIE, &csrf_value, None, true, "Strict", self.secure),
+                &security::set_cookie(CSRF_COOKIE, csrf_value, None, true, "Strict", self.secure),
             );
         }
         self.finish(response)

@@ -297,6 +297,45 @@ async fn after_the_window_the_form_shows_the_closed_message() {
 }
 
 #[tokio::test]
+async fn the_notice_page_shows_a_change_made_elsewhere_within_one_second_and_the_window_at_once() {
+    use diesel::connection::SimpleConnection;
+    let app = TestApp::spawn().await;
+    let (notice, application) = open_notice(&app).await;
+    let path = format!("/notices/{notice}");
+    let (_, first) = page(&app, &path).await;
+    assert!(first.contains(&format!("/object?application={application}")));
+    // The second visitor gets the kept page, without the first one's cookie.
+    let res = app.get(&path).send().await.unwrap();
+    assert!(
+        res.headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .any(|v| { v.to_str().unwrap().starts_with("csrf=") })
+    );
+    assert_eq!(res.text().await.unwrap(), first);
+    // Renamed by another instance: nothing in this process hears of it.
+    const TITLE: &str = "更正后的公示标题";
+    let pool = app.state.pool.clone();
+    let statement = format!("UPDATE notices SET title = '{TITLE}' WHERE id = {notice}");
+    tokio::task::spawn_blocking(move || pool.get().unwrap().batch_execute(&statement).unwrap())
+        .await
+        .unwrap();
+    let changed_at = std::time::Instant::now();
+    while !page(&app, &path).await.1.contains(TITLE) {
+        assert!(
+            changed_at.elapsed() < std::time::Duration::from_millis(1100),
+            "the new title did not show within one second"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // The window is the request's: past its end the kept notice shows closed at once.
+    app.set_clock("2026-03-07T00:00:00+08:00").await;
+    let (_, body) = page(&app, &path).await;
+    assert!(body.contains("公示期已结束"), "{body}");
+    assert!(!body.contains("/object?application="));
+}
+
+#[tokio::test]
 async fn no_page_shows_an_identity_number_and_teachers_show_names_and_credential_kinds() {
     let app = TestApp::spawn().await;
     app.set_clock("2026-03-02T09:00:00+08:00").await;
@@ -404,6 +443,12 @@ async fn the_pool_page_links_to_the_csv_json_and_excel_exports_with_its_filters(
     let (status, body) = page(&app, "/pool?category=sports&q=%E7%AC%AC3").await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains(&applicant.name));
+    // The form keeps the category chosen (and only that one).
+    assert!(
+        body.contains("<option value=\"sports\" selected>"),
+        "{body}"
+    );
+    assert_eq!(body.matches(" selected>").count(), 1);
     for (prefix, content_type) in [
         ("/api/v1/pool/export.csv", "text/csv; charset=utf-8"),
         ("/api/v1/pool/export.json", "application/json"),
