@@ -4,6 +4,7 @@
 //! application without a pending or upheld objection to the pool ([`admission`]).
 
 pub mod admission;
+pub mod closing;
 pub mod objection_status;
 pub mod routes;
 pub mod service;
@@ -16,5 +17,5 @@ pub const CLOSE_NOTICE: &str = "notice.close";
 
 /// Registers the notice jobs.
 pub fn register(registry: &mut Registry) {
-    registry.register(CLOSE_NOTICE, Handler::External(service::close_job));
+    registry.register(CLOSE_NOTICE, Handler::External(closing::close_job));
 }

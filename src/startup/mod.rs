@@ -59,9 +59,12 @@ impl Application {
             state.pool.clone(),
             Duration::from_millis(state.settings.pool_refresh_ms),
         ));
-        let route_table = web::Data::new(
-            RouteTable::from_openapi(&crate::openapi::document()).with(crate::web::ROUTES),
-        );
+        // The OpenAPI document is built once and served as bytes by every worker (built in
+        // each worker's app, utoipa's structures held about 4 MiB per worker at rest).
+        let document = crate::openapi::document();
+        let route_table =
+            web::Data::new(RouteTable::from_openapi(&document).with(crate::web::ROUTES));
+        let document = web::Data::new(crate::openapi::Served::new(&document)?);
         let server = HttpServer::new(move || {
             // `wrap` nests outwards: `Compress` is outermost, so it compresses the final body
             // after `observe` has rendered errors as problem+json.
@@ -74,6 +77,7 @@ impl Application {
                 .app_data(auth.clone())
                 .app_data(pool_model.clone())
                 .app_data(route_table.clone())
+                .app_data(document.clone())
                 .app_data(metrics.clone())
                 .app_data(json_limit.clone())
                 .app_data(query_config())
@@ -193,8 +197,11 @@ fn routes(cfg: &mut web::ServiceConfig, test_clock: bool) {
         .service(ops::routes::readyz)
         .service(ops::routes::metrics)
         .service(
-            SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", crate::openapi::document()),
+            SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::new([
+                crate::openapi::DOCUMENT_PATH,
+            ])),
         )
+        .service(crate::openapi::serve)
         .service(web::redirect("/docs", "/docs/"));
     cfg.service({
         // The public pool search first: resources are matched in order, and it is the hot path.
