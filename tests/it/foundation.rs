@@ -306,7 +306,7 @@ async fn a_taken_email_is_refused_after_the_hash_and_leaves_nothing_half_written
     };
     let res = app
         .post("/api/v1/auth/register")
-        .json(&body(" First@Example.cn ", "52450100MJ9000002T"))
+        .json(&body("First@Example.cn", "52450100MJ9000002T"))
         .send()
         .await
         .unwrap();
