@@ -177,7 +177,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let state = startup::prepare_state(settings)?;
             let mut conn = state.pool.get()?;
             let display_name = if name.is_empty() { email.clone() } else { name };
-            let req = accounts::service::CreateUserRequest {
+            let req = accounts::CreateUserRequest {
                 email,
                 password,
                 role,
@@ -185,7 +185,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 school_id,
             };
             let ctx = Ctx::system(state.clock.now());
-            let id = db::write_tx(&mut conn, |c| accounts::service::create_user(c, &ctx, &req))
+            let user = accounts::prepare_user(&req).map_err(|e| anyhow::anyhow!(describe(&e)))?;
+            let id = db::write_tx(&mut conn, |c| accounts::create_user(c, &ctx, &user))
                 .map_err(|e| anyhow::anyhow!(describe(&e)))?;
             println!("created {} account {} (id {id})", role.as_str(), req.email);
             Ok(())

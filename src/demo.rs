@@ -9,7 +9,7 @@ mod story;
 
 use diesel::prelude::*;
 
-use crate::accounts::service::{self, CreateSchoolRequest, CreateUserRequest};
+use crate::accounts::{self as service, CreateSchoolRequest, CreateUserRequest};
 use crate::app::AppState;
 use crate::auth::{Ctx, Role};
 use crate::db::{self, schema::users};
@@ -47,17 +47,16 @@ pub fn load(state: &AppState) -> anyhow::Result<()> {
                     Some(school.id),
                 ),
             ] {
-                service::create_user(
-                    c,
-                    &ctx,
-                    &CreateUserRequest {
-                        email: email.into(),
-                        password: DEMO_PASSWORD.into(),
-                        role,
-                        display_name: name.into(),
-                        school_id,
-                    },
-                )?;
+                // At start-up, before any request: hashing inside this transaction makes no
+                // one wait.
+                let user = service::prepare_user(&CreateUserRequest {
+                    email: email.into(),
+                    password: DEMO_PASSWORD.into(),
+                    role,
+                    display_name: name.into(),
+                    school_id,
+                })?;
+                service::create_user(c, &ctx, &user)?;
             }
             let today = crate::clock::beijing_date(ctx.now);
             let round = crate::rounds::create(

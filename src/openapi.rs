@@ -330,6 +330,26 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc
 }
 
+/// Where the document is served (and where the Swagger UI at `/docs` reads it).
+pub const DOCUMENT_PATH: &str = "/api/v1/openapi.json";
+
+/// The document serialised once at start-up, shared by every worker.
+pub struct Served(actix_web::web::Bytes);
+
+impl Served {
+    pub fn new(document: &utoipa::openapi::OpenApi) -> serde_json::Result<Self> {
+        Ok(Self(serde_json::to_vec(document)?.into()))
+    }
+}
+
+/// `GET /api/v1/openapi.json`: the OpenAPI document.
+#[actix_web::get("/api/v1/openapi.json")]
+pub async fn serve(served: actix_web::web::Data<Served>) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(served.0.clone())
+}
+
 #[cfg(test)]
 mod tests {
     //! Component names. utoipa names a schema after its Rust type's last path segment (or its

@@ -87,6 +87,12 @@ for _ in $(seq 1 1200); do
 done
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status"; }
+# Where it is: the binary's mapped pages (RssFile), the heap and stacks (RssAnon), threads.
+rss_parts() {
+  awk '/^(RssAnon|RssFile|RssShmem|Threads):/ {printf "%s %s ", $1, ($1 == "Threads:" ? $2 : int($2 / 1024) " MiB")}' \
+    "/proc/$SERVER_PID/status"
+  echo
+}
 
 # A few requests of each kind, so idle means "started and served", then a rest.
 for _ in 1 2 3; do
@@ -96,6 +102,7 @@ done
 sleep 5
 IDLE="$(rss_kib)"
 echo "idle: $((IDLE / 1024)) MiB"
+echo "  $(rss_parts)"
 
 # 500 distinct searches, cycled by every connection from a different start.
 cat >"$WORK/mix.lua" <<'LUA'
@@ -133,6 +140,7 @@ python3 "$HERE/wrk_summary.py" "$WORK/wrk.out" | awk '{print "  req/s " $1 ", p9
 sleep 2
 AFTER_LOAD="$(rss_kib)"
 echo "after the mixed load: $((AFTER_LOAD / 1024)) MiB"
+echo "  $(rss_parts)"
 
 echo "== $REGISTRATIONS registrations, 8 clients"
 BASE="$BASE" N="$REGISTRATIONS" python3 - <<'PY'
@@ -164,6 +172,7 @@ PY
 sleep 2
 AFTER_REG="$(rss_kib)"
 echo "after the registrations: $((AFTER_REG / 1024)) MiB"
+echo "  $(rss_parts)"
 
 python3 - "$IDLE" "$AFTER_LOAD" "$AFTER_REG" "$BACKEND" <<'PY'
 import sys

@@ -4,8 +4,9 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::accounts::service::{
-    self, Account, CreateSchoolRequest, CreateUserRequest, LoginRequest, RegisterRequest, School,
+use crate::accounts::{
+    self as service, Account, CreateSchoolRequest, CreateUserRequest, LoginRequest,
+    RegisterRequest, School,
 };
 use crate::app::AppState;
 use crate::auth::{Admin, AnyRole, Authed, Ctx, Role};
@@ -75,9 +76,11 @@ pub async fn register(
     body: Json<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
     let req = body.into_inner();
+    // The password is hashed before the write transaction, never inside it.
+    let registration = web::block(move || service::prepare_registration(&req)).await??;
     let c = ctx.clone();
     let user_id = state
-        .write(move |conn| service::register(conn, &c, &req))
+        .write(move |conn| service::register(conn, &c, &registration))
         .await?;
     Ok(HttpResponse::Created().json(token_for(&state, &ctx, user_id, Role::Institution).await?))
 }
@@ -103,8 +106,13 @@ pub async fn login(
 ) -> ApiResult<HttpResponse> {
     let req = body.into_inner();
     let c = ctx.clone();
+    // The password is verified outside the write transaction that records the outcome.
+    let attempt = state
+        .run(move |conn| service::check_login(conn, &c, &req))
+        .await?;
+    let c = ctx.clone();
     let (user_id, role) = state
-        .write(move |conn| service::login(conn, &c, &req))
+        .write(move |conn| service::login(conn, &c, &attempt))
         .await??;
     tracing::info!(user_id, "signed in");
     Ok(HttpResponse::Ok().json(token_for(&state, &ctx, user_id, role).await?))
@@ -165,9 +173,11 @@ pub async fn create_user(
     body: Json<CreateUserRequest>,
 ) -> ApiResult<HttpResponse> {
     let (req, ctx) = (body.into_inner(), admin.ctx.clone());
+    // The password is hashed before the write transaction, never inside it.
+    let user = web::block(move || service::prepare_user(&req)).await??;
     let account = state
         .write(move |conn| {
-            let id = service::create_user(conn, &ctx, &req)?;
+            let id = service::create_user(conn, &ctx, &user)?;
             service::account(conn, id)
         })
         .await?;

@@ -118,8 +118,10 @@ impl ManageConnection for ConnectionManager {
                 };
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON;"
+                     PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON; \
+                     PRAGMA cache_size = -{SQLITE_CACHE_KIB};"
                 ))?;
+
                 Ok(DbConn::Sqlite(conn))
             }
             DatabaseUrl::Postgres(url) => {
@@ -146,6 +148,12 @@ impl ManageConnection for ConnectionManager {
         }
     }
 }
+
+/// SQLite's page cache per pooled connection, in KiB (SQLite's default is 2,000): each of the
+/// pool's connections fills its own, and the operating system caches the file beside them. A
+/// quarter of the default took about 2 MiB off the idle service's resident memory (README,
+/// Measurements).
+const SQLITE_CACHE_KIB: u32 = 512;
 
 /// Builds the pool, creating the SQLite file (and its directory) on first use; SQLite commits
 /// are synced to disk (`synchronous = FULL`).

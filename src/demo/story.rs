@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::accounts::service::{self as accounts, RegisterRequest};
+use crate::accounts::{self, RegisterRequest};
 use crate::app::AppState;
 use crate::applications::service::{self as applications, NewApplication};
 use crate::auth::{AuthUser, Ctx};
@@ -204,18 +204,17 @@ pub fn build(
 ) -> ApiResult<i64> {
     let uscc = Uscc::complete(persona.uscc_body)
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("bad demo USCC body")))?;
-    let user_id = accounts::register(
-        conn,
-        ctx,
-        &RegisterRequest {
-            email: persona.email.into(),
-            password: password.into(),
-            display_name: "王经理".into(),
-            institution_name: persona.name.into(),
-            uscc: uscc.clone(),
-            entity_type: persona.entity_type,
-        },
-    )?;
+    // The demo loads once, at start-up, before any request: hashing inside its transaction
+    // makes no one wait.
+    let registration = accounts::prepare_registration(&RegisterRequest {
+        email: persona.email.into(),
+        password: password.into(),
+        display_name: "王经理".into(),
+        institution_name: persona.name.into(),
+        uscc: uscc.clone(),
+        entity_type: persona.entity_type,
+    })?;
+    let user_id = accounts::register(conn, ctx, &registration)?;
     let user = auth_user(conn, user_id)?;
     let institution_id = user
         .institution_id

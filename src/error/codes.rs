@@ -956,7 +956,7 @@ mod tests {
         ("src/applications/checks.rs", "Finding::new", "&fi.code", &["BlockingIssue::code"]),
         // Blocking findings as the errors of `submission_blocked`: `Finding::new` is scanned.
         ("src/applications/service/submission.rs", "FieldIssue::new", "f.code.clone()", &[]),
-        ("src/accounts/service.rs", "FieldIssue::new", "weakness.code()", &["Weakness::code"]),
+        ("src/accounts/account.rs", "FieldIssue::new", "weakness.code()", &["Weakness::code"]),
         ("src/calendar/routes.rs", "ApiError::rule", "err.code()", &["CalendarError::code"]),
         // `check_text`'s parameter: its callers are scanned.
         ("src/calendar/rules.rs", "CalendarFieldError::new", "empty_code", &[]),

@@ -176,8 +176,6 @@ pub fn admit_batch(
     for chunk in items.chunks(1000) {
         crate::insert_rows!(conn, pool_items::table, chunk.to_vec())?;
     }
-    audit::append_many(conn, ctx, events)?;
-    crate::pool::versions::record_many(conn, ctx, PoolChange::Admitted, &entry_ids)?;
     crate::mail::outbox::record(
         conn,
         ctx.now,
@@ -185,6 +183,11 @@ pub fn admit_batch(
             pool_entry_ids: entry_ids.clone(),
         },
     )?;
+    // What takes the audit chain's head last (the pool versions lock it before their own head,
+    // then the events): every other write appends to the chain too, and on PostgreSQL the
+    // head's row lock is held from there to the commit, so they wait for this tail only.
+    crate::pool::versions::record_many(conn, ctx, PoolChange::Admitted, &entry_ids)?;
+    audit::append_many(conn, ctx, events)?;
     let by_app: HashMap<i64, i64> = admitted
         .iter()
         .zip(&entry_ids)

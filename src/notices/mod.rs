@@ -5,6 +5,7 @@
 
 pub mod admission;
 pub mod board;
+pub mod closing;
 pub mod objection_status;
 pub mod routes;
 pub mod service;
@@ -17,5 +18,5 @@ pub const CLOSE_NOTICE: &str = "notice.close";
 
 /// Registers the notice jobs.
 pub fn register(registry: &mut Registry) {
-    registry.register(CLOSE_NOTICE, Handler::External(service::close_job));
+    registry.register(CLOSE_NOTICE, Handler::External(closing::close_job));
 }

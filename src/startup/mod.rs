@@ -57,10 +57,12 @@ impl Application {
             state.pool.clone(),
             Duration::from_millis(state.settings.pool_refresh_ms),
         ));
-        // Built once from the route registration; each worker serves a copy.
-        let openapi = crate::openapi::document();
+        // The OpenAPI document is built once and served as bytes by every worker (built in
+        // each worker's app, utoipa's structures held about 4 MiB per worker at rest).
+        let document = crate::openapi::document();
         let route_table =
-            web::Data::new(RouteTable::from_openapi(&openapi).with(crate::web::ROUTES));
+            web::Data::new(RouteTable::from_openapi(&document).with(crate::web::ROUTES));
+        let document = web::Data::new(crate::openapi::Served::new(&document)?);
         let server = HttpServer::new(move || {
             // `wrap` nests outwards: `Compress` is outermost, so it compresses the final body
             // after `observe` has rendered errors as problem+json.
@@ -73,6 +75,7 @@ impl Application {
                 .app_data(auth.clone())
                 .app_data(pool_model.clone())
                 .app_data(route_table.clone())
+                .app_data(document.clone())
                 .app_data(metrics.clone())
                 .app_data(json_limit.clone())
                 .app_data(query_config())
@@ -80,9 +83,10 @@ impl Application {
                 .into_utoipa_app()
                 .configure(|cfg| crate::routes::root(cfg))
                 .map(|app| {
-                    app.service(
-                        SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi.clone()),
-                    )
+                    app.service(SwaggerUi::new("/docs/{_:.*}").config(
+                        utoipa_swagger_ui::Config::new([crate::openapi::DOCUMENT_PATH]),
+                    ))
+                    .service(crate::openapi::serve)
                     .service(web::redirect("/docs", "/docs/"))
                 })
                 .service(scope("/api/v1").configure(|cfg| crate::routes::api_v1(cfg, test_clock)))

@@ -2,7 +2,7 @@
 //! and the `/sign-in` and `/sign-out` pages.
 //!
 //! A browser signs in with the same accounts, roles and rules as the JSON API: the password is
-//! checked by the API's own [`accounts::service::login`] (so its throttling — 5 failures in 15
+//! checked by the API's own [`accounts::login`] (so its throttling — 5 failures in 15
 //! minutes lock the e-mail on every instance — and its disabled-account refusal apply
 //! unchanged), and the account is read again on every request, so disabling it ends its
 //! sessions at once. The session itself lives in the database ([`crate::auth::session`]).
@@ -23,7 +23,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 
-use crate::accounts::service::{self as accounts, LoginRequest};
+use crate::accounts::{self, LoginRequest};
 use crate::app::AppState;
 use crate::auth::{AuthUser, Ctx, Role, Roles, session};
 use crate::error::ApiError;
@@ -256,14 +256,26 @@ pub async fn sign_in(
     };
     let lifetime = chrono::Duration::minutes(state.settings.jwt_ttl_minutes);
     let (c, now) = (ctx.clone(), ctx.now);
-    let result = state
-        .write(move |conn| {
-            Ok(match accounts::login(conn, &c, &login)? {
-                Ok((user_id, role)) => Ok((session::create(conn, user_id, now, lifetime)?, role)),
-                Err(refusal) => Err(refusal),
-            })
-        })
-        .await;
+    // The password is verified outside the write transaction that records the outcome.
+    let result = match state
+        .run(move |conn| accounts::check_login(conn, &c, &login))
+        .await
+    {
+        Ok(attempt) => {
+            let c = ctx.clone();
+            state
+                .write(move |conn| {
+                    Ok(match accounts::login(conn, &c, &attempt)? {
+                        Ok((user_id, role)) => {
+                            Ok((session::create(conn, user_id, now, lifetime)?, role))
+                        }
+                        Err(refusal) => Err(refusal),
+                    })
+                })
+                .await
+        }
+        Err(e) => Err(e),
+    };
     match result {
         Ok(Ok((value, role))) => {
             let location = next.unwrap_or_else(|| home_for(role).to_owned());

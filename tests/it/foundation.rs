@@ -290,6 +290,90 @@ async fn a_uscc_or_email_registers_once() {
     assert_problem(res, StatusCode::CONFLICT, "email_taken").await;
 }
 
+/// The password is hashed before the registration's write transaction: a taken e-mail is still
+/// answered 409 `email_taken` (the institution written before the account rolls back with it,
+/// so its credit code registers afterwards), and of two registrations of one e-mail at the
+/// same moment exactly one is created and the other answered `email_taken`.
+#[tokio::test]
+async fn a_taken_email_is_refused_after_the_hash_and_leaves_nothing_half_written() {
+    let app = TestApp::spawn().await;
+    app.register_institution("first@example.cn", "甲机构", "91450103MA5L123454")
+        .await;
+    let body = |email: &str, uscc: &str| {
+        json!({"email": email, "password": PASSWORD, "display_name": "x",
+               "institution_name": "乙机构", "uscc": uscc,
+               "entity_type": "private_non_enterprise_unit"})
+    };
+    let res = app
+        .post("/api/v1/auth/register")
+        .json(&body("First@Example.cn", "52450100MJ9000002T"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, StatusCode::CONFLICT, "email_taken").await;
+    let written = "SELECT COUNT(*) AS value FROM institutions WHERE uscc = '52450100MJ9000002T'";
+    assert_eq!(app.sql_i64(written).await, 0);
+    assert_eq!(
+        app.sql_i64(
+            "SELECT COUNT(*) AS value FROM audit_events WHERE action = 'institution.registered'"
+        )
+        .await,
+        1
+    );
+    let res = app
+        .post("/api/v1/auth/register")
+        .json(&body("second@example.cn", "52450100MJ9000002T"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+
+    let (a, b) = tokio::join!(
+        app.post("/api/v1/auth/register")
+            .json(&body("same@example.cn", "52450100MJ9000003X"))
+            .send(),
+        app.post("/api/v1/auth/register")
+            .json(&body("same@example.cn", "52450100MJ90000041"))
+            .send(),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let mut statuses = [a.status(), b.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::CREATED, StatusCode::CONFLICT]);
+    let refused = if a.status() == StatusCode::CONFLICT {
+        a
+    } else {
+        b
+    };
+    assert_problem(refused, StatusCode::CONFLICT, "email_taken").await;
+    assert_eq!(
+        app.sql_i64("SELECT COUNT(*) AS value FROM institutions WHERE uscc IN ('52450100MJ9000003X', '52450100MJ90000041')")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.sql_i64("SELECT COUNT(*) AS value FROM users WHERE email = 'same@example.cn'")
+            .await,
+        1
+    );
+
+    // An admin's new account: the same answer for a taken e-mail, and nothing written.
+    let res = app
+        .as_role(Role::Admin, Method::POST, "/api/v1/admin/users")
+        .await
+        .json(&json!({"email": "SAME@example.cn", "password": PASSWORD,
+                      "role": "reviewer", "display_name": "审核员"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, StatusCode::CONFLICT, "email_taken").await;
+    assert_eq!(
+        app.sql_i64("SELECT COUNT(*) AS value FROM audit_events WHERE action = 'user.created' AND summary LIKE '%same@example.cn%'")
+            .await,
+        0
+    );
+}
+
 #[tokio::test]
 async fn role_guards_answer_401_without_a_token_and_403_with_the_wrong_role() {
     let app = TestApp::spawn().await;

@@ -2,7 +2,7 @@
 //! enable), selection rounds (open, close early), the working-day calendar of a year (uploaded
 //! as the JSON `PUT /calendar/{year}` takes, previewed — every open notice's window old → new,
 //! nothing written — then confirmed), dead jobs and their retry, and the audit chain's
-//! verification. Every page calls the service the JSON handler calls (`accounts::service`,
+//! verification. Every page calls the service the JSON handler calls (`accounts`,
 //! `rounds`, `notices::service::{preview_calendar, save_calendar}`, `ops::jobs`,
 //! `audit::verify`), forms read through the API's own parser; no SQL here.
 
@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::accounts::service::{self as accounts, CreateUserRequest};
+use crate::accounts::{self, CreateUserRequest, NewUser};
 use crate::app::AppState;
 use crate::auth::{AdminRole, Role};
 use crate::calendar::rules::YearCalendarInput;
@@ -96,25 +96,36 @@ fn refill(form: &mut Form, posted: &Fields) {
 /// What a creating form does: its JSON body read by the API's parser, the service called in a
 /// write transaction, then 303 to `back` with the flash `kind` naming what was made. A refusal
 /// is the caller's to show next to its fields ([`refused`]).
-async fn create<T, R>(
+async fn create<T, P, R>(
     s: &Posted,
     state: &AppState,
     body: Value,
-    service: fn(&mut crate::db::DbConn, &crate::auth::Ctx, &T) -> ApiResult<R>,
+    (prepare, service): Steps<T, P, R>,
     (back, kind): (&str, &str),
     name: fn(&R) -> String,
 ) -> ApiResult<HttpResponse>
 where
-    T: DeserializeOwned + validator::Validate + 'static,
+    T: DeserializeOwned + validator::Validate + Send + 'static,
+    P: Send + 'static,
     R: Send + 'static,
 {
+    let request = parse::<T>(&body)?;
+    // Whatever is slow and needs no database (a password's hash) happens before the write.
+    let prepared = web::block(move || prepare(request)).await??;
     let ctx = s.ctx.clone();
     let made = state
-        .write(move |conn| service(conn, &ctx, &parse::<T>(&body)?))
+        .write(move |conn| service(conn, &ctx, &prepared))
         .await?;
     Ok(s.page
         .redirect_with_flash(back, &json!({"kind": kind, "name": name(&made)})))
 }
+
+/// A creating form's two steps: the preparation outside any transaction, then the service
+/// call inside the write transaction.
+type Steps<T, P, R> = (
+    fn(T) -> ApiResult<P>,
+    fn(&mut crate::db::DbConn, &crate::auth::Ctx, &P) -> ApiResult<R>,
+);
 
 /// A button's action on one record: `action` in a write transaction, then 303 to `back` with
 /// the flash `kind` naming what it returned, or the error page (nothing to show in place).
@@ -259,7 +270,7 @@ pub async fn accounts_page(
     .await
 }
 
-/// Creates an account through `accounts::service::create_user` (`POST /admin/users`).
+/// Creates an account through `accounts::create_user` (`POST /admin/users`).
 #[post("/admin/accounts")]
 pub async fn create_account(s: Posted, state: web::Data<AppState>) -> HttpResponse {
     let p = &s.form;
@@ -277,7 +288,10 @@ pub async fn create_account(s: Posted, state: web::Data<AppState>) -> HttpRespon
         &s,
         &state,
         body,
-        create_user,
+        (
+            |req: CreateUserRequest| accounts::prepare_user(&req),
+            create_user,
+        ),
         ("/admin", "account_created"),
         |a: &accounts::Account| a.email.clone(),
     );
@@ -302,9 +316,9 @@ pub async fn create_account(s: Posted, state: web::Data<AppState>) -> HttpRespon
 fn create_user(
     conn: &mut crate::db::DbConn,
     ctx: &crate::auth::Ctx,
-    req: &CreateUserRequest,
+    user: &NewUser,
 ) -> ApiResult<accounts::Account> {
-    let id = accounts::create_user(conn, ctx, req)?;
+    let id = accounts::create_user(conn, ctx, user)?;
     accounts::account(conn, id)
 }
 
@@ -371,7 +385,7 @@ pub async fn schools_page(s: Adm, state: web::Data<AppState>) -> HttpResponse {
     .await
 }
 
-/// Creates a school through `accounts::service::create_school` (`POST /admin/schools`).
+/// Creates a school through `accounts::create_school` (`POST /admin/schools`).
 #[post("/admin/schools")]
 pub async fn create_school(s: Posted, state: web::Data<AppState>) -> HttpResponse {
     let p = &s.form;
@@ -381,7 +395,7 @@ pub async fn create_school(s: Posted, state: web::Data<AppState>) -> HttpRespons
         &s,
         &state,
         body,
-        accounts::create_school,
+        (Ok, accounts::create_school),
         ("/admin/schools", "school_created"),
         |school: &accounts::School| school.name.clone(),
     );
@@ -484,7 +498,7 @@ pub async fn open_round(s: Posted, state: web::Data<AppState>) -> HttpResponse {
         &s,
         &state,
         body,
-        rounds::create,
+        (Ok, rounds::create),
         ("/admin/rounds", "round_opened"),
         |round: &rounds::Round| round.name.clone(),
     );

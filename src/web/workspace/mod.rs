@@ -16,8 +16,8 @@ pub mod admin;
 pub mod institution;
 pub mod posted;
 pub mod reviewer;
-pub mod signed_form;
 pub mod school;
+pub mod signed_form;
 
 use crate::auth::Role;
 use crate::web::Page;

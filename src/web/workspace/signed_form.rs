@@ -19,8 +19,8 @@ use futures_util::TryStreamExt;
 
 use crate::app::AppState;
 use crate::auth::Roles;
-use crate::documents::upload::{multipart_error, receive_file, sanitize_filename};
 use crate::documents::store::Incoming;
+use crate::documents::upload::{multipart_error, receive_file, sanitize_filename};
 use crate::error::{ApiError, ApiResult};
 use crate::web::security::{self, CSRF_FIELD};
 use crate::web::session::SignedIn;

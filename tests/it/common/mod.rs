@@ -317,10 +317,10 @@ impl TestApp {
                 db::write_tx(&mut conn, |c| {
                     let school_id = if role == Role::School {
                         Some(
-                            accounts::service::create_school(
+                            accounts::create_school(
                                 c,
                                 &ctx,
-                                &accounts::service::CreateSchoolRequest {
+                                &accounts::CreateSchoolRequest {
                                     name: "测试小学".into(),
                                     code: format!("S{}", uuid::Uuid::new_v4().simple()),
                                     district: "青秀区".into(),
@@ -331,17 +331,14 @@ impl TestApp {
                     } else {
                         None
                     };
-                    accounts::service::create_user(
-                        c,
-                        &ctx,
-                        &accounts::service::CreateUserRequest {
-                            email: email2,
-                            password: PASSWORD.into(),
-                            role,
-                            display_name: format!("test {}", role.as_str()),
-                            school_id,
-                        },
-                    )
+                    let user = accounts::prepare_user(&accounts::CreateUserRequest {
+                        email: email2,
+                        password: PASSWORD.into(),
+                        role,
+                        display_name: format!("test {}", role.as_str()),
+                        school_id,
+                    })?;
+                    accounts::create_user(c, &ctx, &user)
                 })
                 .unwrap();
             })

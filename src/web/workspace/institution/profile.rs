@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde_json::{Value, json};
 
-use crate::accounts::service::{self as accounts, RegisterRequest};
+use crate::accounts::{self, RegisterRequest};
 use crate::app::AppState;
 use crate::auth::session as sessions;
 use crate::clock::beijing_date;
@@ -106,15 +106,20 @@ pub async fn register(
     });
     let lifetime = chrono::Duration::minutes(state.settings.jwt_ttl_minutes);
     let result = match parse::<RegisterRequest>(&request) {
-        Ok(request) => {
-            let (c, now) = (ctx.clone(), ctx.now);
-            state
-                .write(move |conn| {
-                    let user_id = accounts::register(conn, &c, &request)?;
-                    Ok(sessions::create(conn, user_id, now, lifetime)?)
-                })
-                .await
-        }
+        // The password is hashed before the write transaction, never inside it.
+        Ok(request) => match web::block(move || accounts::prepare_registration(&request)).await {
+            Ok(Ok(registration)) => {
+                let (c, now) = (ctx.clone(), ctx.now);
+                state
+                    .write(move |conn| {
+                        let user_id = accounts::register(conn, &c, &registration)?;
+                        Ok(sessions::create(conn, user_id, now, lifetime)?)
+                    })
+                    .await
+            }
+            Ok(Err(e)) => Err(e),
+            Err(e) => Err(e.into()),
+        },
         Err(e) => Err(e),
     };
     match result {
