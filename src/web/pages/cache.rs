@@ -1,15 +1,12 @@
-//! Rendered pages kept for the next visitor: a bounded map from (language, path and query) to
-//! the body rendered for it, stamped with the version of the data it was rendered from. A
-//! stamp that no longer matches is a miss, so a change shows at the next request after the
-//! data behind the page moved; nothing grows per distinct query beyond the caps (entries and
-//! bytes; the oldest entry goes first).
+//! Rendered pages kept for the next visitor: a bounded cache (`moka`, weighed in bytes) from
+//! (language, path and query) to the body rendered for it, stamped with the version of the data
+//! it was rendered from. A stamp that no longer matches is a miss, so a change shows at the
+//! next request after the data behind the page moved; nothing grows per distinct query beyond
+//! the byte cap (moka's TinyLFU policy keeps the pages asked for most).
 //!
 //! Bodies are rendered without any visitor's secret: where a template shows the CSRF token,
 //! it is rendered as [`TOKEN_SLOT`] and the visitor's token replaces it when served
 //! ([`CachedPage::body_for`]).
-
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
 
 use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
@@ -17,8 +14,7 @@ use actix_web::web::Bytes;
 /// What a cached page's CSRF token is rendered as (replaced per visitor when served).
 pub const TOKEN_SLOT: &str = "__csrf_token_slot__";
 
-/// Pages kept by default, and their total size.
-const MAX_ENTRIES: usize = 512;
+/// The pages' total size (bodies, keys and bookkeeping).
 const MAX_BYTES: usize = 8 * 1024 * 1024;
 
 /// A page's address in the cache: its language tag and its path with the query.
@@ -52,97 +48,69 @@ impl CachedPage {
     }
 }
 
+/// A kept page and the stamp of the data it was rendered from.
+#[derive(Clone)]
 struct Entry<S> {
     stamp: S,
     page: CachedPage,
 }
 
-struct Inner<S> {
-    map: HashMap<Key, Entry<S>>,
-    /// Keys in insertion order (the eviction order).
-    order: VecDeque<Key>,
-    bytes: usize,
-}
+/// What a page costs in the cache beyond its body and key (moka's own bookkeeping).
+const ENTRY_OVERHEAD: usize = 128;
 
 /// The bounded page cache of one worker (see the module documentation). `S` is the stamp:
 /// whatever identifies the data a page was rendered from.
 pub struct PageCache<S = [u64; 2]> {
-    inner: Mutex<Inner<S>>,
-    max_entries: usize,
+    pages: moka::sync::Cache<Key, Entry<S>>,
     max_bytes: usize,
 }
 
-impl<S> Default for PageCache<S> {
+impl<S: Clone + Send + Sync + 'static> Default for PageCache<S> {
     fn default() -> Self {
-        Self::with_caps(MAX_ENTRIES, MAX_BYTES)
+        Self::with_cap(MAX_BYTES)
     }
 }
 
-impl<S> PageCache<S> {
-    pub fn with_caps(max_entries: usize, max_bytes: usize) -> Self {
-        Self {
-            inner: Mutex::new(Inner {
-                map: HashMap::new(),
-                order: VecDeque::new(),
-                bytes: 0,
-            }),
-            max_entries: max_entries.max(1),
-            max_bytes,
-        }
+impl<S: Clone + Send + Sync + 'static> PageCache<S> {
+    /// A cache holding at most `max_bytes` of pages (bodies, keys and bookkeeping).
+    pub fn with_cap(max_bytes: usize) -> Self {
+        let pages = moka::sync::Cache::builder()
+            .max_capacity(max_bytes as u64)
+            .weigher(|key: &Key, entry: &Entry<S>| {
+                u32::try_from(weight(key, &entry.page)).unwrap_or(u32::MAX)
+            })
+            .build();
+        Self { pages, max_bytes }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner<S>> {
-        self.inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// How many pages and bytes are kept.
-    pub fn size(&self) -> (usize, usize) {
-        let inner = self.lock();
-        (inner.map.len(), inner.bytes)
+    /// How many pages and bytes are kept (after moka's pending evictions have run).
+    pub fn size(&self) -> (u64, u64) {
+        self.pages.run_pending_tasks();
+        (self.pages.entry_count(), self.pages.weighted_size())
     }
 }
 
-impl<S: PartialEq> PageCache<S> {
+/// The bytes a page takes in the cache.
+fn weight(key: &Key, page: &CachedPage) -> usize {
+    page.body.len() + key.1.len() + ENTRY_OVERHEAD
+}
+
+impl<S: PartialEq + Clone + Send + Sync + 'static> PageCache<S> {
     /// The page at `key` if it was rendered from the data `stamp` names.
     pub fn get(&self, key: &Key, stamp: &S) -> Option<CachedPage> {
-        let inner = self.lock();
-        inner
-            .map
+        self.pages
             .get(key)
             .filter(|e| &e.stamp == stamp)
-            .map(|e| e.page.clone())
+            .map(|e| e.page)
     }
 
-    /// Keeps `page` at `key` (replacing an older rendering), then drops the oldest pages until
-    /// both caps hold. A page larger than the byte cap is not kept.
+    /// Keeps `page` at `key` (replacing an older rendering); moka evicts to stay within the
+    /// byte cap. A page larger than the cap is not kept.
     pub fn insert(&self, key: Key, stamp: S, page: CachedPage) {
-        let size = page.body.len() + key.1.len();
-        if size > self.max_bytes {
+        if weight(&key, &page) > self.max_bytes {
             return;
         }
-        let mut inner = self.lock();
-        let inner = &mut *inner;
-        match inner.map.get_mut(&key) {
-            Some(entry) => {
-                inner.bytes = inner.bytes - (entry.page.body.len() + key.1.len()) + size;
-                *entry = Entry { stamp, page };
-            }
-            None => {
-                inner.order.push_back(key.clone());
-                inner.map.insert(key, Entry { stamp, page });
-                inner.bytes += size;
-            }
-        }
-        while inner.map.len() > self.max_entries || inner.bytes > self.max_bytes {
-            let Some(oldest) = inner.order.pop_front() else {
-                break;
-            };
-            if let Some(gone) = inner.map.remove(&oldest) {
-                inner.bytes -= gone.page.body.len() + oldest.1.len();
-            }
-        }
+        self.pages.insert(key, Entry { stamp, page });
     }
 }
 
@@ -155,20 +123,31 @@ mod tests {
     }
 
     #[test]
-    fn the_cache_stays_within_its_caps_however_many_queries_arrive() {
-        let cache: PageCache<u64> = PageCache::with_caps(16, 4096);
+    fn the_cache_stays_within_its_cap_however_many_queries_arrive() {
+        let cache: PageCache<u64> = PageCache::with_cap(4096);
         for i in 0..10_000 {
             cache.insert(("zh", format!("/pool?q={i}")), 1, page(100 + i % 200));
-            let (entries, bytes) = cache.size();
-            assert!(entries <= 16, "{entries} entries");
-            assert!(bytes <= 4096, "{bytes} bytes");
+            if i % 100 == 99 {
+                let (entries, bytes) = cache.size();
+                assert!(bytes <= 4096, "{bytes} bytes");
+                assert!(entries <= 4096 / ENTRY_OVERHEAD as u64, "{entries} entries");
+            }
         }
-        // The newest is kept, the oldest gone.
-        assert!(cache.get(&("zh", "/pool?q=9999".into()), &1).is_some());
-        assert!(cache.get(&("zh", "/pool?q=0".into()), &1).is_none());
-        // Replacing a page does not add an entry; a page over the byte cap is not kept.
-        cache.insert(("zh", "/pool?q=9999".into()), 2, page(10));
-        assert!(cache.size().0 <= 16);
+        // A page asked for again and again stays.
+        let hot: Key = ("zh", "/pool?category=sports".into());
+        // Asked for before it is kept (a miss counts too), as a popular page is.
+        for _ in 0..8 {
+            assert!(cache.get(&hot, &1).is_none());
+        }
+        cache.insert(hot.clone(), 1, page(100));
+        for i in 0..1_000 {
+            assert!(cache.get(&hot, &1).is_some(), "the hot page evicted at {i}");
+            cache.insert(("zh", format!("/pool?name={i}")), 1, page(100));
+        }
+        // Replacing a page keeps one entry; a page over the byte cap is not kept.
+        cache.insert(hot.clone(), 2, page(10));
+        assert!(cache.get(&hot, &1).is_none());
+        assert!(cache.get(&hot, &2).is_some());
         cache.insert(("zh", "/big".into()), 1, page(5000));
         assert!(cache.get(&("zh", "/big".into()), &1).is_none());
     }
