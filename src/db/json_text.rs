@@ -17,6 +17,12 @@ impl<T> JsonText<T> {
     }
 }
 
+/// Decodes JSON stored as TEXT that was loaded as a string (a nullable column, a field of a
+/// wider row): like a `JsonText` column, a value that does not decode is an error of the query.
+pub fn decode<T: DeserializeOwned>(text: &str) -> diesel::QueryResult<T> {
+    serde_json::from_str(text).map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
+}
+
 impl<T, DB> FromSql<Text, DB> for JsonText<T>
 where
     DB: Backend,

@@ -141,11 +141,12 @@ impl Worker {
             now: started,
             settings: self.env.settings.clone(),
         };
-        let payload: serde_json::Value =
-            serde_json::from_str(&job.payload).unwrap_or(serde_json::Value::Null);
-        let outcome = match self.registry.get(&job.kind) {
-            None => Outcome::Dead(format!("no handler for job kind `{}`", job.kind)),
-            Some(Handler::Transactional(handler)) => {
+        // A payload that is not JSON can never run: dead at once, with the reason.
+        let payload = serde_json::from_str::<serde_json::Value>(&job.payload);
+        let outcome = match (self.registry.get(&job.kind), payload) {
+            (None, _) => Outcome::Dead(format!("no handler for job kind `{}`", job.kind)),
+            (Some(_), Err(e)) => Outcome::Dead(format!("the payload is not JSON: {e}")),
+            (Some(Handler::Transactional(handler)), Ok(payload)) => {
                 let result = db::write_tx(conn, |c| -> Result<Outcome, TxAbort> {
                     handler(c, &info, &payload).map_err(TxAbort::Job)?;
                     if self.finish(c, &job, DONE, None, started)? {
@@ -162,18 +163,20 @@ impl Worker {
                     Err(TxAbort::Db(e)) => failure(&job, JobError::Retry(e.into())),
                 }
             }
-            Some(Handler::External(handler)) => match handler(&self.env, &info, &payload) {
-                Ok(()) => {
-                    if db::write_tx(conn, |c| self.finish(c, &job, DONE, None, started))? {
-                        Outcome::Done
-                    } else {
-                        // The effect (an e-mail sent) happened, but another worker holds the
-                        // job now and may repeat it.
-                        Outcome::LeaseLost(true)
+            (Some(Handler::External(handler)), Ok(payload)) => {
+                match handler(&self.env, &info, &payload) {
+                    Ok(()) => {
+                        if db::write_tx(conn, |c| self.finish(c, &job, DONE, None, started))? {
+                            Outcome::Done
+                        } else {
+                            // The effect (an e-mail sent) happened, but another worker holds the
+                            // job now and may repeat it.
+                            Outcome::LeaseLost(true)
+                        }
                     }
+                    Err(e) => failure(&job, e),
                 }
-                Err(e) => failure(&job, e),
-            },
+            }
         };
         match outcome {
             Outcome::Done => {}

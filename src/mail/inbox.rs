@@ -9,8 +9,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{Outgoing, SEND, Template};
-use crate::db::DbConn;
 use crate::db::schema::jobs;
+use crate::db::{DbConn, JsonText};
 use crate::error::ApiResult;
 
 /// One e-mail to the address.
@@ -34,7 +34,7 @@ pub fn sent_to(conn: &mut DbConn, address: &str, limit: i64) -> ApiResult<Vec<Me
     let address = address.trim().to_lowercase();
     // The de-duplication key ends in `:<address, lower case>`; the payload's recipient is
     // compared exactly below (`_` in an address matches any character in LIKE).
-    let rows: Vec<(i64, String, String, NaiveDateTime)> = jobs::table
+    let rows: Vec<(i64, JsonText<Outgoing>, String, NaiveDateTime)> = jobs::table
         .filter(jobs::kind.eq(SEND))
         .filter(jobs::dedup_key.like(format!("%:{address}")))
         .order(jobs::id.desc())
@@ -43,8 +43,7 @@ pub fn sent_to(conn: &mut DbConn, address: &str, limit: i64) -> ApiResult<Vec<Me
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .filter_map(|(id, payload, state, created_at)| {
-            let mail: Outgoing = serde_json::from_str(&payload).ok()?;
+        .filter_map(|(id, JsonText(mail), state, created_at)| {
             (mail.to.to_lowercase() == address).then(|| MessageSummary {
                 id,
                 subject: mail.subject,

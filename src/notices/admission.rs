@@ -15,7 +15,7 @@ use crate::audit::{self, NewEvent};
 use crate::auth::Ctx;
 use crate::clock::beijing_date;
 use crate::db::schema::{applications, objections, pool_entries, pool_items};
-use crate::db::{DbConn, db_time};
+use crate::db::{DbConn, JsonText, db_time};
 use crate::error::{ApiError, ApiResult};
 use crate::notices::objection_status::ObjectionStatus;
 use crate::pool::entry::EntryStatus;
@@ -79,7 +79,7 @@ pub fn admit_batch(
     if application_ids.is_empty() {
         return Ok(Vec::new());
     }
-    type Facts = (i64, i64, i64, Option<String>, Option<i64>);
+    type Facts = (i64, i64, i64, Option<JsonText<Vec<String>>>, Option<i64>);
     let facts: Vec<Facts> = applications::table
         .filter(applications::id.eq_any(application_ids))
         .order(applications::id.asc())
@@ -118,9 +118,7 @@ pub fn admit_batch(
                 institution_id,
                 round_id,
                 notice_id,
-                items: approved
-                    .and_then(|a| serde_json::from_str::<Vec<String>>(&a).ok())
-                    .unwrap_or_default(),
+                items: approved.map(JsonText::into_inner).unwrap_or_default(),
                 valid: validity[&round_id],
             },
         )

@@ -48,16 +48,19 @@ pub struct FeedChange {
     pub record: serde_json::Value,
 }
 
-impl From<Change> for FeedChange {
-    fn from(c: Change) -> Self {
-        Self {
+impl TryFrom<Change> for FeedChange {
+    type Error = diesel::result::Error;
+
+    /// A stored record that is not JSON is an error, never an empty record.
+    fn try_from(c: Change) -> diesel::QueryResult<Self> {
+        Ok(Self {
             version: c.version,
             kind: c.kind,
             occurred_at: c.occurred_at.and_utc(),
             institution_id: c.institution_id,
             subject_id: c.subject_id,
-            record: serde_json::from_str(&c.record).unwrap_or_default(),
-        }
+            record: crate::db::json_text::decode(&c.record)?,
+        })
     }
 }
 
@@ -78,15 +81,23 @@ pub struct FeedPage {
 }
 
 impl FeedPage {
-    pub fn new(list: List, since: i64, current_version: i64, changes: Vec<Change>) -> Self {
+    pub fn new(
+        list: List,
+        since: i64,
+        current_version: i64,
+        changes: Vec<Change>,
+    ) -> diesel::QueryResult<Self> {
         let last = changes.last().map_or(since, |c| c.version);
-        Self {
+        Ok(Self {
             list: list.as_str().to_owned(),
             since,
             current_version,
-            items: changes.into_iter().map(FeedChange::from).collect(),
+            items: changes
+                .into_iter()
+                .map(FeedChange::try_from)
+                .collect::<diesel::QueryResult<_>>()?,
             next_since: (last < current_version).then_some(last),
-        }
+        })
     }
 }
 
@@ -196,10 +207,13 @@ mod tests {
             record: "{}".into(),
             sha256: None,
         };
-        let page = FeedPage::new(List::Pool, 0, 5, vec![change(1), change(2)]);
+        let page = FeedPage::new(List::Pool, 0, 5, vec![change(1), change(2)]).unwrap();
         assert_eq!(page.next_since, Some(2));
-        let last = FeedPage::new(List::Pool, 2, 5, vec![change(3), change(4), change(5)]);
+        let last = FeedPage::new(List::Pool, 2, 5, vec![change(3), change(4), change(5)]).unwrap();
         assert_eq!(last.next_since, None);
-        assert_eq!(FeedPage::new(List::Pool, 5, 5, vec![]).next_since, None);
+        assert_eq!(
+            FeedPage::new(List::Pool, 5, 5, vec![]).unwrap().next_since,
+            None
+        );
     }
 }

@@ -114,7 +114,7 @@ async fn list_changes(
         .run(move |conn| {
             let current = current_version(conn, list)?;
             let changes = changes_after(conn, list, query.since(), query.limit())?;
-            Ok(FeedPage::new(list, query.since(), current, changes))
+            Ok(FeedPage::new(list, query.since(), current, changes)?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(page))
@@ -136,8 +136,8 @@ async fn atom_feed(
         })
         .await?
         .into_iter()
-        .map(feed::FeedChange::from)
-        .collect::<Vec<_>>();
+        .map(feed::FeedChange::try_from)
+        .collect::<diesel::QueryResult<Vec<_>>>()?;
     changes.reverse();
     let info = req.connection_info();
     let base = format!("{}://{}", info.scheme(), info.host());

@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use crate::auth::Ctx;
 use crate::clock::beijing_date;
 use crate::db::schema::{institutions, pool_entries};
-use crate::db::{DbConn, from_db_time};
+use crate::db::{DbConn, JsonText, from_db_time};
 use crate::opendata::{self, List, NewChange};
 
 /// What happened to a pool entry.
@@ -103,7 +103,7 @@ pub fn public_entries(conn: &mut DbConn, entry_ids: &[i64]) -> QueryResult<Vec<P
     type Row = (
         i64,
         i64,
-        String,
+        JsonText<Vec<String>>,
         NaiveDate,
         NaiveDate,
         chrono::NaiveDateTime,
@@ -145,7 +145,7 @@ pub fn public_entries(conn: &mut DbConn, entry_ids: &[i64]) -> QueryResult<Vec<P
                 entity_type,
                 district,
             )| {
-                let codes: Vec<String> = serde_json::from_str(&items).unwrap_or_default();
+                let codes = items.into_inner();
                 PublicEntry {
                     entry_id,
                     institution_id,

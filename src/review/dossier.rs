@@ -44,7 +44,8 @@ pub fn dossier(conn: &mut DbConn, user: &AuthUser, ctx: &Ctx, id: i64) -> ApiRes
     let findings = app
         .findings
         .as_deref()
-        .and_then(|f| serde_json::from_str::<Outcome>(f).ok())
+        .map(crate::db::json_text::decode::<Outcome>)
+        .transpose()?
         .unwrap_or_default();
     let documents = docs::of_institution(conn, app.institution_id, &app.document_ids)?;
     let merged_pdf = match documents

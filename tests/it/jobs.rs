@@ -227,3 +227,46 @@ fn a_job_enqueued_in_a_rolled_back_transaction_does_not_exist() {
     let n: i64 = t::table.count().get_result(&mut conn).unwrap();
     assert_eq!(n, 0);
 }
+
+#[test]
+fn a_job_whose_payload_is_not_json_dies_at_once_without_running() {
+    use provider_registry::db::schema::{audit_events, jobs as jobs_table};
+    let dir = tempfile::tempdir().unwrap();
+    let (url, pool) = setup(dir.path());
+    let now = Utc::now();
+    let mut conn = pool.get().unwrap();
+    let id = db::write_tx(&mut conn, |c| {
+        enqueue(c, &NewJob::new(COUNTING, serde_json::json!({}), now), now)
+    })
+    .unwrap()
+    .expect("enqueued");
+    // A corrupt row (written by hand, as a bad migration or an operator would).
+    diesel::update(jobs_table::table.find(id))
+        .set(jobs_table::payload.eq("{not json"))
+        .execute(&mut conn)
+        .unwrap();
+    let env = JobEnv {
+        pool: db::build_pool(&url, 2).unwrap(),
+        clock: Arc::new(SystemClock),
+        settings: settings(dir.path()),
+    };
+    Worker::new("worker", env, counting_registry())
+        .run_until_idle()
+        .unwrap();
+    let (state, error): (String, Option<String>) = jobs_table::table
+        .find(id)
+        .select((jobs_table::state, jobs_table::last_error))
+        .first(&mut conn)
+        .unwrap();
+    assert_eq!(state, jobs::DEAD);
+    assert!(
+        error.as_deref().unwrap_or_default().contains("not JSON"),
+        "{error:?}"
+    );
+    let ran: i64 = audit_events::table
+        .filter(audit_events::action.eq("test.ran"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(ran, 0, "the handler never ran");
+}

@@ -178,11 +178,9 @@ impl Row {
         let warnings = self
             .findings
             .as_deref()
-            .map(|f| {
-                serde_json::from_str::<Outcome>(f)
-                    .map(|o| o.warnings)
-                    .unwrap_or_default()
-            })
+            .map(crate::db::json_text::decode::<Outcome>)
+            .transpose()?
+            .map(|o| o.warnings)
             .unwrap_or_default();
         Ok(Application {
             id: self.id,
