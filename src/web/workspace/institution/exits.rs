@@ -135,9 +135,7 @@ pub async fn file_statement(
         &s,
         &state,
         &request,
-        move |conn, user, ctx, input: &Statement| {
-            exits::file_statement(conn, user, ctx, id, input)
-        },
+        move |conn, user, ctx, input: &Statement| exits::file_statement(conn, user, ctx, id, input),
     )
     .await;
     let status = match result {

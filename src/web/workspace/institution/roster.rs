@@ -72,14 +72,8 @@ impl<T: DeserializeOwned + validator::Validate + Send + 'static> Listing<T> {
         let mut form = (self.form)(&s.page);
         posted.refill(&mut form);
         let request = (self.request)(posted);
-        let saved = save_with::<T, ()>(
-            s,
-            state,
-            &mut form,
-            (request, self.renames),
-            self.save,
-        )
-        .await;
+        let saved =
+            save_with::<T, ()>(s, state, &mut form, (request, self.renames), self.save).await;
         match saved {
             Ok(()) => s
                 .page
