@@ -1,6 +1,7 @@
 //! What the workspaces' form handlers share (the form itself comes through
-//! [`super::signed_form`]): the step from its values to the API's JSON body (read by the API's own parser), enum options and the
-//! renaming of a refusal's issue paths onto the form's inputs.
+//! [`super::signed_form`]): the step from its values to the API's JSON body (read by the API's
+//! own parser), enum options and the renaming of a refusal's issue paths onto the form's
+//! inputs.
 
 use actix_web::http::StatusCode;
 use serde::Serialize;
