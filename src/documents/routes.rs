@@ -1,7 +1,5 @@
 //! `POST /documents` (multipart upload), `GET /documents/{id}`, `/content`, `/text`.
 
-use std::collections::BTreeMap;
-
 use actix_web::body::SizedStream;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
@@ -11,8 +9,8 @@ use utoipa::ToSchema;
 use crate::app::AppState;
 use crate::auth::{AnyRole, AuthUser, Authed, Ctx, Role, Roles};
 use crate::documents::blobs;
-use crate::documents::store::{self, Document, DocumentKind};
-use crate::documents::upload::{prepare, receive};
+use crate::documents::store::{self, Document, DocumentKind, Incoming};
+use crate::documents::upload::{Received, complete, parse_kind, prepare, receive};
 use crate::error::{ApiError, ApiResult, FieldIssue, Msg, ProblemBody};
 use crate::http::routes::Register;
 use crate::pdf::PageText;
@@ -95,25 +93,43 @@ pub async fn upload(
     {
         return Err(store::too_large(limit));
     }
-    let doc = store_upload(&state, &req, payload, &user, user.ctx.clone(), |_| Ok(())).await?;
+    let doc = store_upload(&state, &req, payload, &user, user.ctx.clone()).await?;
     Ok(HttpResponse::Created().json(doc))
 }
 
 /// Receives an upload form (`kind`, `file`) and stores the document: what `POST /documents`
-/// does, shared with the institution's upload page. `admit` sees the form's other small text
-/// fields (a page's CSRF token) and may refuse before anything is stored (the spooled file is
-/// removed when `incoming` drops).
+/// does.
 pub async fn store_upload(
     state: &AppState,
     req: &HttpRequest,
     payload: web::Payload,
     user: &AuthUser,
     ctx: Ctx,
-    admit: impl FnOnce(&BTreeMap<String, String>) -> ApiResult<()>,
 ) -> ApiResult<Document> {
     let limit = state.settings.upload_max_bytes;
-    let (kind, filename, incoming, extra) = receive(state, req, payload, limit).await?;
-    admit(&extra)?;
+    let (kind, filename, incoming) = receive(state, req, payload, limit).await?;
+    store_received(state, user, ctx, (kind, filename, incoming)).await
+}
+
+/// Stores a document posted through a workspace page's form (its `kind` field as typed, its
+/// file already spooled): the same checks as [`store_upload`] after its body is read.
+pub async fn store_posted(
+    state: &AppState,
+    user: &AuthUser,
+    ctx: Ctx,
+    kind: Option<&str>,
+    file: Option<(String, Incoming)>,
+) -> ApiResult<Document> {
+    let kind = kind.map(parse_kind).transpose()?;
+    store_received(state, user, ctx, complete(kind, file)?).await
+}
+
+async fn store_received(
+    state: &AppState,
+    user: &AuthUser,
+    ctx: Ctx,
+    (kind, filename, incoming): Received,
+) -> ApiResult<Document> {
     // Schools and reviewers upload only evidence for exit cases (the spooled file is removed
     // when `incoming` drops).
     if user.role() != Role::Institution && kind != DocumentKind::ExitEvidence {

@@ -8,7 +8,6 @@ use crate::error::{ApiError, ApiResult, FieldIssue, Msg};
 use actix_multipart::Multipart;
 use actix_web::{HttpRequest, web};
 use futures_util::TryStreamExt;
-use std::collections::BTreeMap;
 
 /// Accepts a received file: recognised by content (PDF, JPEG, PNG), a PDF's text extracted in
 /// the isolated child (encrypted and unreadable PDFs refused). Returns the document to record
@@ -69,7 +68,7 @@ pub async fn prepare(
     })
 }
 
-pub(crate) type Received = (DocumentKind, String, Incoming, BTreeMap<String, String>);
+pub(crate) type Received = (DocumentKind, String, Incoming);
 
 /// Reads the form: a `kind` field and a `file` field, the file streamed to disk.
 pub(crate) async fn receive(
@@ -81,23 +80,12 @@ pub(crate) async fn receive(
     let mut form = Multipart::new(req.headers(), payload.into_inner());
     let mut kind: Option<DocumentKind> = None;
     let mut file: Option<(String, Incoming)> = None;
-    let mut extra = BTreeMap::new();
     while let Some(field) = form.try_next().await.map_err(|e| multipart_error(&e))? {
         let name = field.name().unwrap_or_default().to_owned();
         match name.as_str() {
             "kind" => {
                 let bytes = read_small(field).await?;
-                let text = crate::http::input::form_text("kind", bytes)?;
-                kind = Some(DocumentKind::parse(&text).ok_or_else(|| {
-                    ApiError::validation(vec![FieldIssue::new(
-                        "kind",
-                        "unknown_document_kind",
-                        Msg::new(
-                            format!("未知的材料类型“{}”。", text.trim()),
-                            format!("Unknown document kind “{}”.", text.trim()),
-                        ),
-                    )])
-                })?);
+                kind = Some(parse_kind(&crate::http::input::form_text("kind", bytes)?)?);
             }
             "file" if file.is_none() => {
                 let filename = field
@@ -108,17 +96,33 @@ pub(crate) async fn receive(
                 file = Some((filename, incoming));
             }
             _ => {
-                // Other or repeated fields are read within a small bound; the first value of
-                // each other field is kept for the caller (a page's CSRF token).
-                let bytes = read_small(field).await?;
-                if name != "file" && name != "kind" {
-                    extra
-                        .entry(name)
-                        .or_insert_with(|| String::from_utf8_lossy(&bytes).into_owned());
-                }
+                // Other or repeated fields are read within a small bound and ignored.
+                read_small(field).await?;
             }
         }
     }
+    complete(kind, file)
+}
+
+/// The document kind typed in a form's `kind` field.
+pub(crate) fn parse_kind(text: &str) -> ApiResult<DocumentKind> {
+    DocumentKind::parse(text).ok_or_else(|| {
+        ApiError::validation(vec![FieldIssue::new(
+            "kind",
+            "unknown_document_kind",
+            Msg::new(
+                format!("未知的材料类型“{}”。", text.trim()),
+                format!("Unknown document kind “{}”.", text.trim()),
+            ),
+        )])
+    })
+}
+
+/// A form's kind and file, or each one missing as a field issue.
+pub(crate) fn complete(
+    kind: Option<DocumentKind>,
+    file: Option<(String, Incoming)>,
+) -> ApiResult<Received> {
     let mut missing = Vec::new();
     if kind.is_none() {
         missing.push(FieldIssue::new(
@@ -135,7 +139,7 @@ pub(crate) async fn receive(
         ));
     }
     match (kind, file) {
-        (Some(kind), Some((filename, incoming))) => Ok((kind, filename, incoming, extra)),
+        (Some(kind), Some((filename, incoming))) => Ok((kind, filename, incoming)),
         _ => Err(ApiError::validation(missing)),
     }
 }

@@ -626,7 +626,13 @@ async fn an_institution_builds_its_file_and_applies_through_pages_with_findings_
     let req = browser.app.post("/institution/documents").multipart(form);
     let forged = browser.send(req).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
-    assert_eq!(forged.body.matches("<tr data-document=").count(), 8);
+    assert!(
+        forged.body.contains("表单已过期或来源无法验证"),
+        "{}",
+        forged.body
+    );
+    let docs_after = browser.get("/institution/documents").await;
+    assert_eq!(docs_after.body.matches("<tr data-document=").count(), 8);
 
     // A draft without inspections, service plan or pledge: the submission is blocked and each
     // finding stands next to the field it concerns, with its rule.

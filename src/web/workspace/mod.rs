@@ -5,7 +5,7 @@
 //!   exit cases, contracts, messages (`/register`, `/institution/…`).
 //! - [`school`]: pool search, contracts with the school-year rule, evaluations per term,
 //!   termination with grounds and evidence (`/school/…`).
-//! - [`posted`]: what the form handlers share (the posted form, the API body, options).
+//! - [`posted`]: what the form handlers share (the API body from the fields, options).
 //! - [`reviewer`]: the work queue, the dossier, decisions, objections, notices, exit cases,
 //!   the blacklist import, the audited reveal (`/review/…`).
 //! - [`admin`]: accounts and schools, rounds, the calendar with its preview, dead jobs, the

@@ -1,8 +1,8 @@
-//! What the workspaces' form handlers share: a posted urlencoded form, the step from its
-//! values to the API's JSON body (read by the API's own parser), enum options and the
-//! renaming of a refusal's issue paths onto the form's inputs.
+//! What the workspaces' form handlers share (the form itself comes through
+//! [`super::signed_form`]): the step from its values to the API's JSON body (read by the API's
+//! own parser), enum options and the renaming of a refusal's issue paths onto the form's
+//! inputs.
 
-use actix_web::HttpRequest;
 use actix_web::http::StatusCode;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -11,61 +11,9 @@ use serde_json::Value;
 use crate::app::AppState;
 use crate::auth::{AuthUser, Ctx, Roles};
 use crate::db::DbConn;
-use crate::error::{ApiError, ApiResult, Lang};
+use crate::error::{ApiError, ApiResult};
 use crate::web::Page;
-use crate::web::forms::Form;
-use crate::web::security;
 use crate::web::session::SignedIn;
-
-/// A posted urlencoded form, repeated names kept (checkbox lists).
-pub struct Posted(Vec<(String, String)>);
-
-impl Posted {
-    pub fn parse(body: &[u8]) -> Self {
-        Self(
-            url::form_urlencoded::parse(body)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-        )
-    }
-
-    pub fn get(&self, name: &str) -> &str {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.as_str())
-    }
-
-    pub fn all(&self, name: &str) -> Vec<&str> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-
-    /// Whether the form's CSRF token matches the request's cookie.
-    pub fn csrf_ok(&self, page: &Page, req: &HttpRequest) -> bool {
-        security::csrf_ok(page.key(), req, Some(self.get("csrf")))
-    }
-
-    /// Puts the posted values back into the form's fields.
-    pub fn refill(&self, form: &mut Form) {
-        for (name, value) in &self.0 {
-            if name != "csrf" {
-                form.set(name, value.clone());
-            }
-        }
-    }
-
-    /// The value as a JSON integer when it reads as one, else as the string typed (so the
-    /// API's parser refuses it with its own message).
-    pub fn int(&self, name: &str) -> Value {
-        let raw = self.get(name).trim();
-        raw.parse::<i64>()
-            .map_or_else(|_| Value::String(raw.to_owned()), Value::from)
-    }
-}
 
 /// `Some(text)` unless blank.
 pub fn opt(text: &str) -> Value {
@@ -125,27 +73,6 @@ pub fn problem_status(e: &ApiError) -> StatusCode {
         ApiError::Problem(p) => p.status,
         ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
-}
-
-/// The form's refusal when its CSRF token does not match.
-pub fn csrf_refusal() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "forbidden",
-        crate::error::Msg::new(
-            crate::web::i18n::text(Lang::Zh, "form.csrf_failed"),
-            crate::web::i18n::text(Lang::En, "form.csrf_failed"),
-        ),
-    )
-}
-
-/// The 403 page of a form posted without its CSRF token.
-pub fn csrf_page(page: &Page) -> actix_web::HttpResponse {
-    page.error_page(
-        StatusCode::FORBIDDEN,
-        &page.t("error.refused_title"),
-        &page.t("form.csrf_failed"),
-    )
 }
 
 /// A page built by `view`, or the error page.

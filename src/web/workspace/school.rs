@@ -6,7 +6,7 @@
 //! every refusal is shown in Chinese next to its field; no SQL here.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, web};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -23,9 +23,9 @@ use crate::pool::search::{self as pool_search, PoolEntry, PoolQuery, Viewer};
 use crate::sanctions::Ground;
 use crate::web::Page;
 use crate::web::forms::{Field, Form};
-use crate::web::security;
 use crate::web::session::SignedIn;
-use crate::web::workspace::posted::{Posted, parse, problem_status, show, submit, wire};
+use crate::web::workspace::posted::{parse, problem_status, show, submit, wire};
+use crate::web::workspace::signed_form::{Fields, Multipart, SignedForm};
 
 /// Where a school lands after signing in.
 pub const HOME: &str = "/school";
@@ -260,14 +260,15 @@ pub async fn new_contract(
 /// most two school years; the rule's refusal next to the end date.
 #[post("/school/contracts")]
 pub async fn sign(
-    s: School,
-    req: HttpRequest,
+    s: SignedForm<SchoolRole>,
     state: web::Data<AppState>,
     model: web::Data<PoolModel>,
-    body: web::Bytes,
 ) -> HttpResponse {
-    let posted = Posted::parse(&body);
-    let id = match posted.get("institution_id").trim().parse::<i64>() {
+    let SignedForm {
+        signed: s,
+        form: posted,
+    } = s;
+    let id = match posted.value("institution_id").trim().parse::<i64>() {
         Ok(id) => id,
         Err(_) => return s.page.redirect("/school/pool"),
     };
@@ -278,16 +279,12 @@ pub async fn sign(
     };
     let mut form = contract_form(&s.page, id);
     posted.refill(&mut form);
-    let chosen: Vec<String> = posted.all("items").into_iter().map(str::to_owned).collect();
-    if !posted.csrf_ok(&s.page, &req) {
-        let status = form.csrf_failed(&s.page);
-        return render_sign(&s, status, &entry, form, &chosen, None);
-    }
+    let chosen = posted.all("items");
     let request = json!({
         "institution_id": id,
         "items": chosen,
-        "starts_on": posted.get("starts_on").trim(),
-        "ends_on": posted.get("ends_on").trim(),
+        "starts_on": posted.value("starts_on").trim(),
+        "ends_on": posted.value("ends_on").trim(),
     });
     let result = submit(
         &s,
@@ -485,14 +482,15 @@ pub async fn contract_page(
 /// `POST /school/contracts/{id}/evaluations`: the API's evaluation, once per term.
 #[post("/school/contracts/{id:\\d+}/evaluations")]
 pub async fn evaluate(
-    s: School,
-    req: HttpRequest,
+    s: SignedForm<SchoolRole>,
     state: web::Data<AppState>,
     path: web::Path<i64>,
-    body: web::Bytes,
 ) -> HttpResponse {
+    let SignedForm {
+        signed: s,
+        form: posted,
+    } = s;
     let id = path.into_inner();
-    let posted = Posted::parse(&body);
     let user = s.user.clone();
     let contract = match state.run(move |conn| contracts::get(conn, &user, id)).await {
         Ok(c) => c,
@@ -500,43 +498,39 @@ pub async fn evaluate(
     };
     let mut form = evaluation_form(&s.page, &contract);
     posted.refill(&mut form);
-    let status = if posted.csrf_ok(&s.page, &req) {
-        let request = json!({
-            "term": posted.get("term"),
-            "quality": posted.int("quality"),
-            "safety": posted.int("safety"),
-            "punctuality": posted.int("punctuality"),
-            "comment": posted.get("comment").trim(),
-        });
-        let result = submit(
-            &s,
-            &state,
-            &request,
-            move |conn, user, ctx, input: &NewEvaluation| {
-                contracts::evaluate(conn, user, ctx, id, input)
-            },
-        )
-        .await;
-        match result {
-            Ok(_) => {
-                return s.page.redirect_with_flash(
-                    &format!("/school/contracts/{id}"),
-                    &json!({"kind": "evaluated"}),
-                );
-            }
-            Err(e) => {
-                // A refusal of the term as a whole (already evaluated) goes next to the term.
-                match &e {
-                    ApiError::Problem(p) if p.errors.is_empty() => {
-                        form.error("term", s.page.msg(&p.detail));
-                        p.status
-                    }
-                    _ => form.refused(&s.page, &e),
+    let request = json!({
+        "term": posted.value("term"),
+        "quality": posted.int("quality"),
+        "safety": posted.int("safety"),
+        "punctuality": posted.int("punctuality"),
+        "comment": posted.value("comment").trim(),
+    });
+    let result = submit(
+        &s,
+        &state,
+        &request,
+        move |conn, user, ctx, input: &NewEvaluation| {
+            contracts::evaluate(conn, user, ctx, id, input)
+        },
+    )
+    .await;
+    let status = match result {
+        Ok(_) => {
+            return s.page.redirect_with_flash(
+                &format!("/school/contracts/{id}"),
+                &json!({"kind": "evaluated"}),
+            );
+        }
+        Err(e) => {
+            // A refusal of the term as a whole (already evaluated) goes next to the term.
+            match &e {
+                ApiError::Problem(p) if p.errors.is_empty() => {
+                    form.error("term", s.page.msg(&p.detail));
+                    p.status
                 }
+                _ => form.refused(&s.page, &e),
             }
         }
-    } else {
-        form.csrf_failed(&s.page)
     };
     let forms = Forms {
         evaluation: Some(form),
@@ -552,82 +546,61 @@ pub async fn evaluate(
 }
 
 /// The termination's JSON body from the form's fields (evidence added once stored).
-fn termination_request(
-    fields: &std::collections::BTreeMap<String, String>,
-    evidence: &[i64],
-) -> Value {
+fn termination_request(fields: &Fields, evidence: &[i64]) -> Value {
     let grounds: Vec<String> = Ground::ALL
         .iter()
         .map(wire)
-        .filter(|code| {
-            fields
-                .get(&format!("ground_{code}"))
-                .is_some_and(|v| v == "true")
-        })
+        .filter(|code| fields.value(&format!("ground_{code}")) == "true")
         .collect();
     json!({
         "grounds": grounds,
-        "statement": fields.get("statement").map_or("", |s| s.trim()),
+        "statement": fields.value("statement").trim(),
         "evidence_document_ids": evidence,
     })
 }
 
 /// `POST /school/contracts/{id}/terminate` (multipart): the evidence is stored as the API's
 /// upload (`exit_evidence`), then the API's termination ends the contract and opens or joins
-/// the institution's exit case. The CSRF token and the grounds are checked before the file is
-/// stored.
+/// the institution's exit case. The grounds are checked before the file is stored (the CSRF
+/// token by the form's guard).
 #[post("/school/contracts/{id:\\d+}/terminate")]
 pub async fn terminate(
-    s: School,
-    req: HttpRequest,
+    mut s: SignedForm<SchoolRole, Multipart>,
     state: web::Data<AppState>,
     path: web::Path<i64>,
-    payload: web::Payload,
 ) -> HttpResponse {
     let id = path.into_inner();
     let max_mb = state.settings.upload_max_bytes / (1024 * 1024);
     let mut form = termination_form(&s.page, id, max_mb);
-    let (key, csrf_req) = (*s.page.key(), req.clone());
-    let mut csrf_failed = false;
-    let mut fields = std::collections::BTreeMap::new();
-    let stored = crate::documents::routes::store_upload(
-        &state,
-        &req,
-        payload,
-        &s.user,
-        s.ctx.clone(),
-        |extra| {
-            fields = extra.clone();
-            if !security::csrf_ok(&key, &csrf_req, extra.get("csrf").map(String::as_str)) {
-                csrf_failed = true;
-                return Err(ApiError::forbidden());
-            }
-            // The body and its grounds are checked before the evidence is stored.
-            let termination = parse::<Termination>(&termination_request(extra, &[]))?;
-            crate::exits::check_grounds(&termination.grounds)
-        },
-    )
-    .await;
-    for (name, value) in &fields {
-        if name != "csrf" && name != "kind" {
-            form.set(name, value.clone());
-        }
+    s.form.fields.refill(&mut form);
+    // The evidence's kind is the form's own, never the one posted.
+    form.set("kind", "exit_evidence");
+    let file = s.form.take_file("file").map(|f| (f.filename, f.content));
+    let fields = &s.form.fields;
+    let result = async {
+        // The body and its grounds are checked before the evidence is stored.
+        let termination = parse::<Termination>(&termination_request(fields, &[]))?;
+        crate::exits::check_grounds(&termination.grounds)?;
+        let doc = crate::documents::routes::store_posted(
+            &state,
+            &s.user,
+            s.ctx.clone(),
+            fields.get("kind"),
+            file,
+        )
+        .await?;
+        let request = termination_request(fields, &[doc.id]);
+        submit(
+            &s.signed,
+            &state,
+            &request,
+            move |conn, user, ctx, input: &Termination| {
+                crate::exits::terminate(conn, user, ctx, id, input)
+            },
+        )
+        .await
     }
-    let result = match stored {
-        Ok(doc) => {
-            let request = termination_request(&fields, &[doc.id]);
-            submit(
-                &s,
-                &state,
-                &request,
-                move |conn, user, ctx, input: &Termination| {
-                    crate::exits::terminate(conn, user, ctx, id, input)
-                },
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    };
+    .await;
     let status = match result {
         Ok(outcome) => {
             return s.page.redirect_with_flash(
@@ -635,7 +608,6 @@ pub async fn terminate(
                 &json!({"kind": "terminated", "id": outcome.exit_case.id}),
             );
         }
-        Err(_) if csrf_failed => form.csrf_failed(&s.page),
         Err(ApiError::Problem(mut p)) => {
             for issue in &mut p.errors {
                 if issue.field == "grounds" || issue.field.starts_with("grounds[") {
@@ -667,7 +639,7 @@ pub async fn terminate(
         termination: Some(form),
     };
     show(
-        &s,
+        &s.signed,
         status,
         "school_contract.html",
         contract_view(&s, &state, id, forms),

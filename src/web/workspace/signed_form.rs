@@ -2,7 +2,8 @@
 //! [`SignedIn`] guard (session, role) plus the form read from the body plus the CSRF check: a
 //! handler that takes it knows who posted, that the form came from one of this site's pages,
 //! and has the fields. A form without a matching token is answered here, with the 403 page
-//! (nothing was done), so no handler repeats the check.
+//! (nothing was done), so no handler repeats the check. [`PageForm`] is the same step for the
+//! one form a visitor posts in a workspace (registration).
 //!
 //! The body is one of two [`FormBody`] kinds: [`Fields`] (urlencoded; repeated names kept, as
 //! checkbox lists post them) or [`Multipart`] (text fields and files, each file spooled to the
@@ -22,6 +23,8 @@ use crate::auth::Roles;
 use crate::documents::store::Incoming;
 use crate::documents::upload::{multipart_error, receive_file, sanitize_filename};
 use crate::error::{ApiError, ApiResult};
+use crate::web::Page;
+use crate::web::forms::Form;
 use crate::web::security::{self, CSRF_FIELD};
 use crate::web::session::SignedIn;
 
@@ -54,6 +57,24 @@ fn refuse(response: actix_web::HttpResponse) -> actix_web::Error {
     actix_web::error::InternalError::from_response("form refused", response).into()
 }
 
+/// The form of `req` read by `body`, its CSRF token checked against `page`'s key: the one
+/// check of every workspace form (a refusal is the 403 page, nothing was done).
+async fn checked<T: FormBody>(
+    page: &Page,
+    req: &HttpRequest,
+    body: BoxFuture<ApiResult<T>>,
+) -> Result<T, actix_web::Error> {
+    let form = body.await.map_err(|e| refuse(page.error(&e)))?;
+    if !security::csrf_ok(page.key(), req, form.csrf()) {
+        return Err(refuse(page.error_page(
+            StatusCode::FORBIDDEN,
+            &page.t("error.refused_title"),
+            &page.t("form.csrf_failed"),
+        )));
+    }
+    Ok(form)
+}
+
 impl<R: Roles + 'static, T: FormBody> FromRequest for SignedForm<R, T> {
     type Error = actix_web::Error;
     type Future = BoxFuture<Result<Self, actix_web::Error>>;
@@ -64,16 +85,30 @@ impl<R: Roles + 'static, T: FormBody> FromRequest for SignedForm<R, T> {
         let req = req.clone();
         Box::pin(async move {
             let signed = signed.await?;
-            let form = body.await.map_err(|e| refuse(signed.page.error(&e)))?;
-            if !security::csrf_ok(signed.page.key(), &req, form.csrf()) {
-                let page = &signed.page;
-                return Err(refuse(page.error_page(
-                    StatusCode::FORBIDDEN,
-                    &page.t("error.refused_title"),
-                    &page.t("form.csrf_failed"),
-                )));
-            }
+            let form = checked(&signed.page, &req, body).await?;
             Ok(SignedForm { signed, form })
+        })
+    }
+}
+
+/// A form posted to a page open to visitors (registration), its CSRF token checked by the
+/// same step as [`SignedForm`]'s: the page and the form, no session.
+pub struct PageForm<T: FormBody = Fields> {
+    pub page: Page,
+    pub form: T,
+}
+
+impl<T: FormBody> FromRequest for PageForm<T> {
+    type Error = actix_web::Error;
+    type Future = BoxFuture<Result<Self, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let page = Page::from_request_parts(req);
+        let body = T::read(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let form = checked(&page, &req, body).await?;
+            Ok(PageForm { page, form })
         })
     }
 }
@@ -103,6 +138,26 @@ impl Fields {
     /// The first value of `name`, or empty.
     pub fn text(&self, name: &str) -> String {
         self.get(name).unwrap_or_default().to_owned()
+    }
+
+    /// The first value of `name`, or empty, borrowed.
+    pub fn value(&self, name: &str) -> &str {
+        self.get(name).unwrap_or_default()
+    }
+
+    /// The value as a JSON integer when it reads as one, else as the string typed (so the
+    /// API's parser refuses it with its own message).
+    pub fn int(&self, name: &str) -> serde_json::Value {
+        let raw = self.value(name).trim();
+        raw.parse::<i64>()
+            .map_or_else(|_| serde_json::Value::String(raw.to_owned()), Into::into)
+    }
+
+    /// Puts the values typed back into the form's fields.
+    pub fn refill(&self, form: &mut Form) {
+        for (name, value) in self.typed() {
+            form.set(name, value.clone());
+        }
     }
 
     /// Every value of `name`.

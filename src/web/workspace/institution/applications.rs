@@ -2,7 +2,7 @@
 //! concerns and the rule it enforces, the history.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, web};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -13,9 +13,10 @@ use crate::documents::store as documents;
 use crate::error::{ApiError, ApiResult, Lang};
 use crate::institutions::roster;
 use crate::web::Page;
-use crate::web::workspace::posted::{Posted, csrf_refusal, parse, problem_status, submit, wire};
+use crate::web::workspace::posted::{parse, problem_status, submit, wire};
+use crate::web::workspace::signed_form::{Fields, SignedForm};
 
-use super::{Inst, own};
+use super::{Inst, InstForm, own};
 
 // ---- applications --------------------------------------------------------------------------
 
@@ -93,26 +94,14 @@ struct AppValues {
 }
 
 impl AppValues {
-    fn from_posted(p: &Posted) -> Self {
+    fn from_posted(p: &Fields) -> Self {
         Self {
-            round_id: p.get("round_id").to_owned(),
-            proposed_items: p
-                .all("proposed_items")
-                .into_iter()
-                .map(str::to_owned)
-                .collect(),
-            service_plan: p.get("service_plan").to_owned(),
-            teacher_ids: p
-                .all("teacher_ids")
-                .into_iter()
-                .map(str::to_owned)
-                .collect(),
-            document_ids: p
-                .all("document_ids")
-                .into_iter()
-                .map(str::to_owned)
-                .collect(),
-            pledge_signed: p.get("pledge_signed") == "true",
+            round_id: p.text("round_id"),
+            proposed_items: p.all("proposed_items"),
+            service_plan: p.text("service_plan"),
+            teacher_ids: p.all("teacher_ids"),
+            document_ids: p.all("document_ids"),
+            pledge_signed: p.value("pledge_signed") == "true",
         }
     }
 
@@ -287,27 +276,12 @@ pub async fn new_application(s: Inst, state: web::Data<AppState>) -> HttpRespons
 
 /// `POST /institution/applications`: creates the draft (the API's rules), then shows it.
 #[post("/institution/applications")]
-pub async fn create_application(
-    s: Inst,
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> HttpResponse {
-    let posted = Posted::parse(&body);
+pub async fn create_application(s: InstForm, state: web::Data<AppState>) -> HttpResponse {
+    let SignedForm {
+        signed: s,
+        form: posted,
+    } = s;
     let values = AppValues::from_posted(&posted);
-    if !posted.csrf_ok(&s.page, &req) {
-        let e = csrf_refusal();
-        return render_application(
-            &s,
-            &state,
-            StatusCode::FORBIDDEN,
-            None,
-            &values,
-            Some(&e),
-            Vec::new(),
-        )
-        .await;
-    }
     let mut body = values.content();
     body["round_id"] = values
         .round_id
@@ -379,33 +353,17 @@ pub async fn application_page(
 /// submission shows each finding next to the field it concerns, with the rule.
 #[post("/institution/applications/{id:\\d+}")]
 pub async fn save_application(
-    s: Inst,
-    req: HttpRequest,
+    s: InstForm,
     state: web::Data<AppState>,
     path: web::Path<i64>,
-    body: web::Bytes,
 ) -> HttpResponse {
+    let SignedForm {
+        signed: s,
+        form: posted,
+    } = s;
     let id = path.into_inner();
-    let posted = Posted::parse(&body);
     let values = AppValues::from_posted(&posted);
-    let (app, history) = match load_application(&s, &state, id).await {
-        Ok(found) => found,
-        Err(e) => return s.error(&e),
-    };
-    if !posted.csrf_ok(&s.page, &req) {
-        let e = csrf_refusal();
-        return render_application(
-            &s,
-            &state,
-            StatusCode::FORBIDDEN,
-            Some(&app),
-            &values,
-            Some(&e),
-            history,
-        )
-        .await;
-    }
-    let submit = posted.get("action") == "submit";
+    let submit = posted.value("action") == "submit";
     let (user, ctx, region) = (
         s.user.clone(),
         s.ctx.clone(),

@@ -1,7 +1,7 @@
 //! Uploads with their text-extraction status.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, web};
 use serde_json::{Value, json};
 
 use crate::app::AppState;
@@ -9,10 +9,11 @@ use crate::documents::store::{self as documents, DocumentKind};
 use crate::error::{ApiError, ApiResult};
 use crate::web::Page;
 use crate::web::forms::{Field, Form};
-use crate::web::security;
 use crate::web::workspace::posted::options;
 
-use super::{Inst, own, show};
+use crate::web::workspace::signed_form::Multipart;
+
+use super::{Inst, InstForm, own, show};
 
 // ---- documents -----------------------------------------------------------------------------
 
@@ -73,31 +74,17 @@ pub async fn documents_page(s: Inst, state: web::Data<AppState>) -> HttpResponse
 }
 
 /// `POST /institution/documents`: the API's upload (size cap, type sniffed, PDF text
-/// extracted in the isolated child), with the form's CSRF token checked before storing.
+/// extracted in the isolated child), the form's CSRF token checked by its guard.
 #[post("/institution/documents")]
-pub async fn upload(
-    s: Inst,
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    payload: web::Payload,
-) -> HttpResponse {
+pub async fn upload(mut s: InstForm<Multipart>, state: web::Data<AppState>) -> HttpResponse {
     let mut form = upload_form(&s.page, state.settings.upload_max_bytes / (1024 * 1024));
-    let (key, csrf_req) = (*s.page.key(), req.clone());
-    let mut csrf_failed = false;
-    let result = crate::documents::routes::store_upload(
+    let file = s.form.take_file("file").map(|f| (f.filename, f.content));
+    let result = crate::documents::routes::store_posted(
         &state,
-        &req,
-        payload,
         &s.user,
         s.ctx.clone(),
-        |extra| {
-            if security::csrf_ok(&key, &csrf_req, extra.get("csrf").map(String::as_str)) {
-                Ok(())
-            } else {
-                csrf_failed = true;
-                Err(ApiError::forbidden())
-            }
-        },
+        s.form.fields.get("kind"),
+        file,
     )
     .await;
     let status = match result {
@@ -107,7 +94,6 @@ pub async fn upload(
                 &json!({"kind": "uploaded", "id": doc.id, "filename": doc.filename}),
             );
         }
-        Err(_) if csrf_failed => form.csrf_failed(&s.page),
         Err(e) => {
             match &e {
                 // Refusals of the file itself (size, type, encrypted, unreadable) go next to it.
@@ -120,7 +106,7 @@ pub async fn upload(
         }
     };
     show(
-        &s,
+        &s.signed,
         status,
         "inst_documents.html",
         documents_view(&s, &state, form),

@@ -4,7 +4,7 @@
 //! message once it has closed.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, web};
 use serde_json::{Value, json};
 
 use crate::app::AppState;
@@ -13,9 +13,10 @@ use crate::error::ApiResult;
 use crate::exits::{self, CaseStatus, ExitCase, Statement};
 use crate::web::Page;
 use crate::web::forms::{Field, Form};
-use crate::web::workspace::posted::{Posted, problem_status, rename_issues, submit, wire};
+use crate::web::workspace::posted::{problem_status, rename_issues, submit, wire};
+use crate::web::workspace::signed_form::SignedForm;
 
-use super::{Inst, own, show};
+use super::{Inst, InstForm, own, show};
 
 /// `GET /institution/exit-cases`: the institution's exit cases, newest first.
 #[get("/institution/exit-cases")]
@@ -100,14 +101,15 @@ pub async fn case_page(s: Inst, state: web::Data<AppState>, path: web::Path<i64>
 /// within its window; every refusal next to its field or at the top of the form.
 #[post("/institution/exit-cases/{id:\\d+}/statement")]
 pub async fn file_statement(
-    s: Inst,
-    req: HttpRequest,
+    s: InstForm,
     state: web::Data<AppState>,
     path: web::Path<i64>,
-    body: web::Bytes,
 ) -> HttpResponse {
+    let SignedForm {
+        signed: s,
+        form: posted,
+    } = s;
     let id = path.into_inner();
-    let posted = Posted::parse(&body);
     let inst = match own(&s.user) {
         Ok(i) => i,
         Err(e) => return s.error(&e),
@@ -121,39 +123,33 @@ pub async fn file_statement(
     };
     let mut form = statement_form(&s.page, id, &docs);
     posted.refill(&mut form);
-    let status = if posted.csrf_ok(&s.page, &req) {
-        let document_ids: Vec<Value> = Some(posted.int("document_id"))
-            .filter(|v| v.as_str() != Some(""))
-            .into_iter()
-            .collect();
-        let request = json!({
-            "statement": posted.get("statement").trim(),
-            "document_ids": document_ids,
-        });
-        let result = submit(
-            &s,
-            &state,
-            &request,
-            move |conn, user, ctx, input: &Statement| {
-                exits::file_statement(conn, user, ctx, id, input)
-            },
-        )
-        .await;
-        match result {
-            Ok(_) => {
-                return s.page.redirect_with_flash(
-                    &format!("/institution/exit-cases/{id}"),
-                    &json!({"kind": "statement_filed"}),
-                );
-            }
-            Err(e) => {
-                let e = rename_issues(e, &[("document_ids", "document_id")]);
-                form.refused(&s.page, &e);
-                problem_status(&e)
-            }
+    let document_ids: Vec<Value> = Some(posted.int("document_id"))
+        .filter(|v| v.as_str() != Some(""))
+        .into_iter()
+        .collect();
+    let request = json!({
+        "statement": posted.value("statement").trim(),
+        "document_ids": document_ids,
+    });
+    let result = submit(
+        &s,
+        &state,
+        &request,
+        move |conn, user, ctx, input: &Statement| exits::file_statement(conn, user, ctx, id, input),
+    )
+    .await;
+    let status = match result {
+        Ok(_) => {
+            return s.page.redirect_with_flash(
+                &format!("/institution/exit-cases/{id}"),
+                &json!({"kind": "statement_filed"}),
+            );
         }
-    } else {
-        form.csrf_failed(&s.page)
+        Err(e) => {
+            let e = rename_issues(e, &[("document_ids", "document_id")]);
+            form.refused(&s.page, &e);
+            problem_status(&e)
+        }
     };
     show(
         &s,

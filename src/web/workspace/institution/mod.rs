@@ -16,7 +16,7 @@ mod profile;
 mod roster;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, web};
+use actix_web::web;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -27,12 +27,15 @@ use crate::web::Page;
 use crate::web::forms::Form;
 use crate::web::session::SignedIn;
 pub(super) use crate::web::workspace::posted::show;
-use crate::web::workspace::posted::{Posted, parse, rename_issues};
+use crate::web::workspace::posted::{parse, rename_issues};
+use crate::web::workspace::signed_form::{Fields, SignedForm};
 
 /// Where an institution lands after signing in.
 pub const HOME: &str = "/institution";
 
 type Inst = SignedIn<InstitutionRole>;
+/// A form posted by the institution (its CSRF token checked by the guard).
+type InstForm<T = Fields> = SignedForm<InstitutionRole, T>;
 
 const PAGES: &[(&str, &str)] = &[
     ("/institution", "overview"),
@@ -93,14 +96,12 @@ fn date_hint(page: &Page) -> String {
 }
 
 /// Saves a form through a service of the institution (`service(conn, ctx, institution_id,
-/// body)`, the JSON handler's call): the CSRF token, then `request` read by the API's parser,
-/// then the service in a write transaction. A refusal is placed in `form` (issue paths renamed
+/// body)`, the JSON handler's call): `request` read by the API's parser, then the service in a
+/// write transaction (the form's CSRF token was checked by its [`SignedForm`] guard). A refusal is placed in `form` (issue paths renamed
 /// to the form's inputs by `renames`) and its status returned.
 async fn save_with<T, R>(
     s: &Inst,
     state: &AppState,
-    req: &HttpRequest,
-    posted: &Posted,
     form: &mut Form,
     (request, renames): (Value, &[(&str, &str)]),
     service: fn(&mut crate::db::DbConn, &crate::auth::Ctx, i64, &T) -> ApiResult<R>,
@@ -109,9 +110,6 @@ where
     T: DeserializeOwned + validator::Validate + Send + 'static,
     R: Send + 'static,
 {
-    if !posted.csrf_ok(&s.page, req) {
-        return Err(form.csrf_failed(&s.page));
-    }
     let ctx = s.ctx.clone();
     let result = match (parse::<T>(&request), own(&s.user)) {
         (Ok(input), Ok(id)) => {

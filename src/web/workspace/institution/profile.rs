@@ -1,7 +1,7 @@
 //! Registration, the overview and the profile.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, web};
 use serde_json::{Value, json};
 
 use crate::accounts::{self, RegisterRequest};
@@ -16,9 +16,10 @@ use crate::institutions::profile::{self as profiles, ProfileUpdate};
 use crate::web::Page;
 use crate::web::forms::{Field, Form};
 use crate::web::security;
-use crate::web::workspace::posted::{Posted, opt, options, parse, wire};
+use crate::web::workspace::posted::{opt, options, parse, wire};
+use crate::web::workspace::signed_form::{PageForm, SignedForm};
 
-use super::{Inst, own, save_with};
+use super::{Inst, InstForm, own, save_with};
 
 // ---- registration ------------------------------------------------------------------------
 
@@ -83,26 +84,20 @@ fn form_page(page: &Page, key: &str, form: Form) -> Value {
 /// `POST /register`: the API's registration; on success signed in and sent to the profile.
 #[post("/register")]
 pub async fn register(
-    page: Page,
+    posted: PageForm,
     ctx: crate::auth::Ctx,
-    req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Bytes,
 ) -> HttpResponse {
-    let posted = Posted::parse(&body);
+    let PageForm { page, form: posted } = posted;
     let mut form = register_form(&page);
     posted.refill(&mut form);
-    if !posted.csrf_ok(&page, &req) {
-        let status = form.csrf_failed(&page);
-        return page.render(status, "inst_form.html", form_page(&page, "register", form));
-    }
     let request = json!({
-        "email": posted.get("email").trim(),
-        "password": posted.get("password"),
-        "display_name": posted.get("display_name").trim(),
-        "institution_name": posted.get("institution_name").trim(),
-        "uscc": posted.get("uscc").trim(),
-        "entity_type": posted.get("entity_type"),
+        "email": posted.value("email").trim(),
+        "password": posted.value("password"),
+        "display_name": posted.value("display_name").trim(),
+        "institution_name": posted.value("institution_name").trim(),
+        "uscc": posted.value("uscc").trim(),
+        "entity_type": posted.value("entity_type"),
     });
     let lifetime = chrono::Duration::minutes(state.settings.jwt_ttl_minutes);
     let result = match parse::<RegisterRequest>(&request) {
@@ -351,13 +346,11 @@ pub async fn profile_page(s: Inst, state: web::Data<AppState>) -> HttpResponse {
 
 /// `POST /institution/profile`: the API's profile update; every field error next to its field.
 #[post("/institution/profile")]
-pub async fn save_profile(
-    s: Inst,
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> HttpResponse {
-    let posted = Posted::parse(&body);
+pub async fn save_profile(posted: InstForm, state: web::Data<AppState>) -> HttpResponse {
+    let SignedForm {
+        signed: s,
+        form: posted,
+    } = posted;
     let today = beijing_date(s.ctx.now);
     let id = match own(&s.user) {
         Ok(id) => id,
@@ -373,25 +366,23 @@ pub async fn save_profile(
     let mut form = profile_form(&s.page);
     posted.refill(&mut form);
     let request = json!({
-        "registration_kind": posted.get("registration_kind"),
-        "registration_number": posted.get("registration_number"),
-        "issuing_authority": posted.get("issuing_authority"),
-        "authority_level": posted.get("authority_level"),
-        "registered_address": posted.get("registered_address"),
-        "district": posted.get("district"),
-        "legal_rep_name": posted.get("legal_rep_name"),
-        "legal_rep_id": {"kind": posted.get("legal_rep_id_kind"), "number": opt(posted.get("legal_rep_id_number"))},
-        "contact_person": posted.get("contact_person"),
-        "contact_mobile": posted.get("contact_mobile"),
-        "contact_email": opt(posted.get("contact_email")),
+        "registration_kind": posted.value("registration_kind"),
+        "registration_number": posted.value("registration_number"),
+        "issuing_authority": posted.value("issuing_authority"),
+        "authority_level": posted.value("authority_level"),
+        "registered_address": posted.value("registered_address"),
+        "district": posted.value("district"),
+        "legal_rep_name": posted.value("legal_rep_name"),
+        "legal_rep_id": {"kind": posted.value("legal_rep_id_kind"), "number": opt(posted.value("legal_rep_id_number"))},
+        "contact_person": posted.value("contact_person"),
+        "contact_mobile": posted.value("contact_mobile"),
+        "contact_email": opt(posted.value("contact_email")),
     });
     // `legal_rep_id.number` → the number's input.
     let renames: &[(&str, &str)] = &[("legal_rep_id", "legal_rep_id_number")];
     let saved = save_with::<ProfileUpdate, _>(
         &s,
         &state,
-        &req,
-        &posted,
         &mut form,
         (request, renames),
         profiles::update_profile,

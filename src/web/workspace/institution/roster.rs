@@ -3,7 +3,7 @@
 //! read by the API's parser and saved by the service the JSON handler calls.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, web};
 use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -20,9 +20,10 @@ use crate::institutions::inspections::{self, InspectionInput};
 use crate::institutions::roster::{self, TeacherInput};
 use crate::web::Page;
 use crate::web::forms::{Field, Form};
-use crate::web::workspace::posted::{Posted, csrf_page, opt, options};
+use crate::web::workspace::posted::{opt, options};
+use crate::web::workspace::signed_form::Fields;
 
-use super::{Inst, activity_options, date_hint, own, save_with, show};
+use super::{Inst, InstForm, activity_options, date_hint, own, save_with, show};
 
 /// A page listing what the institution has on record, with the form to add one more.
 struct Listing<T: 'static> {
@@ -33,7 +34,7 @@ struct Listing<T: 'static> {
     added: &'static str,
     form: fn(&Page) -> Form,
     /// The API's JSON body from the posted form.
-    request: fn(&Posted) -> Value,
+    request: fn(&Fields) -> Value,
     /// Where the service's issue paths land in the form.
     renames: &'static [(&'static str, &'static str)],
     /// Inputs never sent back to the browser after a refusal (identity numbers).
@@ -65,27 +66,14 @@ impl<T: DeserializeOwned + validator::Validate + Send + 'static> Listing<T> {
     }
 
     /// `POST`: saved and back to the list, or the list with every refusal next to its field.
-    async fn add(
-        &self,
-        s: &Inst,
-        state: &AppState,
-        req: &HttpRequest,
-        body: &[u8],
-    ) -> HttpResponse {
-        let posted = Posted::parse(body);
+    async fn add(&self, posted: &InstForm, state: &AppState) -> HttpResponse {
+        let s = &posted.signed;
+        let posted = &posted.form;
         let mut form = (self.form)(&s.page);
         posted.refill(&mut form);
-        let request = (self.request)(&posted);
-        let saved = save_with::<T, ()>(
-            s,
-            state,
-            req,
-            &posted,
-            &mut form,
-            (request, self.renames),
-            self.save,
-        )
-        .await;
+        let request = (self.request)(posted);
+        let saved =
+            save_with::<T, ()>(s, state, &mut form, (request, self.renames), self.save).await;
         match saved {
             Ok(()) => s
                 .page
@@ -199,31 +187,31 @@ fn teacher_form(page: &Page) -> Form {
 }
 
 /// The roster entry's JSON body (`POST /institutions/me/teachers`).
-fn teacher_request(posted: &Posted) -> Value {
-    let credential = (!posted.get("credential_number").trim().is_empty()).then(|| {
+fn teacher_request(posted: &Fields) -> Value {
+    let credential = (!posted.value("credential_number").trim().is_empty()).then(|| {
         json!({
-            "kind": posted.get("credential_kind"),
-            "number": posted.get("credential_number").trim(),
-            "issuer": posted.get("credential_issuer").trim(),
-            "issued_on": opt(posted.get("credential_issued_on")),
-            "expires_on": opt(posted.get("credential_expires_on")),
-            "level": opt(posted.get("credential_level")),
+            "kind": posted.value("credential_kind"),
+            "number": posted.value("credential_number").trim(),
+            "issuer": posted.value("credential_issuer").trim(),
+            "issued_on": opt(posted.value("credential_issued_on")),
+            "expires_on": opt(posted.value("credential_expires_on")),
+            "level": opt(posted.value("credential_level")),
         })
     });
-    let check = (!posted.get("check_date").trim().is_empty()).then(|| {
+    let check = (!posted.value("check_date").trim().is_empty()).then(|| {
         json!({
-            "date": posted.get("check_date").trim(),
-            "result": posted.get("check_result"),
-            "issuer": posted.get("check_issuer").trim(),
+            "date": posted.value("check_date").trim(),
+            "result": posted.value("check_result"),
+            "issuer": posted.value("check_issuer").trim(),
         })
     });
-    let specialities: Vec<&str> = Some(posted.get("speciality"))
+    let specialities: Vec<&str> = Some(posted.value("speciality"))
         .filter(|c| !c.is_empty())
         .into_iter()
         .collect();
     json!({
-        "name": posted.get("name").trim(),
-        "identity": {"kind": posted.get("id_kind"), "number": opt(posted.get("id_number"))},
+        "name": posted.value("name").trim(),
+        "identity": {"kind": posted.value("id_kind"), "number": opt(posted.value("id_number"))},
         "credentials": credential.into_iter().collect::<Vec<_>>(),
         "specialities": specialities,
         "criminal_check": check,
@@ -239,13 +227,8 @@ pub async fn teachers_page(s: Inst, state: web::Data<AppState>) -> HttpResponse 
 
 /// `POST /institution/teachers`: the API's roster entry, checked by the same rules.
 #[post("/institution/teachers")]
-pub async fn add_teacher(
-    s: Inst,
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> HttpResponse {
-    TEACHERS.add(&s, &state, &req, &body).await
+pub async fn add_teacher(s: InstForm, state: web::Data<AppState>) -> HttpResponse {
+    TEACHERS.add(&s, &state).await
 }
 
 /// Where the roster's issue paths land in the teacher form.
@@ -268,16 +251,10 @@ const TEACHER_INPUTS: &[(&str, &str)] = &[
 
 #[post("/institution/teachers/{id:\\d+}/remove")]
 pub async fn remove_teacher(
-    s: Inst,
-    req: HttpRequest,
+    s: InstForm,
     state: web::Data<AppState>,
     path: web::Path<i64>,
-    body: web::Bytes,
 ) -> HttpResponse {
-    let posted = Posted::parse(&body);
-    if !posted.csrf_ok(&s.page, &req) {
-        return csrf_page(&s.page);
-    }
     let (ctx, teacher) = (s.ctx.clone(), path.into_inner());
     let id = match own(&s.user) {
         Ok(id) => id,
@@ -304,8 +281,8 @@ const INSPECTIONS: Listing<InspectionInput> = Listing {
     request: |posted| {
         json!({
             "year": posted.int("year"),
-            "result": posted.get("result"),
-            "authority": posted.get("authority").trim(),
+            "result": posted.value("result"),
+            "authority": posted.value("authority").trim(),
         })
     },
     renames: &[],
@@ -342,11 +319,6 @@ pub async fn inspections_page(s: Inst, state: web::Data<AppState>) -> HttpRespon
 
 /// `POST /institution/inspections`: the API's inspection record.
 #[post("/institution/inspections")]
-pub async fn add_inspection(
-    s: Inst,
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> HttpResponse {
-    INSPECTIONS.add(&s, &state, &req, &body).await
+pub async fn add_inspection(s: InstForm, state: web::Data<AppState>) -> HttpResponse {
+    INSPECTIONS.add(&s, &state).await
 }
