@@ -783,3 +783,26 @@ async fn the_institutions_e_mails_link_to_the_page_they_speak_about() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("data-status=\"submitted\""));
 }
+
+#[tokio::test]
+async fn a_file_over_the_size_cap_is_refused_next_to_its_input_and_nothing_is_stored() {
+    let app = TestApp::spawn_with(&[("UPLOAD_MAX_BYTES", "2048")]).await;
+    let mut browser = Browser::new(&app);
+    register_through_pages(&mut browser, 11).await;
+    let too_big = upload_through_page(&mut browser, "other", "pdf/chromium.pdf").await;
+    assert_eq!(
+        too_big.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        too_big.body
+    );
+    assert!(
+        too_big
+            .body
+            .contains(r#"<p class="error" id="file-error">文件超过"#),
+        "{}",
+        too_big.body
+    );
+    let docs = browser.get("/institution/documents").await;
+    assert_eq!(docs.body.matches("<tr data-document=").count(), 0);
+}

@@ -619,7 +619,7 @@ pub async fn preview_calendar(
     let file = s.form.take_file("file");
     let result: ApiResult<(i32, String, notices::CalendarPreview)> = async {
         let year = year_of(&year_text)?;
-        let Some(file) = file else {
+        let Some(file) = file? else {
             return Err(ApiError::validation(vec![FieldIssue::new(
                 "file",
                 "missing_field",

@@ -730,7 +730,7 @@ pub async fn open_exit_case(
     let evidence = s.form.take_file("evidence");
     let result: ApiResult<i64> = async {
         let mut request: NewCase = crate::http::json::parse_valid(body.to_string().as_bytes())?;
-        let evidence = match evidence {
+        let evidence = match evidence? {
             Some(file) => Some(
                 crate::documents::upload::prepare(
                     &state,
@@ -807,11 +807,12 @@ pub async fn import_blacklist(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let csv = match s.form.take_file("file") {
-        Some(file) => match file.bytes().await {
+        Ok(Some(file)) => match file.bytes().await {
             Ok(bytes) => bytes,
             Err(e) => return s.error(&e),
         },
-        None => s.form.fields.text("csv").into_bytes(),
+        Ok(None) => s.form.fields.text("csv").into_bytes(),
+        Err(e) => return s.error(&e),
     };
     let raw_source = s.form.fields.text("source");
     let ctx = s.ctx.clone();

@@ -575,7 +575,7 @@ pub async fn terminate(
     s.form.fields.refill(&mut form);
     // The evidence's kind is the form's own, never the one posted.
     form.set("kind", "exit_evidence");
-    let file = s.form.take_file("file").map(|f| (f.filename, f.content));
+    let file = s.form.take_file("file");
     let fields = &s.form.fields;
     let result = async {
         // The body and its grounds are checked before the evidence is stored.
@@ -586,7 +586,7 @@ pub async fn terminate(
             &s.user,
             s.ctx.clone(),
             fields.get("kind"),
-            file,
+            file?.map(|f| (f.filename, f.content)),
         )
         .await?;
         let request = termination_request(fields, &[doc.id]);

@@ -222,13 +222,27 @@ impl PostedFile {
 pub struct Multipart {
     pub fields: Fields,
     pub files: Vec<PostedFile>,
+    /// A file refused while it arrived (over the size cap) and its input's name: the form is
+    /// read no further, and the refusal belongs next to that input ([`Multipart::take_file`]).
+    refused: Option<(String, ApiError)>,
 }
 
 impl Multipart {
-    /// Takes the file posted as `name`, if one was chosen.
-    pub fn take_file(&mut self, name: &str) -> Option<PostedFile> {
-        let i = self.files.iter().position(|f| f.field == name)?;
-        Some(self.files.remove(i))
+    /// Takes the file posted as `name`: none if none was chosen, the refusal if it was refused
+    /// while it arrived (so the page shows it next to its input).
+    pub fn take_file(&mut self, name: &str) -> ApiResult<Option<PostedFile>> {
+        if self
+            .refused
+            .as_ref()
+            .is_some_and(|(field, _)| field == name)
+        {
+            let (_, refusal) = self.refused.take().expect("checked above");
+            return Err(refusal);
+        }
+        let Some(i) = self.files.iter().position(|f| f.field == name) else {
+            return Ok(None);
+        };
+        Ok(Some(self.files.remove(i)))
     }
 }
 
@@ -250,6 +264,7 @@ impl FormBody for Multipart {
                 Ok(Multipart {
                     fields: fields.await?,
                     files: Vec::new(),
+                    refused: None,
                 })
             });
         }
@@ -260,13 +275,21 @@ impl FormBody for Multipart {
                 state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state")))?;
             let limit = state.settings.upload_max_bytes;
             let (mut fields, mut files, mut text_bytes) = (Vec::new(), Vec::new(), 0usize);
+            let mut refused = None;
             while let Some(mut field) = form.try_next().await.map_err(|e| multipart_error(&e))? {
                 let name = field.name().unwrap_or_default().to_owned();
                 let filename = field
                     .content_disposition()
                     .and_then(|cd| cd.get_filename().map(sanitize_filename));
                 if let Some(filename) = filename {
-                    let content = receive_file(&state, field, limit).await?;
+                    let content = match receive_file(&state, field, limit).await {
+                        Ok(content) => content,
+                        Err(e) if e.code() == "file_too_large" => {
+                            refused = Some((name, e));
+                            break;
+                        }
+                        Err(e) => return Err(e),
+                    };
                     // An empty file input posts a part without content.
                     if content.size > 0 {
                         files.push(PostedFile {
@@ -294,6 +317,7 @@ impl FormBody for Multipart {
             Ok(Multipart {
                 fields: Fields(fields),
                 files,
+                refused,
             })
         })
     }

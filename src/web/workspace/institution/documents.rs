@@ -78,15 +78,19 @@ pub async fn documents_page(s: Inst, state: web::Data<AppState>) -> HttpResponse
 #[post("/institution/documents")]
 pub async fn upload(mut s: InstForm<Multipart>, state: web::Data<AppState>) -> HttpResponse {
     let mut form = upload_form(&s.page, state.settings.upload_max_bytes / (1024 * 1024));
-    let file = s.form.take_file("file").map(|f| (f.filename, f.content));
-    let result = crate::documents::routes::store_posted(
-        &state,
-        &s.user,
-        s.ctx.clone(),
-        s.form.fields.get("kind"),
-        file,
-    )
-    .await;
+    let result = match s.form.take_file("file") {
+        Ok(file) => {
+            crate::documents::routes::store_posted(
+                &state,
+                &s.user,
+                s.ctx.clone(),
+                s.form.fields.get("kind"),
+                file.map(|f| (f.filename, f.content)),
+            )
+            .await
+        }
+        Err(refused) => Err(refused),
+    };
     let status = match result {
         Ok(doc) => {
             return s.page.redirect_with_flash(
