@@ -231,13 +231,11 @@ impl Multipart {
     /// Takes the file posted as `name`: none if none was chosen, the refusal if it was refused
     /// while it arrived (so the page shows it next to its input).
     pub fn take_file(&mut self, name: &str) -> ApiResult<Option<PostedFile>> {
-        if self
-            .refused
-            .as_ref()
-            .is_some_and(|(field, _)| field == name)
-        {
-            let (_, refusal) = self.refused.take().expect("checked above");
-            return Err(refusal);
+        if let Some((field, refusal)) = self.refused.take() {
+            if field == name {
+                return Err(refusal);
+            }
+            self.refused = Some((field, refusal));
         }
         let Some(i) = self.files.iter().position(|f| f.field == name) else {
             return Ok(None);
