@@ -611,3 +611,55 @@ async fn institutions_set_up_through_the_api_submit_independently() {
         .unwrap();
     assert_eq!(list["total"], 2, "{list}");
 }
+
+#[tokio::test]
+async fn an_admin_closes_an_open_round_early_and_new_drafts_are_refused_at_once() {
+    let app = TestApp::spawn().await;
+    let round = app.open_round().await;
+    let path = format!("/api/v1/rounds/{round}/close");
+    // Not an admin: refused, the round still open.
+    let reviewer = app.as_role(Role::Reviewer, Method::POST, &path).await;
+    assert_eq!(
+        reviewer.send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    let closed: Value = app
+        .as_role(Role::Admin, Method::POST, &path)
+        .await
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(closed["id"], round);
+    assert_eq!(closed["open_now"], false, "{closed}");
+    let token = app.token(Role::Institution).await;
+    assert_problem(
+        draft(&app, &token, round, json!({})).await,
+        StatusCode::CONFLICT,
+        "round_closed",
+    )
+    .await;
+    // Closing it again, or a round that does not exist.
+    assert_problem(
+        app.as_role(Role::Admin, Method::POST, &path)
+            .await
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CONFLICT,
+        "round_not_open",
+    )
+    .await;
+    assert_problem(
+        app.as_role(Role::Admin, Method::POST, "/api/v1/rounds/999999/close")
+            .await
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+}
