@@ -13,6 +13,7 @@
 //! - [`demo`] data for `serve --demo`.
 
 pub mod accounts;
+pub mod allocator;
 pub mod app;
 pub mod applications;
 pub mod audit;

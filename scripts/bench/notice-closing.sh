@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # Closing a large notice (issue 17): seeds N approved applications (default 10,000), publishes
 # them in one notice, moves the clock past its window and runs the closing job while three
-# clients keep writing (profile updates), through the integration harness in the release
-# profile. Prints the job time, admissions, admission e-mails and the other writes' p50/p99/max.
+# clients keep writing (profile updates), through the integration harness in the
+# `bench-harness` profile (release without the whole-program link: Cargo.toml). Prints the job time, admissions, admission e-mails and the other writes' p50/p99/max.
 #
 #   scripts/bench/notice-closing.sh [sqlite|postgres]     (default sqlite)
 #
-# Environment: BENCH_NOTICE_SIZE (10000); PROFILE (release; `dev` for a quick look).
+# Environment: BENCH_NOTICE_SIZE (10000); PROFILE (bench-harness; `dev` for a quick look).
 # PostgreSQL runs as a throwaway cluster of its own, removed afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BACKEND="${1:-sqlite}"
-PROFILE="${PROFILE:-release}"
+PROFILE="${PROFILE:-bench-harness}"
 PGDIR=""
 PG_BIN=""
 run_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }

@@ -7,16 +7,18 @@
 # each run REPS times, alternating, through the integration harness. Prints per file and in total
 # the median times and the ratio (goal: ≤ 1.5×).
 #
-#   scripts/bench/pdf-prescreen.sh            (REPS=30; PROFILE=release, `dev` for a quick look)
+#   scripts/bench/pdf-prescreen.sh            (REPS=30; PROFILE=bench-harness, `dev` for a quick look)
 #
-# BENCH_PDF_CHILD=target/release/provider-registry with PROFILE=dev times the release child
-# from the debug harness (the parent's share is starting processes and reading pipes).
+# `bench-harness` is the release profile without the whole-program link (Cargo.toml): the
+# shipped binary's speed, without a fat-LTO link of the test harness.
+# BENCH_PDF_CHILD=target/bench-harness/provider-registry with PROFILE=dev times the optimised
+# child from the debug harness (the parent's share is starting processes and reading pipes).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if ! command -v pdftotext >/dev/null; then
   echo "pdftotext is not installed (apt-get install poppler-utils poppler-data)" >&2
   exit 1
 fi
-BENCH_REPS="${REPS:-30}" BENCH_PDF_CHILD="${BENCH_PDF_CHILD:-}" cargo nextest run --cargo-profile "${PROFILE:-release}" --test it \
+BENCH_REPS="${REPS:-30}" BENCH_PDF_CHILD="${BENCH_PDF_CHILD:-}" cargo nextest run --cargo-profile "${PROFILE:-bench-harness}" --test it \
   --run-ignored only --no-capture pdf_extraction::bench_pdf_prescreen 2>&1 |
   grep -E '^BENCH|FAIL|panicked'

@@ -105,6 +105,11 @@ impl ActivityError {
     }
 }
 
+/// The top-level catalogue category of an item code (`sports` for `sports.basketball`).
+pub fn category_of(item: &str) -> &str {
+    item.split('.').next().unwrap_or(item)
+}
+
 impl Catalogue {
     pub fn parse(json: &str) -> Result<Self, serde_json::Error> {
         let mut catalogue: Catalogue = serde_json::from_str(json)?;
@@ -183,6 +188,13 @@ impl Catalogue {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_item_belongs_to_its_top_level_category() {
+        assert_eq!(super::category_of("sports.basketball"), "sports");
+        assert_eq!(super::category_of("arts.music.choir"), "arts");
+        assert_eq!(super::category_of("sports"), "sports");
+    }
+
     use super::*;
 
     #[test]

@@ -366,7 +366,7 @@ pub fn insert_entry(
             .values((
                 pool_items::entry_id.eq(entry_id),
                 pool_items::code.eq(code),
-                pool_items::category.eq(code.split('.').next().unwrap_or(code)),
+                pool_items::category.eq(crate::catalogue::category_of(code)),
             ))
             .execute(conn)?;
     }

@@ -990,7 +990,6 @@ mod tests {
         ("src/credentials/routes.rs", "check_uscc", "code"),
         ("src/http/json.rs", "rule_code", "code"),
         ("src/institutions/roster/mod.rs", "of", "code"),
-        ("src/notices/admission.rs", "category_of", "code"),
         ("src/notify/events.rs", "application_rejected", "cause"),
         ("src/notify/events.rs", "ground_label", "code"),
         ("src/pool/search.rs", "of", "code"),

@@ -21,12 +21,24 @@ pub trait Register {
         F: HttpServiceFactory + OpenApiFactory + 'static;
 }
 
+/// Collects each handler's OpenAPI path as it registers it (`openapi::document`).
 impl Register for ServiceConfig<'_> {
     fn service<F>(&mut self, handler: F) -> &mut Self
     where
         F: HttpServiceFactory + OpenApiFactory + 'static,
     {
         ServiceConfig::service(self, handler)
+    }
+}
+
+/// Registers the handler only: the app of each HTTP worker (`startup`), which serves the
+/// document built once instead of collecting its own.
+impl Register for actix_web::web::ServiceConfig {
+    fn service<F>(&mut self, handler: F) -> &mut Self
+    where
+        F: HttpServiceFactory + OpenApiFactory + 'static,
+    {
+        actix_web::web::ServiceConfig::service(self, handler)
     }
 }
 

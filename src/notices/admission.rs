@@ -49,11 +49,6 @@ pub fn blocking_objections(conn: &mut DbConn, application_ids: &[i64]) -> ApiRes
     Ok(ids.into_iter().collect())
 }
 
-/// The top-level catalogue category of an item code (`sports` for `sports.basketball`).
-pub fn category_of(code: &str) -> &str {
-    code.split('.').next().unwrap_or(code)
-}
-
 /// Admits an application that is `in_notice`: the `Admit` transition and an active pool entry
 /// with its approved items, valid from the later of the round's pool start and today until
 /// the round's pool end. Returns the pool entry's id.
@@ -157,7 +152,7 @@ pub fn admit_batch(
             items.push((
                 pool_items::entry_id.eq(entry_id),
                 pool_items::code.eq(code.as_str()),
-                pool_items::category.eq(category_of(code)),
+                pool_items::category.eq(crate::catalogue::category_of(code)),
             ));
         }
         events.push(NewEvent {
@@ -202,16 +197,4 @@ struct Admitted {
     notice_id: Option<i64>,
     items: Vec<String>,
     valid: (chrono::NaiveDate, chrono::NaiveDate),
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_item_belongs_to_its_top_level_category() {
-        assert_eq!(category_of("sports.basketball"), "sports");
-        assert_eq!(category_of("arts.music.choir"), "arts");
-        assert_eq!(category_of("sports"), "sports");
-    }
 }

@@ -123,11 +123,11 @@ pub fn csv_document<'a>(rows: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
 
 /// The items' cells: their codes (`;`-separated) and their Chinese names (`、`-separated).
 fn item_cells(e: &PoolEntry) -> (String, String) {
-    let codes: Vec<&str> = e.items.iter().map(|i| i.code.as_str()).collect();
+    let codes: Vec<&str> = e.items.iter().map(|i| &*i.code).collect();
     let names: Vec<&str> = e
         .items
         .iter()
-        .map(|i| i.name_zh.as_deref().unwrap_or(i.code.as_str()))
+        .map(|i| i.name_zh.unwrap_or(&i.code))
         .collect();
     (codes.join(";"), names.join("、"))
 }

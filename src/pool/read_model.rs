@@ -289,8 +289,8 @@ impl Snapshot {
         for (pos, stored) in (0u32..).zip(&entries) {
             let e = &stored.entry;
             for item in &e.items {
-                push(&mut snapshot.by_item, item.code.clone(), pos);
-                push(&mut snapshot.by_category, item.category.clone(), pos);
+                push(&mut snapshot.by_item, item.code.to_string(), pos);
+                push(&mut snapshot.by_category, item.category.to_string(), pos);
             }
             if let Some(d) = &e.district {
                 push(&mut snapshot.by_district, d.clone(), pos);
@@ -428,7 +428,10 @@ impl PoolModel {
                 ms = started.elapsed().as_secs_f64() * 1000.0,
                 "pool read model rebuilt"
             );
+            // The old snapshot goes here unless a reader still holds it; either way the
+            // rebuild's own transients are freed now.
             inner.current.store(Arc::new(snapshot));
+            crate::allocator::trim();
         }
         inner.seen_writes.store(writes, Ordering::Release);
         inner.seen_raw.store(raw, Ordering::Release);

@@ -4,6 +4,7 @@
 //! It reads the pool's in-memory read model ([`crate::pool::read_model`]): no database query
 //! per search, the total counted and the page taken in one pass over the shortest index list.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
@@ -12,7 +13,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::catalogue::Catalogue;
+use crate::catalogue::{Catalogue, category_of};
 use crate::credentials::EntityType;
 use crate::db::DbConn;
 use crate::db::schema::evaluations;
@@ -114,24 +115,38 @@ pub struct BusinessContact {
 }
 
 /// An approved activity item with its catalogue names.
+// The strings are the catalogue's own (compiled in) where it lists the code, so the read
+// model's thousands of items allocate nothing for them.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PoolItem {
     /// Item code, e.g. `sports.basketball`.
-    pub code: String,
+    #[schema(value_type = String)]
+    pub code: Cow<'static, str>,
     /// Its top-level category, e.g. `sports`.
-    pub category: String,
-    pub name_zh: Option<String>,
-    pub name_en: Option<String>,
+    #[schema(value_type = String)]
+    pub category: Cow<'static, str>,
+    #[schema(value_type = Option<String>)]
+    pub name_zh: Option<&'static str>,
+    #[schema(value_type = Option<String>)]
+    pub name_en: Option<&'static str>,
 }
 
 impl PoolItem {
     pub fn of(code: &str) -> Self {
-        let item = Catalogue::get().activity(code).ok();
-        Self {
-            code: code.to_owned(),
-            category: code.split('.').next().unwrap_or(code).to_owned(),
-            name_zh: item.map(|i| i.name_zh.clone()),
-            name_en: item.map(|i| i.name_en.clone()),
+        match Catalogue::get().activity(code) {
+            Ok(item) => Self {
+                code: Cow::Borrowed(&item.code),
+                category: Cow::Borrowed(category_of(&item.code)),
+                name_zh: Some(&item.name_zh),
+                name_en: Some(&item.name_en),
+            },
+            // A code the catalogue no longer lists (stored before a catalogue change).
+            Err(_) => Self {
+                code: Cow::Owned(code.to_owned()),
+                category: Cow::Owned(category_of(code).to_owned()),
+                name_zh: None,
+                name_en: None,
+            },
         }
     }
 }

@@ -151,11 +151,15 @@ fn environment() -> &'static Environment<'static> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_auto_escape_callback(|_| AutoEscape::Html);
-        for (name, source) in TEMPLATES {
-            if let Err(e) = env.add_template(name, source) {
-                tracing::error!(template = name, error = %e, "portal template does not compile");
-            }
-        }
+        // Each template is compiled when first rendered (a compiled template holds several
+        // times its source; an instance that serves only the public pages never compiles the
+        // workspaces'). `tests::every_template_compiles` compiles them all.
+        env.set_loader(|name| {
+            Ok(TEMPLATES
+                .iter()
+                .find(|(known, _)| *known == name)
+                .map(|(_, source)| (*source).to_owned()))
+        });
         env
     })
 }

@@ -13,6 +13,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "platform",
         &[
+            "allocator",
             "db",
             "signing",
             "clock",

@@ -37,8 +37,8 @@ fn entry_view(lang: Lang, e: &PoolEntry) -> serde_json::Value {
         "name": e.name,
         "district": e.district,
         "items": e.items.iter().map(|i| match lang {
-            Lang::Zh => i.name_zh.clone().unwrap_or_else(|| i.code.clone()),
-            Lang::En => i.name_en.clone().unwrap_or_else(|| i.code.clone()),
+            Lang::Zh => i.name_zh.unwrap_or(&i.code),
+            Lang::En => i.name_en.unwrap_or(&i.code),
         }).collect::<Vec<_>>(),
         "valid_until": e.valid_until,
         "standing": e.standing,

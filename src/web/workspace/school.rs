@@ -52,10 +52,10 @@ fn viewer(state: &AppState) -> Viewer {
 /// An item's name in the page's language.
 fn item_name(page: &Page, item: &crate::pool::search::PoolItem) -> String {
     let name = match page.lang {
-        Lang::Zh => item.name_zh.clone(),
-        Lang::En => item.name_en.clone(),
+        Lang::Zh => item.name_zh,
+        Lang::En => item.name_en,
     };
-    name.unwrap_or_else(|| item.code.clone())
+    name.unwrap_or(&item.code).to_owned()
 }
 
 // ---- contracts -----------------------------------------------------------------------------
@@ -226,7 +226,7 @@ fn render_sign(
         "school_contract_new.html",
         json!({
             "entry": {"institution_id": entry.institution_id, "name": entry.name, "valid_until": entry.valid_until},
-            "items": entry.items.iter().map(|i| json!({"code": i.code, "name": item_name(&s.page, i), "checked": chosen.contains(&i.code)})).collect::<Vec<_>>(),
+            "items": entry.items.iter().map(|i| json!({"code": i.code, "name": item_name(&s.page, i), "checked": chosen.iter().any(|c| *c == i.code)})).collect::<Vec<_>>(),
             "items_error": items_error,
             "rule": school_year_rule(&s.page, today),
             "form": form,
