@@ -13,6 +13,8 @@
 //!
 //! These are the crate's only `unsafe` blocks: two glibc functions without caller-side
 //! invariants. An operator's own `GLIBC_TUNABLES` takes precedence over [`configure`].
+//! mimalloc was measured instead and refused: more memory at rest and after load, and under the
+//! extraction child's address-space limit it could no longer start `pdftotext` (README).
 
 /// What [`configure`] sets, in `GLIBC_TUNABLES` terms (for the start-up log).
 pub const SETTINGS: &str = "glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=131072";

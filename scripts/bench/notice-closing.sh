@@ -6,7 +6,8 @@
 #
 #   scripts/bench/notice-closing.sh [sqlite|postgres]     (default sqlite)
 #
-# Environment: BENCH_NOTICE_SIZE (10000); PROFILE (bench-harness; `dev` for a quick look).
+# Environment: BENCH_NOTICE_SIZE (10000); PROFILE (bench-harness; `release` for the shipped
+# build, whose fat-LTO harness takes about 12 min to build; `dev` for a quick look).
 # PostgreSQL runs as a throwaway cluster of its own, removed afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
